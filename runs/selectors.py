@@ -1,0 +1,196 @@
+"""Read-only queries for pages and the API; each returns in a bounded number of queries."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from runs.models import (
+    Attempt,
+    ImportRun,
+    ImportRunError,
+    Migration,
+    PullRequest,
+    RepositoryState,
+    Target,
+    Team,
+    VerifierResult,
+)
+
+
+@dataclass
+class MigrationSummary:
+    """A migration with its repository counts by state."""
+
+    migration: Migration
+    repos: int = 0
+    attempts: int = 0
+    pre_existing: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def state_counts(self) -> list[tuple[str, str, int]]:
+        """(value, label, count) for every state, in the states' declared order."""
+        return [(value, label, self.by_state.get(value, 0)) for value, label in RepositoryState.choices]
+
+
+def _state_counts(targets: QuerySet) -> dict[tuple[int, str], int]:
+    rows = targets.values("migration_id", "state").annotate(n=Count("id")).order_by()
+    return {(row["migration_id"], row["state"]): row["n"] for row in rows}
+
+
+def migration_summary_list() -> list[MigrationSummary]:
+    """Every migration with repos, attempts, pre-existing failures and counts by state (3 queries)."""
+    summaries = {m.pk: MigrationSummary(migration=m) for m in Migration.objects.all()}
+    for (migration_id, state), n in _state_counts(Target.objects.all()).items():
+        summary = summaries[migration_id]
+        summary.by_state[state] = n
+        summary.repos += n
+    pre_existing = Target.objects.filter(pre_existing_failure=True).values("migration_id").annotate(n=Count("id"))
+    for row in pre_existing.order_by():
+        summaries[row["migration_id"]].pre_existing = row["n"]
+    for row in Attempt.objects.values("migration_id").annotate(n=Count("id")).order_by():
+        summaries[row["migration_id"]].attempts = row["n"]
+    return list(summaries.values())
+
+
+def migration_summary_get(*, migration: Migration) -> MigrationSummary:
+    """One migration's counts."""
+    summary = MigrationSummary(migration=migration)
+    targets = Target.objects.filter(migration=migration)
+    for (_, state), n in _state_counts(targets).items():
+        summary.by_state[state] = n
+        summary.repos += n
+    summary.pre_existing = targets.filter(pre_existing_failure=True).count()
+    summary.attempts = Attempt.objects.filter(migration=migration).count()
+    return summary
+
+
+def target_list(*, migration: Migration, state: str = "", team: str = "") -> QuerySet[Target]:
+    """A migration's repositories with their team and latest attempt, filtered by state and team slug."""
+    targets = Target.objects.filter(migration=migration).select_related(
+        "repository__team", "latest_attempt", "baseline_attempt"
+    )
+    if state:
+        targets = targets.filter(state=state)
+    if team == "-":
+        targets = targets.filter(repository__team__isnull=True)
+    elif team:
+        targets = targets.filter(repository__team__slug=team)
+    return targets.order_by("repository__full_name")
+
+
+def team_choices(*, migration: Migration) -> list[Team]:
+    """Teams owning at least one repository of the migration."""
+    return list(Team.objects.filter(repositories__targets__migration=migration).distinct().order_by("slug"))
+
+
+def target_snippets(*, targets: list[Target]) -> dict[int, VerifierResult]:
+    """The last failed verifier result per target (latest attempt, else baseline when pre-existing), one query."""
+    attempt_ids = set()
+    for target in targets:
+        attempt_ids.update(filter(None, (target.latest_attempt_id, target.baseline_attempt_id)))
+    if not attempt_ids:
+        return {}
+    last_failed: dict[int, VerifierResult] = {}
+    failed = (
+        VerifierResult.objects.filter(attempt_id__in=attempt_ids, passed=False)
+        .only("id", "attempt_id", "position", "kind", "snippet")
+        .order_by("attempt_id", "position")
+    )
+    for result in failed:
+        last_failed[result.attempt_id] = result  # ordered by position: the last one wins
+    snippets = {}
+    for target in targets:
+        result = last_failed.get(target.latest_attempt_id)
+        if result is None and target.pre_existing_failure:
+            result = last_failed.get(target.baseline_attempt_id)
+        if result is not None:
+            snippets[target.pk] = result
+    return snippets
+
+
+def pull_requests_by_repository(*, migration: Migration, repository_ids: list[int]) -> dict[int, PullRequest]:
+    """The most recently updated pull request per repository in the migration, one query."""
+    found: dict[int, PullRequest] = {}
+    rows = PullRequest.objects.filter(migration=migration, repository_id__in=repository_ids).order_by(
+        "repository_id", F("updated_at").desc(nulls_last=True), "-id"
+    )
+    for pr in rows:
+        found.setdefault(pr.repository_id, pr)
+    return found
+
+
+def attempt_list(*, migration: Migration, repo: str = "") -> QuerySet[Attempt]:
+    """A migration's attempts with repository, prompt revision, judge and verifier results prefetched."""
+    attempts = Attempt.objects.filter(migration=migration).select_related("repository", "prompt_revision", "judge")
+    if repo:
+        attempts = attempts.filter(repository__full_name=repo)
+    results = VerifierResult.objects.only("id", "attempt_id", "position", "kind", "passed", "snippet")
+    return attempts.prefetch_related(Prefetch("verifier_results", queryset=results.order_by("position"))).order_by(
+        "repository__full_name", "phase", "number", "id"
+    )
+
+
+def attempt_get(*, trace_id: str) -> Attempt | None:
+    """One attempt with everything its page shows."""
+    return (
+        Attempt.objects.select_related("migration", "repository__team", "prompt_revision", "judge")
+        .prefetch_related(Prefetch("verifier_results", queryset=VerifierResult.objects.order_by("position")))
+        .filter(trace_id=trace_id)
+        .first()
+    )
+
+
+def attempt_siblings(*, attempt: Attempt) -> list[Attempt]:
+    """The other attempts of the same repository in the same migration."""
+    return list(
+        Attempt.objects.filter(migration_id=attempt.migration_id, repository_id=attempt.repository_id)
+        .exclude(pk=attempt.pk)
+        .only("id", "trace_id", "number", "phase", "outcome", "started_at", "ended_at")
+        .order_by("phase", "number")
+    )
+
+
+def attempt_judge(attempt: Attempt):
+    """The attempt's judge verdict, or None when the judge did not run."""
+    try:
+        return attempt.judge
+    except Attempt.judge.RelatedObjectDoesNotExist:
+        return None
+
+
+def import_run_list() -> QuerySet[ImportRun]:
+    """Import runs, newest first."""
+    return ImportRun.objects.select_related("requested_by").order_by("-created_at", "-id")
+
+
+def import_run_errors_preview(*, run_ids: list[int], per_run: int = 5) -> dict[int, list[ImportRunError]]:
+    """The first few error rows of each run, in one query."""
+    if not run_ids:
+        return {}
+    numbered = ImportRunError.objects.filter(run_id__in=run_ids).annotate(
+        row=Window(RowNumber(), partition_by=[F("run_id")], order_by=F("id").asc())
+    )
+    preview: dict[int, list[ImportRunError]] = {run_id: [] for run_id in run_ids}
+    for error in numbered.filter(row__lte=per_run).order_by("run_id", "id"):
+        preview[error.run_id].append(error)
+    return preview
+
+
+def import_run_get(*, run_id: int) -> ImportRun | None:
+    return ImportRun.objects.select_related("requested_by").filter(pk=run_id).first()
+
+
+def import_run_error_list(*, run: ImportRun) -> QuerySet[ImportRunError]:
+    return ImportRunError.objects.filter(run=run).order_by("id")
+
+
+def state_is_valid(state: str) -> bool:
+    return state in RepositoryState.values
+
+
+def target_state_counts(*, migration: Migration, team: str = "") -> dict[str, int]:
+    """Repository counts by state for the migration, within the team filter."""
+    counts = _state_counts(target_list(migration=migration, team=team))
+    return {state: n for (_, state), n in counts.items()}

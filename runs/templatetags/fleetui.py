@@ -1,0 +1,28 @@
+"""Template helpers: role checks and compact number formatting."""
+
+from django import template
+
+from runs.permissions import user_has_role
+
+register = template.Library()
+
+
+@register.filter
+def has_role(user, roles: str) -> bool:
+    """`{% if user|has_role:"migration owner,admin" %}`: true when the user holds one of the roles."""
+    return user_has_role(user, *[r.strip() for r in roles.split(",") if r.strip()])
+
+
+@register.filter
+def duration(ms) -> str:
+    """Milliseconds as `1h 02m`, `3m 05s` or `4.2s`."""
+    if ms is None or ms == "":
+        return "—"
+    seconds = int(ms) / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
