@@ -13,6 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from runs.clients.errors import PermanentAPIError, RateLimitedError, TransientAPIError
+
 DEFAULT_BASE_URL = "https://slack.com/api/"
 
 # Minimum seconds between two calls of one method, from Slack's rate-limit tiers:
@@ -31,27 +33,29 @@ TRANSIENT_ERROR_CODES = frozenset(
 )
 
 
-class SlackError(Exception):
-    """Base class of the errors raised by SlackClient."""
+class TransientSlackError(TransientAPIError):
+    """Slack 5xx, timeout or connection failure: retry later."""
 
-    def __init__(self, code: str, message: str = "") -> None:
-        super().__init__(f"{code}: {message}" if message else code)
+    def __init__(self, code: str, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code, status=status, vendor="Slack")
         self.code = code
 
 
-class TransientSlackError(SlackError):
-    """Rate limited after retries, Slack 5xx, timeout or connection failure: retry later."""
+class SlackRateLimitedError(TransientSlackError, RateLimitedError):
+    """Still answered 429 after the retry handler gave up; retry_after is Slack's advised wait."""
 
-    def __init__(self, code: str, message: str = "", *, retry_after: float | None = None) -> None:
-        super().__init__(code, message)
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__("ratelimited", message, status=429)
+        # RateLimitedError's initialiser runs inside super() and resets retry_after, so set it last.
         self.retry_after = retry_after
 
 
-class PermanentSlackError(SlackError):
+class PermanentSlackError(PermanentAPIError):
     """Slack refused the call (not_in_channel, channel_not_found, missing_scope...): retrying will not help."""
 
     def __init__(self, code: str, message: str = "", *, needed: str | None = None) -> None:
-        super().__init__(code, message)
+        super().__init__(f"{code}: {message}" if message else code, vendor="Slack")
+        self.code = code
         self.needed = needed
 
 
@@ -244,14 +248,14 @@ class SlackClient:
         return data["permalink"]
 
 
-def _map_api_error(method: str, exc: SlackApiError) -> SlackError:
+def _map_api_error(method: str, exc: SlackApiError) -> TransientSlackError | PermanentSlackError:
     response = exc.response
     status = getattr(response, "status_code", 200)
     data = response.data if isinstance(getattr(response, "data", None), dict) else {}
     code = str(data.get("error") or f"http_{status}")
     if status == 429:
         retry_after = _retry_after_seconds(dict(getattr(response, "headers", {}) or {}))
-        return TransientSlackError("ratelimited", f"{method} still rate limited after retries", retry_after=retry_after)
+        return SlackRateLimitedError(f"{method} still rate limited after retries", retry_after=retry_after)
     if status >= 500 or code in TRANSIENT_ERROR_CODES:
-        return TransientSlackError(code, f"{method} failed with HTTP {status}")
+        return TransientSlackError(code, f"{method} failed with HTTP {status}", status=status)
     return PermanentSlackError(code, f"{method} refused", needed=data.get("needed"))

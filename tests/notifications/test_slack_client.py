@@ -3,6 +3,7 @@
 import pytest
 
 from notifications.clients.slack import Channel, PermanentSlackError, SlackClient, TransientSlackError
+from runs.clients.errors import PermanentAPIError, RateLimitedError, TransientAPIError
 from tests.fakes import slack as slack_fakes
 from tests.fakes.slack import FakeClock, FakeSlack
 
@@ -107,6 +108,7 @@ def test_it_raises_a_transient_error_when_still_rate_limited_after_the_retries(f
     with pytest.raises(TransientSlackError) as caught:
         list(make_client(fake_slack, max_rate_limit_retries=2).list_channels(include_private=False))
 
+    assert isinstance(caught.value, RateLimitedError)
     assert caught.value.code == "ratelimited"
     assert caught.value.retry_after == 1
     assert fake_slack.rate_limited_count == 3
@@ -116,8 +118,10 @@ def test_it_raises_a_transient_error_on_a_server_error(fake_slack):
     fake_slack.add_channel("payments")
     fake_slack.script("conversations.list", status=503, body={"ok": False, "error": "service_unavailable"})
 
-    with pytest.raises(TransientSlackError):
+    with pytest.raises(TransientAPIError) as caught:
         list(make_client(fake_slack).list_channels(include_private=False))
+
+    assert caught.value.status == 503
 
 
 def test_it_raises_a_transient_error_when_slack_does_not_answer_in_time(fake_slack):
@@ -144,6 +148,7 @@ def test_it_raises_a_permanent_error_for_a_bad_token(fake_slack):
     with pytest.raises(PermanentSlackError) as caught:
         list(client.list_channels(include_private=False))
 
+    assert isinstance(caught.value, PermanentAPIError)
     assert caught.value.code == "invalid_auth"
 
 
