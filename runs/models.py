@@ -273,6 +273,8 @@ class ImportRun(models.Model):
     errors = models.PositiveIntegerField(default=0)
     watermark_ms = models.BigIntegerField(null=True, blank=True, help_text="Latest trace end time read.")
     message = models.TextField(blank=True)
+    skip_reasons = models.JSONField(default=dict, blank=True, help_text="Skipped traces counted by reason.")
+    experiments = models.JSONField(default=list, blank=True, help_text="Experiment ids read.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -296,6 +298,9 @@ class ImportRunError(models.Model):
     class Meta:
         ordering = ["run", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.trace_id}: {self.reason[:80]}"
+
 
 class ImportWatermark(models.Model):
     """How far imports have read one MLflow experiment (by trace end time)."""
@@ -306,9 +311,10 @@ class ImportWatermark(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tracking_uri", "experiment_id"], name="unique_watermark")
-        ]
+        constraints = [models.UniqueConstraint(fields=["tracking_uri", "experiment_id"], name="unique_watermark")]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id} @ {self.end_time_ms}"
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,29 @@
+"""The audit trail: every user action writes one event."""
+
+from typing import Any
+
+from django.db import models
+
+from runs.models import AuditEvent, Migration
+
+
+def audit_event_record(
+    *,
+    actor: Any,
+    verb: str,
+    target: models.Model | None = None,
+    migration: Migration | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Records that `actor` did `verb` to `target` (actor may be None for the system)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_name=user.get_username() if user else "system",
+        verb=verb,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=str(target)[:500] if target is not None else "",
+        migration=migration,
+        data=data or {},
+    )
