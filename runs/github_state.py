@@ -106,7 +106,8 @@ def _reviewer(review: Any) -> str:
     user = _get(review, "user")
     if isinstance(user, str):
         return user
-    return _get(user, "login") or ""
+    # Webhook review events name the reviewer directly.
+    return _get(user, "login") or _get(review, "reviewer") or ""
 
 
 def pr_state(payload: Any) -> str:
