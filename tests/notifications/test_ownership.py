@@ -2,6 +2,9 @@
 
 import textwrap
 
+import pytest
+
+from notifications.clients.backstage import BackstageClient
 from notifications.ownership import (
     codeowners_match,
     codeowners_team,
@@ -11,6 +14,8 @@ from notifications.ownership import (
     parse_codeowners_with_warnings,
     resolve_owner,
 )
+from runs.clients.errors import PermanentAPIError, RateLimitedError, TransientAPIError
+from tests.fakes import backstage as backstage_fakes
 
 CODEOWNERS = textwrap.dedent(
     """\
@@ -251,3 +256,73 @@ def test_codeowners_warnings_travel_with_the_ownership():
 
     assert owner.team_slug == "core"
     assert len(owner.warnings) == 2
+
+
+# -- Backstage catalog API -------------------------------------------------------------------------
+
+fake_backstage = backstage_fakes.fake_backstage
+
+
+def test_the_backstage_client_reads_components_and_groups_across_cursor_pages(fake_backstage):
+    fake_backstage.entities += [backstage_fakes.component(f"svc-{i}", f"acme/svc-{i}", "payments") for i in range(7)]
+    fake_backstage.entities.append({"kind": "User", "metadata": {"name": "dave"}, "spec": {}})
+
+    catalog = BackstageClient(fake_backstage.url, timeout=5).fetch_catalog(page_size=3)
+
+    assert set(catalog.groups) == {"payments", "search"}
+    assert len(catalog.components) == 10
+    assert catalog.component_for("acme/ledger").owner == "payments"
+    assert catalog.notify_channel(repo="acme/ledger") == "#payments"
+    paths = [path for path, _ in fake_backstage.requests]
+    assert paths and set(paths) == {"/api/catalog/entities/by-query"}
+    assert len(paths) == 4  # 12 components and groups, 3 a page
+    assert fake_backstage.requests[0][1]["filter"] == ["kind=component", "kind=group"]
+
+
+def test_the_backstage_client_falls_back_to_offset_paging_on_older_backstage(fake_backstage):
+    fake_backstage.cursor_api = False
+
+    catalog = BackstageClient(fake_backstage.url, timeout=5).fetch_catalog(page_size=2)
+
+    assert set(catalog.components) == {"acme/ledger", "acme/search-ui", "acme/orphan"}
+    assert catalog.component_for("acme/orphan").owner is None
+    offsets = [query["offset"][0] for path, query in fake_backstage.requests if path == "/api/catalog/entities"]
+    assert offsets == ["0", "2", "4"]
+
+
+def test_the_backstage_catalog_feeds_the_ownership_chain(fake_backstage):
+    catalog = BackstageClient(fake_backstage.url).fetch_catalog()
+
+    owner = resolve_owner("acme/search-ui", overrides={}, codeowners_text="", catalog=catalog)
+
+    assert (owner.team_slug, owner.source) == ("search", "catalog")
+
+
+def test_the_backstage_client_sends_its_token_and_reports_refusals_as_permanent(fake_backstage):
+    fake_backstage.token = "s3cret"
+
+    with pytest.raises(PermanentAPIError) as refused:
+        BackstageClient(fake_backstage.url).fetch_catalog()
+    catalog = BackstageClient(fake_backstage.url, token="s3cret").fetch_catalog()
+
+    assert refused.value.status == 401
+    assert len(catalog.components) == 3
+
+
+def test_backstage_server_errors_and_rate_limits_are_transient(fake_backstage):
+    fake_backstage.fail_next(503)
+    fake_backstage.fail_next(429)
+    client = BackstageClient(fake_backstage.url)
+
+    with pytest.raises(TransientAPIError) as server_error:
+        client.fetch_catalog()
+    with pytest.raises(RateLimitedError):
+        client.fetch_catalog()
+
+    assert server_error.value.status == 503
+    assert len(client.fetch_catalog().groups) == 2
+
+
+def test_an_unreachable_backstage_is_transient():
+    with pytest.raises(TransientAPIError):
+        BackstageClient("http://127.0.0.1:9", timeout=1).fetch_catalog()
