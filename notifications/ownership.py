@@ -15,6 +15,8 @@ from notifications.matching import TeamInfo
 
 Source = Literal["override", "codeowners", "catalog", "none"]
 
+# Where GitHub looks for CODEOWNERS, in its order of precedence: the caller reads the first that exists.
+CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 PROJECT_SLUG_ANNOTATION = "github.com/project-slug"
 SLACK_NOTIFY_ANNOTATION = "slack.com/bot-notify"
 TEAM_HANDLE = re.compile(r"^@([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)$")
