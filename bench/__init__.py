@@ -1,0 +1,1 @@
+"""Benchmarks for failure extraction and clustering (run as scripts)."""

@@ -1,0 +1,141 @@
+"""Quality of failure extraction (CiDiff hand-marked logs) and grouping (BUMP breaking updates)."""
+
+import argparse
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import data_path, read_jsonl_gz, require  # noqa: E402
+from triage.clustering import DEFAULT_THRESHOLD, cluster_failures, prepare_failure  # noqa: E402
+from triage.extraction import MAX_LINES, clean_lines, extract_snippet  # noqa: E402
+
+ERROR_WORDS = ("error", "fail", "exception", "fatal", "cannot", "could not", "not found", "panic")
+
+
+def _kept_share(log: str, ranges: list[list[int]], snippet_lines: list[str]) -> float:
+    """Share of the non-blank hand-marked error lines whose cleaned content appears among the snippet's lines."""
+    raw = log.splitlines()
+    exact = {line.strip() for line in snippet_lines}
+    # A line longer than the snippet allows is kept cut with an ellipsis: its beginning counts as kept.
+    prefixes = [line.strip()[:-1] for line in snippet_lines if line.endswith("…")]
+    truth = []
+    for first, last in ranges:
+        for k in range(first - 1, min(last, len(raw))):
+            content = " ".join(clean_lines(raw[k])).strip()
+            if content:
+                truth.append(content)
+    if not truth:
+        return 1.0
+    kept = sum(1 for t in truth if t in exact or any(p and t.startswith(p) for p in prefixes))
+    return kept / len(truth)
+
+
+def _last_lines(log: str) -> list[str]:
+    return [line for line in clean_lines(log) if line.strip()][-50:]
+
+
+def _keyword_lines(log: str) -> list[str]:
+    return [line for line in clean_lines(log) if any(w in line.lower() for w in ERROR_WORDS)]
+
+
+def extraction_report() -> None:
+    path = data_path("cidiff-extraction.jsonl.gz")
+    if not require(path):
+        return
+    rows = list(read_jsonl_gz(path))
+    methods = {
+        "fleetui extract_snippet": lambda log: extract_snippet(log).split("\n"),
+        "baseline: last 50 lines": _last_lines,
+        "baseline: error-keyword lines": _keyword_lines,
+    }
+    print(f"\nExtraction on {path.name}: {len(rows)} CI logs with hand-marked error lines")
+    print("(kept = share of non-blank true error lines whose cleaned text is a snippet line)")
+    header = f"{'method':32s} {'kept median':>12s} {'kept mean':>10s} {'lines median':>13s} {'lines mean':>11s} {'lines max':>10s}"
+    print(header)
+    print("-" * len(header))
+    for name, method in methods.items():
+        shares, sizes = [], []
+        for row in rows:
+            lines = method(row["log"])
+            shares.append(_kept_share(row["log"], row["error_lines"], lines))
+            sizes.append(len(lines))
+        print(
+            f"{name:32s} {statistics.median(shares):12.1%} {statistics.mean(shares):10.1%} "
+            f"{statistics.median(sizes):13.0f} {statistics.mean(sizes):11.1f} {max(sizes):10d}"
+        )
+    print(f"goal: kept median >= 90% with at most {MAX_LINES} lines")
+
+
+def _drain_labels(snippets: list[str]) -> list[str]:
+    import logging
+
+    from drain3 import TemplateMiner
+
+    logging.getLogger("drain3").setLevel(logging.ERROR)
+    miner = TemplateMiner()
+    labels = []
+    for snippet in snippets:
+        ids = {miner.add_log_message(line.strip())["cluster_id"] for line in snippet.splitlines() if line.strip()}
+        labels.append(",".join(map(str, sorted(ids))) or "empty")
+    return labels
+
+
+def _agglomerative_labels(snippets: list[str], distance: float) -> list[int]:
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    x = TfidfVectorizer(sublinear_tf=True).fit_transform([s or "empty" for s in snippets]).toarray()
+    model = AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine", linkage="average")
+    return model.fit_predict(x).tolist()
+
+
+def grouping_report(threshold: float) -> None:
+    from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure
+
+    path = data_path("bump-dev.jsonl.gz")
+    if not require(path):
+        return
+    rows = list(read_jsonl_gz(path))
+    truth = [f"{r['failure_category']}|{r['dependency']}" for r in rows]
+    items = [prepare_failure(r["id"], r["log"], verifier="maven", repo=r["repo"]) for r in rows]
+    clusters = cluster_failures(items, threshold=threshold)
+    label_of = {m.id: c.key for c in clusters for m in c.members}
+    ours = [label_of[r["id"]] for r in rows]
+    snippets = [item.snippet for item in items]
+    results = {
+        f"fleetui cluster_failures (t={threshold})": ours,
+        "Drain3 TemplateMiner() template set": _drain_labels(snippets),
+        "TF-IDF + Agglomerative (cos 0.5)": _agglomerative_labels(snippets, 0.5),
+        "TF-IDF + Agglomerative normalised": _agglomerative_labels([i.normalized for i in items], 0.5),
+    }
+    print(
+        f"\nGrouping on {path.name}: {len(rows)} Maven logs, truth = (failure_category, dependency), "
+        f"{len(set(truth))} true groups"
+    )
+    print("Drain3 groups a log by the sorted set of template ids of its snippet lines.")
+    header = f"{'method':40s} {'ARI':>6s} {'V':>6s} {'homog':>6s} {'compl':>6s} {'clusters':>9s}"
+    print(header)
+    print("-" * len(header))
+    for name, labels in results.items():
+        h, c, v = homogeneity_completeness_v_measure(truth, labels)
+        print(f"{name:40s} {adjusted_rand_score(truth, labels):6.3f} {v:6.3f} {h:6.3f} {c:6.3f} {len(set(labels)):9d}")
+    biggest = Counter(ours).most_common(5)
+    titles = {c.key: c.title for c in clusters}
+    print("largest clusters:")
+    for key, size in biggest:
+        print(f"  {size:4d}  {titles[key][:110]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    args = parser.parse_args()
+    extraction_report()
+    grouping_report(args.threshold)
+
+
+if __name__ == "__main__":
+    main()
