@@ -5,7 +5,6 @@ One client per worker thread; it keeps an in-memory ETag cache and the last rate
 
 from __future__ import annotations
 
-import base64
 import random
 import time
 from collections import OrderedDict
@@ -27,9 +26,11 @@ from runs.clients.github_types import (
     Review,
     check_run_from_payload,
     combined_status_from_payload,
+    file_text_from_payload,
     pull_from_payload,
     review_from_payload,
 )
+from runs.clients.github_urls import graphql_url_for, parse_pr_url
 
 __all__ = [
     "CheckRun",
@@ -59,29 +60,6 @@ mutation($id: ID!) {
 """
 
 
-def parse_pr_url(url: str) -> tuple[str, str, int]:
-    """(owner, repo, number) from a pull request's web or API URL, on github.com or a GitHub Enterprise host."""
-    parsed = urlparse(url.strip())
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise ValueError(f"not a pull request URL: {url!r}")
-    parts = [part for part in parsed.path.split("/") if part]
-    if parts[:2] == ["api", "v3"]:
-        parts = parts[2:]
-    if parts[:1] == ["repos"]:
-        parts = parts[1:]
-    if len(parts) < 4 or parts[2] not in {"pull", "pulls"} or not parts[3].isdigit():
-        raise ValueError(f"not a pull request URL: {url!r}")
-    return parts[0], parts[1], int(parts[3])
-
-
-def graphql_url_for(base_url: str) -> str:
-    """GraphQL endpoint for a REST base URL: `{base}/graphql`, or `{host}/api/graphql` on GitHub Enterprise Server."""
-    base = base_url.rstrip("/")
-    if base.endswith("/api/v3"):
-        return base[: -len("/api/v3")] + "/api/graphql"
-    return base + "/graphql"
-
-
 class GitHubClient:
     """Talks to api.github.com or a GitHub Enterprise Server (set `base_url` to `https://host/api/v3`)."""
 
@@ -97,7 +75,7 @@ class GitHubClient:
         backoff_base: float = 1.0,
         max_backoff: float = 30.0,
         page_size: int = 100,
-        etag_cache_size: int = 4096,
+        etag_cache_size: int = 2048,
         graphql_url: str | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
@@ -139,24 +117,19 @@ class GitHubClient:
     def get_pull(self, owner: str, repo: str, number: int, *, etag: str | None = None) -> PullInfo | NotModified:
         """One pull request; NotModified when `etag` is given and still current."""
         url = self._repo_url(owner, repo, "pulls", str(int(number)))
-        result = self._get_json(url, etag=etag)
-        if isinstance(result, NotModified):
-            return result
-        payload, new_etag = result
-        return pull_from_payload(payload, etag=new_etag)
+        return self._fetch(url, parse=_tagged(pull_from_payload), etag=etag).value
 
     def list_pulls(self, owner: str, repo: str, state: str = "open", head: str | None = None) -> list[PullInfo]:
         """Pull requests of a repository (`state` open, closed or all; `head` as `owner:branch`), all pages."""
         params: dict[str, Any] = {"state": state}
         if head:
             params["head"] = head
-        items = self._get_pages(self._repo_url(owner, repo, "pulls"), params=params)
-        return [pull_from_payload(item) for item in items]
+        return self._get_pages(self._repo_url(owner, repo, "pulls"), pull_from_payload, params=params)
 
     def list_reviews(self, owner: str, repo: str, number: int) -> list[Review]:
         """Reviews of a pull request in submission order, all pages."""
         url = self._repo_url(owner, repo, "pulls", str(int(number)), "reviews")
-        return [review_from_payload(item) for item in self._get_pages(url)]
+        return self._get_pages(url, review_from_payload)
 
     def create_issue_comment(self, owner: str, repo: str, number: int, body: str) -> IssueComment:
         """Post a comment on a pull request's conversation (not retried after a 5xx, to avoid duplicates)."""
@@ -170,19 +143,15 @@ class GitHubClient:
     def list_check_runs(self, owner: str, repo: str, ref: str) -> list[CheckRun]:
         """Latest check run per check on a commit or branch, all pages."""
         url = self._repo_url(owner, repo, "commits", ref, "check-runs")
-        items = self._get_pages(url, params={"filter": "latest"}, items_key="check_runs")
-        return [check_run_from_payload(item) for item in items]
+        return self._get_pages(url, check_run_from_payload, params={"filter": "latest"}, items_key="check_runs")
 
     def get_combined_status(
         self, owner: str, repo: str, ref: str, *, etag: str | None = None
     ) -> CombinedStatus | NotModified:
         """Combined commit status of a ref (commit statuses only; check runs are separate)."""
         url = self._repo_url(owner, repo, "commits", ref, "status")
-        result = self._get_json(url, params={"per_page": 100}, etag=etag)
-        if isinstance(result, NotModified):
-            return result
-        payload, new_etag = result
-        return combined_status_from_payload(payload, etag=new_etag)
+        parse = _tagged(combined_status_from_payload)
+        return self._fetch(url, parse=parse, params={"per_page": 100}, etag=etag).value
 
     # -- contents --------------------------------------------------------------------------------------------------
 
@@ -190,22 +159,27 @@ class GitHubClient:
         """Text of a file (e.g. `.github/CODEOWNERS`), or None when it does not exist or is not a file."""
         url = self._repo_url(owner, repo, "contents") + "/" + quote(path.lstrip("/"), safe="/")
         try:
-            result = self._get_json(url, params={"ref": ref} if ref else None)
+            return self._fetch(url, parse=_file_text, params={"ref": ref} if ref else None).value
         except PermanentAPIError as exc:
             if exc.status == 404:
                 return None
             raise
-        payload = result[0] if isinstance(result, tuple) else None
-        if not isinstance(payload, dict) or payload.get("type") != "file" or payload.get("encoding") != "base64":
-            return None
-        return base64.b64decode(payload.get("content") or "").decode("utf-8", errors="replace")
 
     # -- GraphQL ---------------------------------------------------------------------------------------------------
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run a GraphQL query or mutation and return its `data`; GraphQL errors raise."""
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """Run a GraphQL query or mutation and return its `data`; GraphQL errors raise.
+
+        Pass `idempotent=False` for mutations that must not run twice (they are then not retried after a 5xx).
+        """
         response = self._request(
-            "POST", self.graphql_url, json_body={"query": query, "variables": variables or {}}, resource="graphql"
+            "POST",
+            self.graphql_url,
+            json_body={"query": query, "variables": variables or {}},
+            idempotent=idempotent,
+            resource="graphql",
         )
         payload = _json(response)
         errors = payload.get("errors") if isinstance(payload, dict) else None
@@ -230,15 +204,18 @@ class GitHubClient:
         segments = [quote(owner, safe=""), quote(repo, safe=""), *(quote(part, safe="") for part in parts)]
         return f"{self.base_url}/repos/" + "/".join(segments)
 
-    def _get_json(
-        self, url: str, *, params: dict[str, Any] | None = None, etag: str | None = None
-    ) -> tuple[Any, str | None] | NotModified:
-        """GET one resource; see `_fetch`."""
-        result = self._fetch(url, params=params, etag=etag)
-        return result if isinstance(result, NotModified) else (result.payload, result.etag)
+    def _fetch(
+        self,
+        url: str,
+        *,
+        parse: Callable[[Any, str | None], Any],
+        params: dict[str, Any] | None = None,
+        etag: str | None = None,
+    ) -> _Page:
+        """GET with If-None-Match: an explicit `etag` yields NotModified on 304, the cache yields its stored value.
 
-    def _fetch(self, url: str, *, params: dict[str, Any] | None = None, etag: str | None = None) -> _Page | NotModified:
-        """GET with If-None-Match: an explicit `etag` yields NotModified on 304, the cache yields its stored page."""
+        The cache keeps parsed values, not raw payloads, so it stays small across thousands of repositories.
+        """
         key = _cache_key(url, params)
         cached = self._etag_cache.get(key) if self._etag_cache_size else None
         send_etag = etag or (cached.etag if cached else None)
@@ -249,28 +226,41 @@ class GitHubClient:
             if etag is None and cached is not None:
                 self._etag_cache.move_to_end(key)
                 return cached
-            return NotModified(etag=response.headers.get("ETag") or send_etag or "", url=url)
-        page = _Page(payload=_json(response), etag=response.headers.get("ETag"), next_url=self._next_link(response))
-        if page.etag and self._etag_cache_size:
+            not_modified = NotModified(etag=response.headers.get("ETag") or send_etag or "", url=url)
+            return _Page(value=not_modified, etag=not_modified.etag, next_url=None)
+        new_etag = response.headers.get("ETag")
+        page = _Page(value=parse(_json(response), new_etag), etag=new_etag, next_url=self._next_link(response))
+        if new_etag and self._etag_cache_size:
             self._etag_cache[key] = page
             self._etag_cache.move_to_end(key)
             while len(self._etag_cache) > self._etag_cache_size:
                 self._etag_cache.popitem(last=False)
         return page
 
-    def _get_pages(self, url: str, *, params: dict[str, Any] | None = None, items_key: str | None = None) -> list:
-        """Every item across `Link: rel="next"` pages."""
+    def _get_pages(
+        self,
+        url: str,
+        parse_item: Callable[[Any], Any],
+        *,
+        params: dict[str, Any] | None = None,
+        items_key: str | None = None,
+    ) -> list:
+        """Every item across `Link: rel="next"` pages, parsed with `parse_item`."""
+
+        def parse(payload: Any, _etag: str | None) -> list:
+            chunk = payload.get(items_key) if items_key and isinstance(payload, dict) else payload
+            if not isinstance(chunk, list) or not all(isinstance(item, dict) for item in chunk):
+                raise PermanentAPIError(f"unexpected list payload from {url}", vendor=VENDOR)
+            return [parse_item(item) for item in chunk]
+
         items: list = []
         page_params: dict[str, Any] | None = {**(params or {}), "per_page": self.page_size}
         next_url: str | None = url
         for _ in range(MAX_PAGES):
             if next_url is None:
                 return items
-            page = self._fetch(next_url, params=page_params)
-            assert isinstance(page, _Page)  # no explicit etag, so never NotModified
-            payload = page.payload
-            chunk = payload.get(items_key) if items_key and isinstance(payload, dict) else payload
-            items.extend(chunk or [])
+            page = self._fetch(next_url, parse=parse, params=page_params)
+            items.extend(page.value)
             next_url = page.next_url
             page_params = None  # the next link already carries every query parameter
         raise TransientAPIError(f"more than {MAX_PAGES} pages at {url}", vendor=VENDOR)
@@ -392,9 +382,17 @@ class GitHubClient:
 
 @dataclass(frozen=True)
 class _Page:
-    payload: Any
+    value: Any
     etag: str | None
     next_url: str | None
+
+
+def _tagged(factory: Callable[..., Any]) -> Callable[[Any, str | None], Any]:
+    return lambda payload, etag: factory(payload, etag=etag)
+
+
+def _file_text(payload: Any, _etag: str | None) -> str | None:
+    return file_text_from_payload(payload)
 
 
 def _origin(url: str) -> str:

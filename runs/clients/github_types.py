@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -199,3 +200,10 @@ def combined_status_from_payload(payload: dict[str, Any], *, etag: str | None = 
         statuses=statuses,
         etag=etag,
     )
+
+
+def file_text_from_payload(payload: Any) -> str | None:
+    """Decoded text of a repos.get-content file payload; None for directories, symlinks and undecoded blobs."""
+    if not isinstance(payload, dict) or payload.get("type") != "file" or payload.get("encoding") != "base64":
+        return None
+    return base64.b64decode(payload.get("content") or "").decode("utf-8", errors="replace")

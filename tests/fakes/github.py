@@ -212,7 +212,9 @@ class FakeGitHub:
 
     def fail_next(self, count: int, status: int, *, body: Any = None, headers: dict[str, str] | None = None) -> None:
         """Answer the next `count` requests with `status` (e.g. a 502, or a 403 secondary limit with Retry-After)."""
-        reply = ScriptedResponse(status=status, body=body or {"message": "scripted failure"}, headers=headers or {})
+        reply = ScriptedResponse(
+            status=status, body=body if body is not None else {"message": "scripted failure"}, headers=headers or {}
+        )
         with self._lock:
             self._script.extend(copy.deepcopy(reply) for _ in range(count))
 

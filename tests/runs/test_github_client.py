@@ -375,3 +375,42 @@ def test_it_rejects_urls_that_are_not_pull_requests(url):
 def test_the_graphql_endpoint_follows_the_rest_base_url():
     assert graphql_url_for("https://api.github.com") == "https://api.github.com/graphql"
     assert graphql_url_for("https://ghe.example.com/api/v3/") == "https://ghe.example.com/api/graphql"
+
+
+def test_a_repeated_listing_revalidates_every_page_and_reuses_the_cached_items(fake_github):
+    for number in range(1, 6):
+        fake_github.add_pull("octo", "svc", number)
+    client = make_client(fake_github, page_size=2)
+    first = client.list_pulls("octo", "svc")
+    second = client.list_pulls("octo", "svc")
+    assert second == first
+    pages = fake_github.requests_to("/repos/octo/svc/pulls")
+    assert len(pages) == 6
+    assert all(request.header("If-None-Match") for request in pages[3:])
+    assert fake_github.not_modified_count == 3
+    assert fake_github.rate_limit_remaining == fake_github.rate_limit - 3
+
+
+def test_a_pagination_link_to_another_host_is_refused(fake_github):
+    fake_github.fail_next(
+        1, 200, body=[], headers={"Link": '<http://elsewhere.example/repos/o/r/pulls?page=2>; rel="next"'}
+    )
+    with pytest.raises(PermanentAPIError, match="pagination link"):
+        make_client(fake_github).list_pulls("octo", "svc")
+    assert len(fake_github.requests) == 1
+
+
+def test_an_unreachable_server_is_a_transient_error(fake_github):
+    url = fake_github.url
+    fake_github.stop()
+    clock = FakeClock()
+    client = GitHubClient(base_url=url, sleep=clock.sleep, clock=clock, max_retries=2)
+    with pytest.raises(TransientAPIError):
+        client.get_pull("octo", "svc", 1)
+    assert len(clock.waits) == 2
+
+
+def test_a_listing_that_is_not_a_list_is_a_permanent_error(fake_github):
+    fake_github.fail_next(1, 200, body={"message": "surprise"})
+    with pytest.raises(PermanentAPIError, match="unexpected list payload"):
+        make_client(fake_github).list_reviews("octo", "svc", 1)
