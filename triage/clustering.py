@@ -172,6 +172,9 @@ def _cluster_kind(items: list[FailureText], threshold: float) -> list[Cluster]:
     members_by_sig: dict[str, list[str]] = defaultdict(list)
     for item in items:
         members_by_sig[item.signature].append(item.id)
+    # Ids in a stable order so that the output does not depend on the input order.
+    for ids in members_by_sig.values():
+        ids.sort()
 
     clusters = []
     for label, rows in groups.items():

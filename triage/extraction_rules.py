@@ -46,7 +46,7 @@ _MAVEN = BuildSystem(
         _a(r"^\[ERROR\] (?:COMPILATION ERROR|BUILD FAILURE)", 2),
         _a(r"^\[ERROR\] \s*\S", 3),
     ),
-    noise=re.compile(r"^\[INFO\] |^\[WARNING\] (?!.*(?:-Werror|warnings found))|^\[WARNING\]\s*$"),
+    noise=re.compile(r"^\[INFO\] |^\[WARNING\] (?!.*(?:-Werror|warnings found|Rule \d+:))|^\[WARNING\]\s*$"),
     filler=re.compile(
         r"^\[ERROR\]\s*$|To see the full stack trace|Re-run Maven using|For more information about the errors"
         r"|^\[ERROR\] \[Help \d+\]|^\[ERROR\] -> \[Help|After correcting the problems|mvn <\w+> -rf"

@@ -44,7 +44,7 @@ _LINE_COL = re.compile(r":\[\d+,\d+\]|:\d+:\d+(?![\w.])|\(\d+,\d+\)|:\d+(?![\w.]
 # Maven and Gradle name the module being built: that is the repository, not the cause.
 _PROJECT = re.compile(r"\b(on project|for project|project) [\w.:-]+")
 _SPACES = re.compile(r"[ \t]+")
-_MASKED_RUN = re.compile(r"(<(?:n|v|hex|path|file)>)(?:[\s,]*\1)+")
+_MASKED_RUN = re.compile(r"(<(?:n|v|hex|path|file)>)(?:[ \t,]*\1)+")
 
 
 def _repo_patterns(repo: str | None) -> list[tuple[re.Pattern[str], str]]:
@@ -71,18 +71,18 @@ def normalize_line(line: str, *, repo_rules: list[tuple[re.Pattern[str], str]] |
     for pattern, mask in _RULES[6:]:
         line = pattern.sub(mask, line)
     line = _MASKED_RUN.sub(r"\1", line)
-    return _SPACES.sub(" ", line).strip()
+    return _SPACES.sub(" ", line).strip(" ")
 
 
 def normalize_text(snippet: str, *, repo: str | None = None) -> str:
     """Mask paths, numbers, versions, hashes, times and the repository's own names; drop boilerplate lines."""
-    repo_rules = _repo_patterns(repo)
+    kept = [raw for raw in snippet.splitlines() if raw.strip() and not any(p.search(raw) for p in _BOILERPLATE)]
+    # One pass over the whole snippet: far cheaper than masking line by line.
+    masked = normalize_line("\n".join(kept), repo_rules=_repo_patterns(repo))
     out: list[str] = []
     seen: set[str] = set()
-    for raw in snippet.splitlines():
-        if not raw.strip() or any(p.search(raw) for p in _BOILERPLATE):
-            continue
-        line = normalize_line(raw, repo_rules=repo_rules)
+    for line in masked.split("\n"):
+        line = line.strip()
         # Repeated lines (the same error at several places) say nothing new once masked.
         if line and line not in seen:
             seen.add(line)
