@@ -107,7 +107,8 @@ def import_status(request, run_id: int):
 
 
 def enqueue_import(*, trigger: str, user):
-    """Start an import on a worker; imported here so pages load even before the importer is deployed."""
+    """Start an import on a worker."""
+    # Imported on use: the importer pulls in the MLflow client, which is slow to load.
     from runs.services.importing import import_run_enqueue
 
     return import_run_enqueue(trigger=trigger, user=user)

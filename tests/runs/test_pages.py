@@ -395,3 +395,22 @@ def test_the_attempt_page_takes_a_bounded_number_of_queries(client, siblings, dj
     logged_in(client)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("attempt-detail", args=[attempt.trace_id])).status_code == 200
+
+
+def test_an_admin_can_open_every_admin_list_and_an_imported_attempt(client):
+    from django.contrib import admin
+
+    attempt = make_attempt()
+    make_verifier_result(attempt, passed=False, snippet="boom")
+    make_judge(attempt)
+    make_import_run(errors=1)
+    logged_in(client, ADMIN, is_staff=True, is_superuser=True)
+    for model in admin.site._registry:
+        if model._meta.app_label != "runs":
+            continue
+        url = reverse(f"admin:runs_{model._meta.model_name}_changelist")
+        assert client.get(url).status_code == 200, url
+    response = client.get(reverse("admin:runs_attempt_change", args=[attempt.pk]))
+    assert response.status_code == 200
+    assert b"boom" in response.content
+    assert client.get(reverse("admin:runs_attempt_add")).status_code == 403
