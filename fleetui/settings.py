@@ -135,6 +135,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+# Serve straight from static/ without a collectstatic step; the files are few and small.
+WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", default=False)
@@ -161,9 +163,7 @@ SECURE_CSP = {
 # --- Celery -------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = (
-    os.environ.get("CELERY_BROKER_URL")
-    or REDIS_URL
-    or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
+    os.environ.get("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
 )
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"

@@ -29,33 +29,109 @@ def ms_to_datetime(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, tz=UTC) if value is not None else None
 
 
+def attempts_store(*, items: list[tuple[ParsedAttempt, str]]) -> list[Attempt]:
+    """Writes a page of new traces with a handful of bulk queries; the caller holds a transaction."""
+    migrations = _migrations_for(items)
+    repositories = _repositories_for([parsed.repo for parsed, _ in items])
+    revisions = _revisions_for(items, migrations)
+    attempts = [
+        Attempt(
+            trace_id=parsed.trace_id,
+            **_attempt_fields(parsed, fingerprint, migrations[parsed.migration], repositories[parsed.repo], revisions),
+        )
+        for parsed, fingerprint in items
+    ]
+    Attempt.objects.bulk_create(attempts)
+    if any(attempt.pk is None for attempt in attempts):  # backends that return no ids on insert
+        ids = dict(Attempt.objects.filter(trace_id__in=[a.trace_id for a in attempts]).values_list("trace_id", "id"))
+        for attempt in attempts:
+            attempt.pk = attempt.id = ids[attempt.trace_id]
+    verifiers, verdicts, pulls = [], [], {}
+    for attempt, (parsed, _) in zip(attempts, items, strict=True):
+        verifiers += [_verifier_row(attempt, parsed, verifier) for verifier in parsed.verifiers]
+        if parsed.judge is not None:
+            verdicts.append(_verdict_row(attempt, parsed))
+        if parsed.pr_url:
+            pulls[parsed.pr_url] = attempt
+    VerifierResult.objects.bulk_create(verifiers)
+    JudgeVerdict.objects.bulk_create(verdicts)
+    _pull_requests_link(pulls)
+    return attempts
+
+
 def attempt_upsert(*, parsed: ParsedAttempt, fingerprint: str) -> Attempt:
     """Creates or updates the attempt for one trace, with its verifier results and verdict."""
-    migration, created = Migration.objects.get_or_create(
-        slug=parsed.migration, defaults={"title": parsed.migration_title or parsed.migration}
-    )
-    if not created and parsed.migration_title and migration.title == migration.slug:
-        Migration.objects.filter(pk=migration.pk).update(title=parsed.migration_title)
-    repository, _ = Repository.objects.get_or_create(full_name=parsed.repo)
-    revision = None
-    if parsed.prompt_rev is not None:
-        revision, created = PromptRevision.objects.get_or_create(
-            migration=migration,
-            number=parsed.prompt_rev,
-            defaults={"text": parsed.prompt_text, "text_hash": PromptRevision.hash_text(parsed.prompt_text)},
+    items = [(parsed, fingerprint)]
+    migrations = _migrations_for(items)
+    repositories = _repositories_for([parsed.repo])
+    revisions = _revisions_for(items, migrations)
+    fields = _attempt_fields(parsed, fingerprint, migrations[parsed.migration], repositories[parsed.repo], revisions)
+    attempt, _ = Attempt.objects.update_or_create(trace_id=parsed.trace_id, defaults=fields)
+    _verifiers_replace(attempt, parsed)
+    if parsed.judge is None:
+        JudgeVerdict.objects.filter(attempt=attempt).delete()
+    else:
+        row = _verdict_row(attempt, parsed)
+        JudgeVerdict.objects.update_or_create(
+            attempt=attempt, defaults={"verdict": row.verdict, "rationale": row.rationale, "source": row.source}
         )
-        if not created and not revision.text and parsed.prompt_text:
-            revision.text = parsed.prompt_text
-            revision.text_hash = PromptRevision.hash_text(parsed.prompt_text)
-            revision.save(update_fields=["text", "text_hash"])
+    if parsed.pr_url:
+        _pull_requests_link({parsed.pr_url: attempt})
+    return attempt
 
-    fields = {
+
+def _migrations_for(items: list[tuple[ParsedAttempt, str]]) -> dict[str, Migration]:
+    titles = {parsed.migration: parsed.migration_title for parsed, _ in items}
+    found = {m.slug: m for m in Migration.objects.filter(slug__in=titles)}
+    for slug, title in titles.items():
+        if slug not in found:
+            found[slug], _ = Migration.objects.get_or_create(slug=slug, defaults={"title": title or slug})
+        elif title and found[slug].title == slug:
+            Migration.objects.filter(pk=found[slug].pk).update(title=title)
+    return found
+
+
+def _repositories_for(names: list[str]) -> dict[str, Repository]:
+    wanted = set(names)
+    found = {r.full_name: r for r in Repository.objects.filter(full_name__in=wanted)}
+    missing = wanted - found.keys()
+    if missing:
+        Repository.objects.bulk_create([Repository(full_name=name) for name in sorted(missing)], ignore_conflicts=True)
+        found.update({r.full_name: r for r in Repository.objects.filter(full_name__in=missing)})
+    return found
+
+
+def _revisions_for(items, migrations: dict[str, Migration]) -> dict[tuple[int, int], PromptRevision]:
+    wanted: dict[tuple[int, int], str] = {}
+    for parsed, _ in items:
+        if parsed.prompt_rev is not None:
+            key = (migrations[parsed.migration].pk, parsed.prompt_rev)
+            wanted[key] = wanted.get(key) or parsed.prompt_text
+    if not wanted:
+        return {}
+    query = Q()
+    for migration_id, number in wanted:
+        query |= Q(migration_id=migration_id, number=number)
+    found = {(r.migration_id, r.number): r for r in PromptRevision.objects.filter(query)}
+    for key, text in wanted.items():
+        revision = found.get(key)
+        if revision is None:
+            found[key], _ = PromptRevision.objects.get_or_create(
+                migration_id=key[0], number=key[1], defaults={"text": text, "text_hash": PromptRevision.hash_text(text)}
+            )
+        elif not revision.text and text:
+            PromptRevision.objects.filter(pk=revision.pk).update(text=text, text_hash=PromptRevision.hash_text(text))
+    return found
+
+
+def _attempt_fields(parsed, fingerprint, migration, repository, revisions) -> dict:
+    return {
         "experiment_id": parsed.experiment_id,
         "migration": migration,
         "repository": repository,
         "number": parsed.number,
         "phase": parsed.phase,
-        "prompt_revision": revision,
+        "prompt_revision": revisions.get((migration.pk, parsed.prompt_rev)),
         "outcome": parsed.outcome,
         "trace_state": parsed.trace_state,
         "started_at": ms_to_datetime(parsed.started_ms),
@@ -70,26 +146,52 @@ def attempt_upsert(*, parsed: ParsedAttempt, fingerprint: str) -> Attempt:
         "span_tree": parsed.span_tree,
         "fingerprint": fingerprint,
     }
-    attempt, _ = Attempt.objects.update_or_create(trace_id=parsed.trace_id, defaults=fields)
-    _verifiers_replace(attempt, parsed)
-    if parsed.judge is None:
-        JudgeVerdict.objects.filter(attempt=attempt).delete()
-    else:
-        JudgeVerdict.objects.update_or_create(
-            attempt=attempt,
-            defaults={
-                "verdict": parsed.judge.verdict,
-                "rationale": parsed.judge.rationale,
-                "source": parsed.judge.source,
-            },
-        )
-    if parsed.pr_url:
-        pull, created = PullRequest.objects.get_or_create(
-            url=parsed.pr_url, defaults={"repository": repository, "migration": migration, "attempt": attempt}
-        )
-        if not created and pull.attempt_id != attempt.pk and _is_later(attempt, pull.attempt_id):
+
+
+def _verdict_row(attempt: Attempt, parsed: ParsedAttempt) -> JudgeVerdict:
+    return JudgeVerdict(
+        attempt=attempt, verdict=parsed.judge.verdict, rationale=parsed.judge.rationale, source=parsed.judge.source
+    )
+
+
+def _verifier_row(attempt: Attempt, parsed: ParsedAttempt, verifier) -> VerifierResult:
+    snippet, signature = (
+        ("", "") if verifier.passed else snippet_and_signature(verifier.output, kind=verifier.kind, repo=parsed.repo)
+    )
+    return VerifierResult(
+        attempt=attempt,
+        position=verifier.position,
+        span_id=verifier.span_id,
+        span_name=verifier.span_name,
+        kind=verifier.kind,
+        passed=verifier.passed,
+        exit_code=verifier.exit_code,
+        command=verifier.command,
+        output=verifier.output,
+        output_size=verifier.output_size,
+        output_truncated=verifier.truncated,
+        snippet=snippet,
+        signature=signature,
+    )
+
+
+def _pull_requests_link(pulls: dict[str, Attempt]) -> None:
+    """Creates the pull requests named by attempts, or points them at the latest attempt."""
+    if not pulls:
+        return
+    existing = {p.url: p for p in PullRequest.objects.filter(url__in=pulls).select_related("attempt")}
+    new = []
+    for url, attempt in pulls.items():
+        pull = existing.get(url)
+        if pull is None:
+            new.append(
+                PullRequest(
+                    url=url, repository_id=attempt.repository_id, migration_id=attempt.migration_id, attempt=attempt
+                )
+            )
+        elif pull.attempt is None or attempt.number >= pull.attempt.number:
             PullRequest.objects.filter(pk=pull.pk).update(attempt=attempt)
-    return attempt
+    PullRequest.objects.bulk_create(new, ignore_conflicts=True)
 
 
 def _verifiers_replace(attempt: Attempt, parsed: ParsedAttempt) -> None:
@@ -102,38 +204,10 @@ def _verifiers_replace(attempt: Attempt, parsed: ParsedAttempt) -> None:
             continue
         if row is not None:
             row.delete()
-        snippet, signature = (
-            ("", "")
-            if verifier.passed
-            else snippet_and_signature(verifier.output, kind=verifier.kind, repo=parsed.repo)
-        )
-        new_rows.append(
-            VerifierResult(
-                attempt=attempt,
-                position=verifier.position,
-                span_id=verifier.span_id,
-                span_name=verifier.span_name,
-                kind=verifier.kind,
-                passed=verifier.passed,
-                exit_code=verifier.exit_code,
-                command=verifier.command,
-                output=verifier.output,
-                output_size=verifier.output_size,
-                output_truncated=verifier.truncated,
-                snippet=snippet,
-                signature=signature,
-            )
-        )
+        new_rows.append(_verifier_row(attempt, parsed, verifier))
     if existing:
         VerifierResult.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
     VerifierResult.objects.bulk_create(new_rows)
-
-
-def _is_later(attempt: Attempt, other_id: int | None) -> bool:
-    if other_id is None:
-        return True
-    other = Attempt.objects.filter(pk=other_id).values_list("number", flat=True).first()
-    return other is None or attempt.number >= other
 
 
 def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:

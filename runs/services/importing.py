@@ -26,9 +26,17 @@ from django.utils import timezone
 
 from runs.clients.mlflow import TraceSource, TraceSourceUnavailable
 from runs.models import ImportRun, ImportRunError, ImportWatermark
-from runs.services.attempts import attempt_upsert, targets_refresh
+from runs.services.attempts import attempt_upsert, attempts_store, targets_refresh
 from runs.services.audit import audit_event_record
-from runs.traces import TraceRejected, TraceSkipped, has_fleet_tags, info_fingerprint, is_finished, parse_trace
+from runs.traces import (
+    ParsedAttempt,
+    TraceRejected,
+    TraceSkipped,
+    has_fleet_tags,
+    info_fingerprint,
+    is_finished,
+    parse_trace,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -169,47 +177,66 @@ def _import_page(infos: list[Any], source: TraceSource, tally: _Tally, *, output
         return highest
 
     traces = source.load([info.trace_id for info, _ in to_load])
+    new_items: list[tuple[ParsedAttempt, str]] = []
+    changed_items: list[tuple[ParsedAttempt, str]] = []
+    for info, fingerprint in to_load:
+        trace = traces.get(info.trace_id)
+        expected = None
+        if trace is None:
+            trace = source.load_partial(info.trace_id)
+            expected = _expected_spans(info)
+            if trace is None or not trace.data.spans:
+                tally.error(info.trace_id, "no spans could be read: the trace's spans were lost in export")
+                continue
+        parsed = _parse(trace, tally, output_cap=output_cap, expected=expected)
+        if parsed is not None:
+            (changed_items if info.trace_id in known else new_items).append((parsed, fingerprint))
+
     touched: set[tuple[int, int]] = set()
     with transaction.atomic():
-        for info, fingerprint in to_load:
-            trace = traces.get(info.trace_id)
-            expected = None
-            if trace is None:
-                trace = source.load_partial(info.trace_id)
-                expected = _expected_spans(info)
-                if trace is None or not trace.data.spans:
-                    tally.error(info.trace_id, "no spans could be read: the trace's spans were lost in export")
-                    continue
-            _import_trace(trace, fingerprint, known, tally, touched, output_cap=output_cap, expected=expected)
+        if new_items:
+            try:
+                with transaction.atomic():
+                    stored = attempts_store(items=new_items)
+                tally.imported += len(stored)
+                touched.update((a.migration_id, a.repository_id) for a in stored)
+            except IntegrityError:
+                # Another import wrote some of these meanwhile: fall back to one at a time.
+                changed_items = new_items + changed_items
+        for parsed, fingerprint in changed_items:
+            attempt = _upsert_one(parsed, fingerprint, tally, was_known=parsed.trace_id in known)
+            if attempt is not None:
+                touched.add((attempt.migration_id, attempt.repository_id))
         targets_refresh(pairs=touched)
     return highest
 
 
-def _import_trace(trace, fingerprint, known, tally, touched, *, output_cap, expected) -> None:
+def _parse(trace, tally: _Tally, *, output_cap: int, expected: int | None) -> ParsedAttempt | None:
     trace_id = trace.info.trace_id
     try:
-        parsed = parse_trace(trace, output_cap=output_cap, expected_spans=expected)
+        return parse_trace(trace, output_cap=output_cap, expected_spans=expected)
     except TraceSkipped as exc:
         tally.skip(str(exc))
-        return
     except TraceRejected as exc:
         tally.error(trace_id, str(exc))
-        return
     except Exception as exc:  # a trace we cannot read must not stop the others
         logger.warning("trace %s could not be parsed", trace_id, exc_info=True)
         tally.error(trace_id, f"unreadable trace ({type(exc).__name__}: {str(exc)[:300]})")
-        return
+    return None
+
+
+def _upsert_one(parsed: ParsedAttempt, fingerprint: str, tally: _Tally, *, was_known: bool):
     try:
         with transaction.atomic():
             attempt = attempt_upsert(parsed=parsed, fingerprint=fingerprint)
     except IntegrityError as exc:
-        tally.error(trace_id, f"could not be stored: {str(exc)[:300]}")
-        return
-    touched.add((attempt.migration_id, attempt.repository_id))
-    if trace_id in known:
+        tally.error(parsed.trace_id, f"could not be stored: {str(exc)[:300]}")
+        return None
+    if was_known:
         tally.updated += 1
     else:
         tally.imported += 1
+    return attempt
 
 
 def _expected_spans(info: Any) -> int | None:

@@ -1,0 +1,45 @@
+# fleetui: `make demo` runs the product on embedded defaults; `make test` runs the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_PORT ?= 8000
+
+.PHONY: install demo test test-fast lint format check bench bench-import bench-clusters bench-pages clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@python=$$(sh scripts/find-python) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $(STAMP)
+
+demo: install
+	FLEETUI_DEMO=1 $(PY) manage.py rundemo --port $(DEMO_PORT)
+
+test: install
+	FLEETUI_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	FLEETUI_TESTING=1 $(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	FLEETUI_TESTING=1 $(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench-import: install
+	DEBUG=1 $(PY) manage.py bench_import
+
+bench-clusters: install
+	$(PY) bench/cluster_quality.py
+	$(PY) bench/cluster_speed.py
+
+bench: bench-import bench-clusters
+
+clean:
+	rm -rf data/ artifacts/ .pytest_cache

@@ -1,0 +1,124 @@
+"""`manage.py bench_import`: the import's cost next to MLflow's own read of the same traces.
+
+Writes N traces (8 spans each, one 20 KB verifier output) into a fresh MLflow sqlite store,
+then times (a) `search_traces` reading all of them with spans and (b) a full import into
+a fresh fleetui database (a throw-away test database on the configured server).
+"""
+
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+
+
+class Command(BaseCommand):
+    help = "Benchmark the trace import against MLflow's raw read of the same traces."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--traces", type=int, default=1000)
+        parser.add_argument("--output-kb", type=int, default=20)
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, **options):
+        import mlflow
+        from mlflow import MlflowClient
+
+        from tests.mlflow_support import fleet_tags, llm_span, tracking, write_trace
+
+        count = options["traces"]
+        rng = random.Random(options["seed"])
+        with tempfile.TemporaryDirectory(prefix="fleetui-bench-") as tmp:
+            uri = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
+            with tracking(uri):
+                experiment_id = mlflow.create_experiment("fleet/bench")
+                started = time.perf_counter()
+                for index in range(count):
+                    write_trace(
+                        experiment_id=experiment_id,
+                        tags=fleet_tags(migration="bench", repo=f"bench/repo-{index:05d}"),
+                        spans=_spans(rng, options["output_kb"] * 1024, llm_span),
+                    )
+                write_seconds = time.perf_counter() - started
+                self.stdout.write(f"wrote {count} traces (8 spans each) in {write_seconds:.1f} s")
+
+                client = MlflowClient(uri)
+                started = time.perf_counter()
+                read, token = 0, None
+                while True:
+                    page = client.search_traces(
+                        locations=[experiment_id],
+                        order_by=["timestamp_ms ASC", "request_id ASC"],
+                        max_results=200,
+                        page_token=token,
+                    )
+                    read += sum(len(trace.data.spans) > 0 for trace in page)
+                    token = page.token
+                    if not token:
+                        break
+                raw_seconds = time.perf_counter() - started
+
+            import_seconds, noop_seconds, run = self._import(uri)
+
+        rate = run.imported / import_seconds if import_seconds else 0.0
+        ratio = import_seconds / raw_seconds if raw_seconds else float("inf")
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"{'measure':<44}{'seconds':>10}{'traces/s':>12}",
+                    f"{'(a) MLflow search_traces with spans':<44}{raw_seconds:>10.2f}{read / raw_seconds:>12.0f}",
+                    f"{'(b) fleetui import (parse + write)':<44}{import_seconds:>10.2f}{rate:>12.0f}",
+                    f"{'(c) repeated import (nothing new)':<44}{noop_seconds:>10.2f}{'':>12}",
+                    "",
+                    f"import / raw read ratio: {ratio:.2f}x (goal at most 1.5x)",
+                    f"import rate: {rate:.0f} traces/s (goal at least 200), database: {connection.vendor}",
+                    f"imported {run.imported}, errors {run.errors}",
+                ]
+            )
+        )
+
+    def _import(self, uri):
+        from runs.services.importing import import_run_execute
+
+        creation = connection.creation
+        original = connection.settings_dict["NAME"]
+        test_name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        try:
+            started = time.perf_counter()
+            run = import_run_execute(tracking_uri=uri, trigger="bench")
+            import_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            import_run_execute(tracking_uri=uri, trigger="bench")
+            noop_seconds = time.perf_counter() - started
+        finally:
+            creation.destroy_test_db(original, verbosity=0)
+        del test_name
+        return import_seconds, noop_seconds, run
+
+
+def _spans(rng, output_size, llm_span):
+    failing = rng.random() < 0.3
+    lines = []
+    size = 0
+    while size < output_size:
+        line = f"[INFO] Compiling module {rng.randrange(10_000)} of the build ({rng.random():.6f})"
+        lines.append(line)
+        size += len(line) + 1
+    if failing:
+        lines += ["[ERROR] /src/Main.java:[12,8] cannot find symbol", "[INFO] BUILD FAILURE"]
+    output = "\n".join(lines)
+    return [
+        llm_span(),
+        llm_span(),
+        {"name": "tool_Read", "type": "TOOL", "inputs": {"path": "pom.xml"}, "outputs": {"content": "<project/>"}},
+        llm_span(),
+        {"name": "verify", "type": "TOOL", "outputs": {"verifier": "maven", "passed": not failing, "output": output}},
+        llm_span(),
+        {"name": "judge", "type": "EVALUATOR", "outputs": {"verdict": "approve", "rationale": "ok"}},
+    ]
