@@ -1,0 +1,1 @@
+"""A deterministic demo fleet of migration attempts, written as MLflow traces."""
