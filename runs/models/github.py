@@ -1,0 +1,3 @@
+"""Pull-request sync runs, webhook deliveries and the reviewer gate."""
+
+__all__: list[str] = []
