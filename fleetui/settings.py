@@ -182,11 +182,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 IMPORT_INTERVAL_SECONDS = envint("FLEETUI_IMPORT_INTERVAL", 60)
+CLUSTER_REBUILD_INTERVAL = envint("FLEETUI_CLUSTER_REBUILD_INTERVAL", 6 * 3600)
+GITHUB_SYNC_INTERVAL = envint("GITHUB_SYNC_INTERVAL", 15 * 60)
+SLACK_SYNC_INTERVAL = envint("SLACK_SYNC_INTERVAL", 24 * 3600)
 CELERY_BEAT_SCHEDULE = {
-    "import-traces": {
-        "task": "runs.tasks.import_traces_task",
-        "schedule": IMPORT_INTERVAL_SECONDS,
-    },
+    "import-traces": {"task": "runs.tasks.import_traces_task", "schedule": IMPORT_INTERVAL_SECONDS},
+    "rebuild-clusters": {"task": "triage.tasks.clusters_rebuild_all_task", "schedule": CLUSTER_REBUILD_INTERVAL},
+    "refresh-pull-requests": {"task": "runs.tasks.pull_requests_refresh_task", "schedule": GITHUB_SYNC_INTERVAL},
+    "sync-slack-channels": {"task": "notifications.tasks.slack_directory_sync_task", "schedule": SLACK_SYNC_INTERVAL},
 }
 
 # --- MLflow -------------------------------------------------------------------------
@@ -204,6 +207,41 @@ VERIFIER_OUTPUT_CAP = envint("FLEETUI_VERIFIER_OUTPUT_CAP", 1_000_000)
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+
+# --- Failure clustering -------------------------------------------------------------
+CLUSTER_THRESHOLD = float(os.environ.get("FLEETUI_CLUSTER_THRESHOLD") or 0.8)
+
+# --- GitHub -------------------------------------------------------------------------
+GITHUB_API_URL = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
+GITHUB_SYNC_CONCURRENCY = envint("GITHUB_SYNC_CONCURRENCY", 4)
+GITHUB_TIMEOUT = envint("GITHUB_TIMEOUT", 10)
+
+# --- Ownership and Slack ------------------------------------------------------------
+SLACK_API_URL = os.environ.get("SLACK_API_URL") or "https://slack.com/api/"
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_INCLUDE_PRIVATE = envbool("SLACK_INCLUDE_PRIVATE", default=True)
+SLACK_TIMEOUT = envint("SLACK_TIMEOUT", 10)
+FLEETUI_CATALOG_PATH = os.environ.get("FLEETUI_CATALOG_PATH", "")
+BACKSTAGE_URL = os.environ.get("BACKSTAGE_URL", "")
+BACKSTAGE_TOKEN = os.environ.get("BACKSTAGE_TOKEN", "")
+CHANNEL_MATCH_THRESHOLD = float(os.environ.get("FLEETUI_CHANNEL_MATCH_THRESHOLD") or 0.7)
+# Where links in Slack messages point: the address people use to reach this server.
+FLEETUI_BASE_URL = os.environ.get("FLEETUI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Reruns -------------------------------------------------------------------------
+FLEETUI_RUNNER = os.environ.get("FLEETUI_RUNNER", "demo" if DEMO_MODE else "command")
+FLEETUI_RUNNER_COMMAND = os.environ.get("FLEETUI_RUNNER_COMMAND", "")
+FLEETUI_RUNNER_TIMEOUT = envint("FLEETUI_RUNNER_TIMEOUT", 3600)
+FLEETUI_RUNNER_URL = os.environ.get("FLEETUI_RUNNER_URL", "")
+FLEETUI_RUNNER_SECRET = os.environ.get("FLEETUI_RUNNER_SECRET", "")
+FLEETUI_RUNNER_K8S_NAMESPACE = os.environ.get("FLEETUI_RUNNER_K8S_NAMESPACE", "fleet-agents")
+FLEETUI_RUNNER_K8S_IMAGE = os.environ.get("FLEETUI_RUNNER_K8S_IMAGE", "")
+FLEETUI_RUNNER_K8S_TEMPLATE = os.environ.get("FLEETUI_RUNNER_K8S_TEMPLATE", "")
+FLEETUI_RUNNER_K8S_API_URL = os.environ.get("FLEETUI_RUNNER_K8S_API_URL", "")
+RERUN_MAX_BATCH = envint("FLEETUI_RERUN_MAX_BATCH", 2000)
+RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
 
 # --- Product settings ---------------------------------------------------------------
 API_PAGE_SIZE = envint("FLEETUI_API_PAGE_SIZE", 50)

@@ -14,3 +14,7 @@ def need_service(what: str, available: bool) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (FLEETUI_REQUIRE_SERVICES=1) but not available")
     pytest.skip(f"{what} is not available")
+
+
+# Local fake vendor servers (GitHub, Slack, Backstage) as fixtures for every test folder.
+pytest_plugins = ["tests.fakes.github", "tests.fakes.slack", "tests.fakes.backstage"]
