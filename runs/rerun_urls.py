@@ -1,0 +1,3 @@
+"""URLs of this capability: its pages and its /api/ endpoints."""
+
+urlpatterns: list = []
