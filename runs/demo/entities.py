@@ -30,7 +30,8 @@ class DemoRepo:
 
     @property
     def java_package(self) -> str:
-        return "com.acme." + self.owner.replace("-", "") + "." + self.name.replace("-", "")
+        owner = "" if self.owner == "acme" else self.owner.replace("-", "") + "."
+        return "com.acme." + owner + self.name.replace("-", "")
 
     @property
     def python_package(self) -> str:

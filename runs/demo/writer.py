@@ -96,7 +96,7 @@ def _verify_outputs(attempt: DemoAttempt, call: DemoVerifyCall, position: int) -
     if attempt.damage == "bad_json":
         # A verify tool that crashed half-way through writing its JSON answer.
         text = json.dumps(payload)
-        return "verify", {"repo": attempt.repo.full_name}, text[: len(text) * 2 // 3]
+        return "verify", {"repo": attempt.repo.full_name}, text[: len(text) - 40]
     if attempt.verify_shape == "mcp":
         text = json.dumps(payload)
         blocks = [text] if position % 3 else [text[: len(text) // 2], text[len(text) // 2 :]]
