@@ -272,17 +272,16 @@ def fleet_write(
 
 
 def fleet_exists(*, tracking_uri: str, migration_slugs: list[str]) -> bool:
-    """Whether every migration's experiment exists and already holds traces."""
+    """Whether any of the migrations' experiments already holds traces."""
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
     for slug in migration_slugs:
         found = client.get_experiment_by_name(experiment_name(slug))
-        if found is None or found.lifecycle_stage == "deleted":
-            return False
-        if not client.search_traces(locations=[found.experiment_id], max_results=1):
-            return False
-    return True
+        if found is not None and found.lifecycle_stage != "deleted":
+            if client.search_traces(locations=[found.experiment_id], max_results=1):
+                return True
+    return False
 
 
 def fleet_wipe(*, tracking_uri: str, migration_slugs: list[str]) -> int:

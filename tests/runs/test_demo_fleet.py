@@ -275,3 +275,17 @@ def test_ownership_files_parse_and_disagree_where_they_should(seeded):
     assert all(set(c) == {"id", "name", "is_private", "is_archived"} for c in channels)
     names = " ".join(c["name"] for c in channels)
     assert any(slug not in names and slug.split("-")[0] not in names for slug in groups)
+
+
+def test_a_fleet_with_traces_in_only_one_experiment_counts_as_existing(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
+    fleet = fleet_plan(seed=7, repo_count=10, anchor_ms=ANCHOR_MS)
+    fleet.attempts = fleet.attempts[:1]
+    slugs = [m.slug for m in fleet.migrations]
+    try:
+        assert not fleet_exists(tracking_uri=uri, migration_slugs=slugs)
+        fleet_write(fleet, tracking_uri=uri)
+        assert fleet_exists(tracking_uri=uri, migration_slugs=slugs)
+    finally:
+        mlflow.set_tracking_uri(previous)
