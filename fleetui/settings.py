@@ -116,6 +116,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not memory, so worker processes started by the tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-fleetui.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -176,10 +178,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # An acks_late task that is still running when the visibility timeout passes is handed
 # to a second worker; keep the timeout well above the hard time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 2,
-    "polling_interval": 0.5,
-}
+# (Only Redis takes these options: the SQLAlchemy transport hands its options to
+# create_engine, which rejects them.)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    else {}
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 IMPORT_INTERVAL_SECONDS = envint("FLEETUI_IMPORT_INTERVAL", 60)
 CLUSTER_REBUILD_INTERVAL = envint("FLEETUI_CLUSTER_REBUILD_INTERVAL", 6 * 3600)

@@ -1,0 +1,91 @@
+"""Starts real Celery worker processes against the test database and broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database the running test uses, for a worker process to share."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        name = db["NAME"]
+        if name == ":memory:" or str(name).startswith("file:memorydb"):
+            raise RuntimeError("worker processes need a file-based SQLite test database")
+        return f"sqlite:///{name}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def broker_url(tmp_path: Path) -> str:
+    """Redis when the environment provides it, else an embedded SQLite broker file."""
+    return settings.REDIS_URL or f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+
+
+@contextmanager
+def worker_process(
+    *, broker: str, concurrency: int = 1, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """A `celery worker` subprocess sharing this test's database; stopped on exit."""
+    child_env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "CELERY_BROKER_URL": broker,
+        "FLEETUI_TESTING": "1",
+        "DJANGO_SETTINGS_MODULE": "fleetui.settings",
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "fleetui",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=child_env,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
