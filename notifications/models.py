@@ -157,6 +157,9 @@ class Nudge(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivery_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by the one worker allowed to call Slack for this send."
+    )
     slack_ts = models.CharField(max_length=40, blank=True)
     thread_ts = models.CharField(max_length=40, blank=True, help_text="The first nudge's ts when this is a follow-up.")
     permalink = models.URLField(max_length=500, blank=True)

@@ -1,0 +1,1 @@
+"""Services of the notifications app: ownership, the Slack directory and nudges."""
