@@ -166,3 +166,47 @@ def make_api_token(user, name: str = "test") -> str:
     key = new_token_key()
     ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=token_hash(key))
     return key
+
+
+# Failure texts of distinct causes, stored as failed attempts (for the clustering tests).
+FAILURE_CAUSES = {
+    "symbol": (
+        "[ERROR] /home/ci/{repo}/src/main/java/com/acme/Service{n}.java:[{n},7] cannot find symbol\n"
+        "[ERROR]   symbol:   class JsonParser\n"
+        "[ERROR]   location: package com.fasterxml.jackson.core"
+    ),
+    "assert": (
+        "[ERROR] com.acme.ApiTest.shouldReturnOk  Time elapsed: 0.{n} s  <<< FAILURE!\n"
+        "org.opentest4j.AssertionFailedError: expected: <200> but was: <404>\n"
+        "\tat com.acme.ApiTest.shouldReturnOk(ApiTest.java:{n})"
+    ),
+    "crate": (
+        "error[E0433]: failed to resolve: use of undeclared crate or module `tokio`\n"
+        " --> src/main.rs:{n}:5\n"
+        "error: could not compile `{repo}` due to previous error"
+    ),
+    "npm": (
+        "npm ERR! code ERESOLVE\n"
+        "npm ERR! ERESOLVE unable to resolve dependency tree\n"
+        'npm ERR! peer react@"^17.0.0" from react-dom@17.0.{n}'
+    ),
+}
+
+
+def make_failed_verify(migration, cause: str, *, repo=None, number: int | None = None, phase: str = Phase.MIGRATION):
+    """A failed attempt whose verifier output says `cause` (varying by repository)."""
+    repo = repo or make_repo()
+    attempt = make_attempt(migration, repo, outcome=Outcome.VERIFY_FAILED, phase=phase, number=number)
+    text = FAILURE_CAUSES[cause].format(repo=repo.full_name.split("/")[-1], n=attempt.pk % 90 + 10)
+    make_verifier_result(attempt, kind="maven", snippet=text)
+    return attempt
+
+
+def make_failed_judge(migration, rationale: str, *, repo=None):
+    attempt = make_attempt(migration, repo or make_repo(), outcome=Outcome.JUDGE_REJECTED)
+    make_judge(attempt, rationale=rationale)
+    return attempt
+
+
+def make_succeeded(migration, repo):
+    return make_attempt(migration, repo, outcome=Outcome.SUCCEEDED)

@@ -1,0 +1,44 @@
+"""Services that write failure clusters: rebuilds, incremental assignment and triage actions."""
+
+from django.db import transaction
+
+from runs.models import Migration
+from runs.services.audit import audit_event_record
+from triage.models import ClusteringRun
+from triage.services.actions import TriageError, cluster_merge, cluster_split, cluster_update, user_can_triage
+from triage.services.common import clusters_refresh_counts
+from triage.services.incremental import clusters_assign_new
+from triage.services.rebuild import clusters_rebuild
+from triage.services.runs import clustering_run_enqueue, clustering_run_execute
+
+__all__ = [
+    "TriageError",
+    "after_import",
+    "cluster_merge",
+    "cluster_rebuild_request",
+    "cluster_split",
+    "cluster_update",
+    "clustering_run_enqueue",
+    "clustering_run_execute",
+    "clusters_assign_new",
+    "clusters_rebuild",
+    "clusters_refresh_counts",
+    "user_can_triage",
+]
+
+
+def after_import(run) -> None:
+    """Once the import's writes are committed, place its new failures in clusters on a worker."""
+    from triage.tasks import clusters_assign_new_task
+
+    transaction.on_commit(lambda: clusters_assign_new_task.delay())
+
+
+def cluster_rebuild_request(*, migration: Migration, user) -> ClusteringRun:
+    """Queue a full rebuild of the migration's clusters for a person, with an audit event."""
+    from triage.tasks import cluster_rebuild_task
+
+    run = clustering_run_enqueue(migration=migration, mode=ClusteringRun.Mode.FULL, user=user)
+    audit_event_record(actor=user, verb="cluster.rebuild", target=run, migration=migration)
+    transaction.on_commit(lambda: cluster_rebuild_task.delay(migration.pk, run_id=run.pk))
+    return run

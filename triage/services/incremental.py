@@ -1,0 +1,86 @@
+"""Incremental assignment: failures not yet in a cluster join the nearest one, or start new clusters."""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from runs.models import Migration
+from triage.clustering import ClusterExemplars, assign_failures, cluster_failures
+from triage.models import ClusterMember, FailureCluster
+from triage.services.common import Status, apply_algorithm_cluster, clusters_refresh_counts, initial_status
+from triage.services.failures import Failure, failures_collect
+
+
+def _member(cluster_id: int, migration: Migration, f: Failure, why: str, score: float, now) -> ClusterMember:
+    return ClusterMember(
+        cluster_id=cluster_id,
+        migration=migration,
+        kind=f.kind,
+        attempt_id=f.attempt_id,
+        verifier_result_id=f.verifier_result_id,
+        repository_id=f.repository_id,
+        why=why,
+        score=score,
+        pre_existing=f.pre_existing,
+        snippet=f.snippet,
+        normalized=f.normalized,
+        signature=f.signature,
+        joined_at=now,
+    )
+
+
+def clusters_assign_new(*, migration: Migration, threshold: float) -> dict[str, int]:
+    """Place the migration's unclustered failures without moving existing members.
+
+    Members whose attempt is no longer current (the repository was retried) leave their cluster.
+    """
+    existing = dict(
+        (
+            (f"{a}:{k}", pk)
+            for pk, a, k in ClusterMember.objects.filter(migration=migration).values_list("id", "attempt_id", "kind")
+        )
+    )
+    fresh, current = failures_collect(migration=migration, skip=set(existing))
+    stale = [pk for ident, pk in existing.items() if ident not in current]
+    touched: set[int] = set()
+    now = timezone.now()
+    created = 0
+    with transaction.atomic():
+        if stale:
+            touched.update(
+                ClusterMember.objects.filter(pk__in=stale).values_list("cluster_id", flat=True).distinct().order_by()
+            )
+            ClusterMember.objects.filter(pk__in=stale).delete()
+        if fresh:
+            stored = FailureCluster.objects.filter(migration=migration).values_list(
+                "id", "signature", "exemplars", "kind"
+            )
+            known = [ClusterExemplars(str(pk), sig, list(ex or []), kind) for pk, sig, ex, kind in stored]
+            results = assign_failures([f.as_text() for f in fresh], known, threshold=threshold)
+            members: list[ClusterMember] = []
+            leftover: list[Failure] = []
+            for f, (key, why, score) in zip(fresh, results, strict=True):
+                if key is None:
+                    leftover.append(f)
+                else:
+                    members.append(_member(int(key), migration, f, why, score, now))
+                    touched.add(int(key))
+            by_ident = {f.ident: f for f in leftover}
+            for found in cluster_failures([f.as_text() for f in leftover], threshold=threshold):
+                group = [by_ident[m.id] for m in found.members]
+                row = FailureCluster(migration=migration, status=initial_status(group), first_seen_at=now)
+                apply_algorithm_cluster(row, found, by_ident)
+                row.save()
+                created += 1
+                touched.add(row.pk)
+                members.extend(_member(row.pk, migration, by_ident[m.id], m.why, m.score, now) for m in found.members)
+            ClusterMember.objects.bulk_create(members, batch_size=1000)
+            gained = defaultdict(int)
+            for m in members:
+                gained[m.cluster_id] += 1
+            FailureCluster.objects.filter(pk__in=list(gained), status=Status.RESOLVED).update(
+                status=Status.REGRESSED, updated_at=now
+            )
+        clusters_refresh_counts(cluster_ids=touched)
+    return {"failures": len(fresh), "clusters": len(touched), "new_clusters": created, "assigned": len(fresh)}
