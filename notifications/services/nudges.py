@@ -429,3 +429,16 @@ def _refresh_first_message(*, first: Nudge, client: SlackClient, follow_up: Nudg
         return
     first.blocks = blocks
     first.save(update_fields=["lines", "blocks", "updated_at"])
+
+
+class ClusteringUnavailable(Exception):
+    """The triage app's cluster selector cannot be imported."""
+
+
+def cluster_repo_names(cluster_id: int) -> list[str]:
+    """Repositories of a failure cluster, through the triage app's selector."""
+    try:
+        from triage.selectors import cluster_repository_names
+    except ImportError as exc:
+        raise ClusteringUnavailable("clustering not available") from exc
+    return list(cluster_repository_names(cluster_id))

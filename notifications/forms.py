@@ -1,0 +1,51 @@
+"""Forms of the ownership and nudge pages."""
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from notifications.services.nudges import DEFAULT_DUE_DAYS
+
+
+def default_due():
+    return timezone.localdate() + timedelta(days=DEFAULT_DUE_DAYS)
+
+
+class NudgeCreateForm(forms.Form):
+    repos = forms.CharField(required=False, max_length=300)
+    cluster = forms.IntegerField(required=False, min_value=1)
+    due = forms.DateField(required=False)
+
+    def repo_names(self, data) -> list[str] | None:
+        names = [n.strip() for n in data.getlist("repos") if n and n.strip()]
+        return names or None
+
+
+class DraftEditForm(forms.Form):
+    text = forms.CharField(max_length=3000, widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class SendForm(forms.Form):
+    nudges = forms.TypedMultipleChoiceField(coerce=int, choices=())
+    confirm = forms.BooleanField(required=True, error_messages={"required": "Tick the box to confirm the send."})
+
+    def __init__(self, *args, draft_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nudges"].choices = [(i, str(i)) for i in draft_ids]
+
+
+class OverrideForm(forms.Form):
+    repo = forms.CharField(max_length=300)
+    team = forms.SlugField(max_length=200)
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class ChannelChoiceForm(forms.Form):
+    channel = forms.CharField(max_length=40)
+
+
+class SnoozeForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=90, initial=7)
+    migration = forms.SlugField(required=False)
+    reason = forms.CharField(max_length=500, required=False)

@@ -1,0 +1,230 @@
+"""Pages: the unowned queue, the Slack directory, nudge drafts and nudge history."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from notifications import selectors
+from notifications.forms import ChannelChoiceForm, DraftEditForm, NudgeCreateForm, OverrideForm, SendForm, SnoozeForm
+from notifications.models import Nudge, SlackChannel
+from notifications.services.directory import directory_sync_enqueue, team_channel_choose
+from notifications.services.nudges import (
+    ClusteringUnavailable,
+    NudgeNotSendable,
+    cluster_repo_names,
+    nudge_blocks,
+    nudge_cancel,
+    nudge_draft_update,
+    nudge_drafts_create,
+    nudge_send_enqueue,
+    team_snooze,
+)
+from notifications.services.ownership import ownership_override_set
+from runs.models import Migration, Repository, Team
+from runs.permissions import MIGRATION_OWNER, role_required
+
+HISTORY_PAGE_SIZE = 50
+
+
+@require_GET
+@role_required(MIGRATION_OWNER)
+def unowned_queue(request):
+    repos = Paginator(selectors.repositories_without_team(), 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/unowned.html",
+        {
+            "repos": repos,
+            "teams_without_channel": selectors.teams_without_channel(),
+            "teams": Team.objects.order_by("slug"),
+            "channels": selectors.slack_channel_list().filter(is_archived=False),
+        },
+    )
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def override_set(request):
+    form = OverrideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a repository and a team.")
+        return redirect("notifications:unowned")
+    repo = Repository.objects.filter(full_name=form.cleaned_data["repo"]).first()
+    team = Team.objects.filter(slug=form.cleaned_data["team"]).first()
+    if repo is None or team is None:
+        messages.error(request, "Unknown repository or team.")
+        return redirect("notifications:unowned")
+    ownership_override_set(repository=repo, team=team, user=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, f"{repo.full_name} is now owned by {team.name or team.slug}.")
+    return redirect("notifications:unowned")
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def team_channel_set(request, slug: str):
+    team = get_object_or_404(Team, slug=slug)
+    form = ChannelChoiceForm(request.POST)
+    channel = (
+        SlackChannel.objects.filter(channel_id=form.cleaned_data["channel"], is_archived=False).first()
+        if form.is_valid()
+        else None
+    )
+    if channel is None:
+        messages.error(request, "Choose a channel from the directory.")
+    else:
+        team_channel_choose(team=team, channel=channel, user=request.user)
+        messages.success(request, f"Nudges for {team.name or team.slug} go to #{channel.name}.")
+    return redirect(request.POST.get("next") if _safe_next(request) else reverse("notifications:unowned"))
+
+
+def _safe_next(request) -> bool:
+    target = request.POST.get("next") or ""
+    return target.startswith("/") and not target.startswith("//")
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def team_snooze_set(request, slug: str):
+    team = get_object_or_404(Team, slug=slug)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Snooze for 1 to 90 days.")
+    else:
+        migration = None
+        if form.cleaned_data["migration"]:
+            migration = get_object_or_404(Migration, slug=form.cleaned_data["migration"])
+        until = timezone.now() + timedelta(days=form.cleaned_data["days"])
+        team_snooze(team=team, until=until, user=request.user, migration=migration, reason=form.cleaned_data["reason"])
+        messages.success(request, f"{team.name or team.slug} gets no nudges until {until:%Y-%m-%d}.")
+    return redirect(request.POST.get("next") if _safe_next(request) else reverse("notifications:unowned"))
+
+
+@require_GET
+def directory(request):
+    return render(
+        request,
+        "notifications/directory.html",
+        {
+            "runs": selectors.directory_sync_runs(),
+            "team_channels": selectors.team_channel_rows(),
+            "channel_count": selectors.slack_channel_list().count(),
+        },
+    )
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def directory_sync(request):
+    run = directory_sync_enqueue(trigger="manual", user=request.user)
+    messages.success(request, f"Directory sync #{run.pk} queued.")
+    return redirect("notifications:directory")
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def nudge_create(request, slug: str):
+    migration = get_object_or_404(Migration, slug=slug)
+    form = NudgeCreateForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("invalid nudge request: " + "; ".join(form.errors))
+    names = form.repo_names(request.POST)
+    if form.cleaned_data["cluster"]:
+        try:
+            names = cluster_repo_names(form.cleaned_data["cluster"])
+        except ClusteringUnavailable:
+            return HttpResponseBadRequest("clustering not available")
+    result = nudge_drafts_create(migration=migration, user=request.user, repo_names=names, due=form.cleaned_data["due"])
+    messages.success(request, f"{len(result.drafts)} draft(s) ready to review.")
+    if result.unowned:
+        messages.warning(request, f"{len(result.unowned)} repositories have no owning team and got no draft.")
+    for team, until in result.snoozed:
+        messages.info(request, f"{team.name or team.slug} is snoozed until {until:%Y-%m-%d}: no draft.")
+    for team in result.no_channel:
+        messages.warning(request, f"{team.name or team.slug} has no Slack channel yet: choose one before sending.")
+    return redirect("notifications:nudge-drafts", slug=migration.slug)
+
+
+@require_GET
+@role_required(MIGRATION_OWNER)
+def nudge_drafts(request, slug: str):
+    migration = get_object_or_404(Migration, slug=slug)
+    drafts = list(selectors.nudge_drafts(migration=migration))
+    for nudge in drafts:
+        nudge.preview_blocks = nudge_blocks(nudge)[1] if nudge.status == Nudge.Status.DRAFT else nudge.blocks
+    return render(
+        request,
+        "notifications/drafts.html",
+        {"migration": migration, "drafts": drafts, "has_drafts": any(n.status == "draft" for n in drafts)},
+    )
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def nudge_send_selected(request, slug: str):
+    migration = get_object_or_404(Migration, slug=slug)
+    candidates = {
+        n.pk: n for n in selectors.nudge_list(migration=migration, statuses=[Nudge.Status.DRAFT, Nudge.Status.FAILED])
+    }
+    form = SendForm(request.POST, draft_ids=list(candidates))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("notifications:nudge-drafts", slug=migration.slug)
+    chosen = [candidates[pk] for pk in form.cleaned_data["nudges"]]
+    queued, refused = nudge_send_enqueue(nudges=chosen, user=request.user)
+    messages.success(request, f"{len(queued)} nudge(s) queued for sending.")
+    if refused:
+        messages.warning(request, f"{len(refused)} nudge(s) were already being sent and were skipped.")
+    return redirect("notifications:nudge-drafts", slug=migration.slug)
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def nudge_edit(request, pk: int):
+    nudge = get_object_or_404(Nudge.objects.select_related("migration", "team"), pk=pk)
+    form = DraftEditForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The text is required and at most 3000 characters.")
+    else:
+        try:
+            nudge_draft_update(nudge=nudge, text=form.cleaned_data["text"], user=request.user)
+            messages.success(request, f"Draft for {nudge.team.name or nudge.team.slug} saved.")
+        except NudgeNotSendable:
+            messages.error(request, "This nudge is no longer a draft.")
+    return redirect("notifications:nudge-drafts", slug=nudge.migration.slug)
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def nudge_cancel_view(request, pk: int):
+    nudge = get_object_or_404(Nudge.objects.select_related("migration", "team"), pk=pk)
+    if nudge_cancel(nudge=nudge, user=request.user):
+        messages.success(request, f"Draft for {nudge.team.name or nudge.team.slug} cancelled.")
+    return redirect("notifications:nudge-drafts", slug=nudge.migration.slug)
+
+
+@require_GET
+def nudge_history(request):
+    migration = Migration.objects.filter(slug=request.GET.get("migration") or "").first()
+    team = Team.objects.filter(slug=request.GET.get("team") or "").first()
+    page = Paginator(selectors.nudge_history(migration=migration, team=team), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "notifications/history.html",
+        {
+            "page": page,
+            "migration": migration,
+            "team": team,
+            "migrations": Migration.objects.order_by("slug"),
+            "teams": Team.objects.order_by("slug"),
+        },
+    )
