@@ -1,4 +1,7 @@
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from runs.models import Phase
@@ -205,3 +208,17 @@ def test_a_redelivered_rebuild_task_does_not_run_twice():
 
     assert FailureCluster.objects.get().title == "changed after the first run"
     assert ClusteringRun.objects.filter(status=ClusteringRun.Status.SUCCEEDED).count() == 1
+
+
+def test_the_rebuild_command_reclusters_one_migration():
+    migration, other = make_migration(), make_migration()
+    make_failed_verify(migration, "symbol")
+    make_failed_verify(other, "symbol")
+    out = io.StringIO()
+
+    call_command("rebuild_clusters", "--migration", migration.slug, stdout=out)
+
+    assert f"{migration.slug}: 1 failures in 1 clusters (1 new)" in out.getvalue()
+    assert list(FailureCluster.objects.values_list("migration_id", flat=True)) == [migration.pk]
+    with pytest.raises(CommandError):
+        call_command("rebuild_clusters", "--migration", "no-such-migration", stdout=out)
