@@ -21,3 +21,7 @@ def import_traces_task(run_id: int | None = None) -> None:
         logger.info("an import is already running; the scheduled import waits for the next tick")
         return
     import_run_execute(run_id=run_id, trigger="schedule")
+
+
+from runs.tasks_github import *  # noqa: E402,F401,F403
+from runs.tasks_reruns import *  # noqa: E402,F401,F403
