@@ -25,6 +25,3 @@ def import_traces_task(run_id: int | None = None) -> None:
 
 from runs.tasks_github import *  # noqa: E402,F401,F403
 from runs.tasks_reruns import *  # noqa: E402,F401,F403
-
-
-from runs.tasks_reruns import *  # noqa: E402,F401,F403
