@@ -2,20 +2,28 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Prefetch, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 
 from runs.models import (
+    FAILED_OUTCOMES,
     Attempt,
     ImportRun,
     ImportRunError,
     Migration,
+    Outcome,
+    Phase,
     PullRequest,
     RepositoryState,
     Target,
     Team,
     VerifierResult,
 )
+
+try:
+    from runs.models import ReviewDecision
+except ImportError:  # the reviewer gate is optional
+    ReviewDecision = None
 
 
 @dataclass
@@ -66,8 +74,11 @@ def migration_summary_get(*, migration: Migration) -> MigrationSummary:
     return summary
 
 
-def target_list(*, migration: Migration, state: str = "", team: str = "") -> QuerySet[Target]:
-    """A migration's repositories with their team and latest attempt, filtered by state and team slug."""
+def target_list(
+    *, migration: Migration, state: str = "", team: str = "", cluster: int | None = None, pr_state: str = ""
+) -> QuerySet[Target]:
+    """A migration's repositories with their team and latest attempt, filtered by state, team slug, the cluster its
+    latest attempt is in, and its pull requests' state ("none" for no pull request)."""
     targets = Target.objects.filter(migration=migration).select_related(
         "repository__team", "latest_attempt", "baseline_attempt"
     )
@@ -77,6 +88,14 @@ def target_list(*, migration: Migration, state: str = "", team: str = "") -> Que
         targets = targets.filter(repository__team__isnull=True)
     elif team:
         targets = targets.filter(repository__team__slug=team)
+    if cluster:
+        targets = targets.filter(latest_attempt__cluster_memberships__cluster_id=cluster)
+    if pr_state:
+        prs = PullRequest.objects.filter(migration_id=OuterRef("migration_id"), repository_id=OuterRef("repository_id"))
+        if pr_state == "none":
+            targets = targets.filter(~Exists(prs))
+        else:
+            targets = targets.filter(Exists(prs.filter(state=pr_state)))
     return targets.order_by("repository__full_name")
 
 
@@ -190,7 +209,124 @@ def state_is_valid(state: str) -> bool:
     return state in RepositoryState.values
 
 
-def target_state_counts(*, migration: Migration, team: str = "") -> dict[str, int]:
-    """Repository counts by state for the migration, within the team filter."""
-    counts = _state_counts(target_list(migration=migration, team=team))
+def target_state_counts(
+    *, migration: Migration, team: str = "", cluster: int | None = None, pr_state: str = ""
+) -> dict[str, int]:
+    """Repository counts by state for the migration, within the other filters."""
+    counts = _state_counts(target_list(migration=migration, team=team, cluster=cluster, pr_state=pr_state))
     return {state: n for (_, state), n in counts.items()}
+
+
+# --- dashboards ------------------------------------------------------------------------
+
+VERIFIERS_PASSED_OUTCOMES = (Outcome.SUCCEEDED, Outcome.JUDGE_REJECTED, Outcome.NO_CHANGE)
+
+
+def migration_funnel(*, migration: Migration) -> tuple[list[tuple[str, int]], bool]:
+    """Repositories reaching each step, and whether the internal review step is known (4 queries)."""
+    targeted = Target.objects.filter(migration=migration).count()
+    attempts = Attempt.objects.filter(migration=migration, phase=Phase.MIGRATION)
+    reached = attempts.aggregate(
+        ran=Count("repository_id", distinct=True),
+        verified=Count("repository_id", distinct=True, filter=Q(outcome__in=VERIFIERS_PASSED_OUTCOMES)),
+        approved=Count(
+            "repository_id", distinct=True, filter=Q(outcome=Outcome.SUCCEEDED) | Q(judge__verdict="approve")
+        ),
+    )
+    prs = PullRequest.objects.filter(migration=migration).aggregate(
+        opened=Count("repository_id", distinct=True),
+        merged=Count("repository_id", distinct=True, filter=Q(state=PullRequest.State.MERGED)),
+    )
+    steps = [
+        ("targeted", targeted),
+        ("agent ran", reached["ran"]),
+        ("verifiers pass", reached["verified"]),
+        ("judge approves", reached["approved"]),
+        ("PR opened", prs["opened"]),
+    ]
+    review_known = ReviewDecision is not None
+    if review_known:
+        reviewed = ReviewDecision.objects.filter(migration=migration, decision="approve").aggregate(
+            n=Count("pull_request__repository_id", distinct=True)
+        )
+        steps.append(("internally approved", reviewed["n"]))
+    steps.append(("merged", prs["merged"]))
+    return steps, review_known
+
+
+def migration_burndown_events(*, migration: Migration):
+    """(repository id, end time, outcome) of the migration's ended attempts, in end-time order (one query)."""
+    return (
+        Attempt.objects.filter(migration=migration, phase=Phase.MIGRATION, ended_at__isnull=False)
+        .order_by("ended_at", "id")
+        .values_list("repository_id", "ended_at", "outcome")
+        .iterator(chunk_size=5000)
+    )
+
+
+def migration_time_span(*, migration: Migration) -> tuple:
+    """First and last attempt end time of the migration."""
+    span = Attempt.objects.filter(migration=migration, ended_at__isnull=False).aggregate(
+        first=Min("ended_at"), last=Max("ended_at")
+    )
+    return span["first"], span["last"]
+
+
+def verifier_pass_rates(*, migration: Migration) -> list[tuple[str, int, int]]:
+    """(build system, passed calls, calls) for the migration's attempts."""
+    rows = (
+        VerifierResult.objects.filter(attempt__migration=migration, attempt__phase=Phase.MIGRATION)
+        .values("kind")
+        .annotate(total=Count("id"), passed=Count("id", filter=Q(passed=True)))
+        .order_by("kind")
+    )
+    return [(row["kind"], row["passed"], row["total"]) for row in rows]
+
+
+def attempts_per_repository(*, migration: Migration) -> dict[int, int]:
+    """Number of repositories per attempt count (repositories with no attempt left out)."""
+    rows = (
+        Target.objects.filter(migration=migration, attempts_count__gt=0)
+        .values("attempts_count")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["attempts_count"]: row["n"] for row in rows}
+
+
+def failure_origins(*, migration: Migration) -> dict[str, int]:
+    """Failing repositories split into agent-introduced and pre-existing (baseline failed too)."""
+    rows = (
+        Target.objects.filter(migration=migration, state__in=FAILED_OUTCOMES)
+        .values("pre_existing_failure")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    found = {row["pre_existing_failure"]: row["n"] for row in rows}
+    return {"agent": found.get(False, 0), "pre_existing": found.get(True, 0)}
+
+
+def prompt_revision_outcomes(*, migration: Migration) -> list[tuple[int, int, int]]:
+    """(revision number, failed attempts, attempts) per prompt revision, oldest first."""
+    rows = (
+        Attempt.objects.filter(migration=migration, phase=Phase.MIGRATION, prompt_revision__isnull=False)
+        .values("prompt_revision__number")
+        .annotate(total=Count("id"), failed=Count("id", filter=Q(outcome__in=FAILED_OUTCOMES)))
+        .order_by("prompt_revision__number")
+    )
+    return [(row["prompt_revision__number"], row["failed"], row["total"]) for row in rows]
+
+
+def failures_per_day(*, since) -> dict[int, dict]:
+    """Failed attempts per migration per day since a time (one query)."""
+    rows = (
+        Attempt.objects.filter(phase=Phase.MIGRATION, outcome__in=FAILED_OUTCOMES, ended_at__gte=since)
+        .annotate(day=TruncDate("ended_at"))
+        .values("migration_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    found: dict[int, dict] = {}
+    for row in rows:
+        found.setdefault(row["migration_id"], {})[row["day"]] = row["n"]
+    return found

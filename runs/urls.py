@@ -5,6 +5,7 @@ from runs import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("migrations/<slug:slug>/", views.migration_detail, name="migration-detail"),
+    path("migrations/<slug:slug>/repos/", views.migration_repos, name="migration-repos"),
     path("attempts/<str:trace_id>/", views.attempt_detail, name="attempt-detail"),
     path("imports/", views.import_list, name="import-list"),
     path("imports/start/", views.import_start, name="import-start"),

@@ -47,6 +47,8 @@ def page_urls(migration=None, attempt=None, run=None):
     urls = [reverse("home"), reverse("import-list")]
     if migration:
         urls.append(reverse("migration-detail", args=[migration.slug]))
+        urls.append(reverse("migration-repos", args=[migration.slug]))
+        urls.append(reverse("cluster-list", args=[migration.slug]))
     if attempt:
         urls.append(reverse("attempt-detail", args=[attempt.trace_id]))
     if run:
@@ -86,7 +88,8 @@ def test_every_page_renders_for_every_role_with_data(client, role):
     expected = {
         reverse("home"): "Move to Java 21",
         reverse("import-list"): f"#{run.pk}",
-        reverse("migration-detail", args=[migration.slug]): "org/svc-000",
+        reverse("migration-detail", args=[migration.slug]): "Funnel",
+        reverse("migration-repos", args=[migration.slug]): "org/svc-000",
         reverse("attempt-detail", args=[attempts[0].trace_id]): "org/svc-000",
         reverse("import-detail", args=[run.pk]): "tr-bad-1",
     }
@@ -99,6 +102,9 @@ def test_every_page_renders_for_every_role_with_data(client, role):
 def test_unknown_objects_get_404(client):
     logged_in(client)
     assert client.get(reverse("migration-detail", args=["nope"])).status_code == 404
+    assert client.get(reverse("migration-repos", args=["nope"])).status_code == 404
+    assert client.get(reverse("cluster-list", args=["nope"])).status_code == 404
+    assert client.get(reverse("cluster-detail", args=[424242])).status_code == 404
     assert client.get(reverse("attempt-detail", args=["tr-missing"])).status_code == 404
     assert client.get(reverse("import-detail", args=[424242])).status_code == 404
 
@@ -108,7 +114,7 @@ def test_pages_load_scripts_only_from_static_files_and_carry_the_csrf_header(cli
     html = client.get(reverse("home")).content.decode()
     scripts = re.findall(r"<script([^>]*)>", html)
     assert scripts
-    assert all('src="/static/' in attrs for attrs in scripts)
+    assert all('src="/static/' in attrs or 'type="application/json"' in attrs for attrs in scripts)
     assert "htmx.min.js" in html
     assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[A-Za-z0-9]+\"\}'>", html)
     assert "Content-Security-Policy" in client.get(reverse("home")).headers
@@ -154,7 +160,7 @@ def test_home_lists_migrations_with_counts(client):
 def test_the_repository_table_shows_the_last_failed_verifier_snippet(client):
     migration, _ = seed(repos=1)
     logged_in(client)
-    html = client.get(reverse("migration-detail", args=[migration.slug])).content.decode()
+    html = client.get(reverse("migration-repos", args=[migration.slug])).content.decode()
     assert "cannot find symbol Foo0" in html
     assert "first failure 0" not in html
 
@@ -166,7 +172,7 @@ def test_a_pre_existing_failure_shows_its_baseline_snippet(client):
     make_verifier_result(baseline, passed=False, snippet="baseline broke: missing toolchain")
     make_attempt(migration, repo, outcome=Outcome.AGENT_ERROR)
     logged_in(client)
-    html = client.get(reverse("migration-detail", args=["m"])).content.decode()
+    html = client.get(reverse("migration-repos", args=["m"])).content.decode()
     assert "baseline broke: missing toolchain" in html
     assert "pre-existing failure" in html
 
@@ -178,7 +184,7 @@ def test_the_repository_table_filters_by_state_and_team_from_the_query_string(cl
     make_attempt(migration, make_repo("org/bad-one", team=search), outcome=Outcome.VERIFY_FAILED)
     make_attempt(migration, make_repo("org/bad-two"), outcome=Outcome.VERIFY_FAILED)
     logged_in(client)
-    url = reverse("migration-detail", args=["m"])
+    url = reverse("migration-repos", args=["m"])
 
     def names(**params):
         return [t.repository.full_name for t in client.get(url, params).context["rows"]]
@@ -195,7 +201,7 @@ def test_state_tabs_count_within_the_team_filter(client):
     make_attempt(migration, make_repo("org/a", team=search), outcome=Outcome.SUCCEEDED)
     make_attempt(migration, make_repo("org/b"), outcome=Outcome.SUCCEEDED)
     logged_in(client)
-    response = client.get(reverse("migration-detail", args=["m"]), {"team": "search"})
+    response = client.get(reverse("migration-repos", args=["m"]), {"team": "search"})
     tabs = {value: count for value, _, count in response.context["tabs"]}
     assert tabs["succeeded"] == 1
     assert response.context["total"] == 1
@@ -204,7 +210,7 @@ def test_state_tabs_count_within_the_team_filter(client):
 def test_an_unknown_state_is_ignored_with_a_notice(client):
     migration, _ = seed(repos=2)
     logged_in(client)
-    response = client.get(reverse("migration-detail", args=[migration.slug]), {"state": "exploded"})
+    response = client.get(reverse("migration-repos", args=[migration.slug]), {"state": "exploded"})
     assert response.status_code == 200
     assert len(response.context["rows"]) == 2
     assert b"not understood" in response.content
@@ -213,7 +219,7 @@ def test_an_unknown_state_is_ignored_with_a_notice(client):
 def test_filters_that_match_nothing_say_so(client):
     migration, _ = seed(repos=2)
     logged_in(client)
-    response = client.get(reverse("migration-detail", args=[migration.slug]), {"state": "succeeded"})
+    response = client.get(reverse("migration-repos", args=[migration.slug]), {"state": "succeeded"})
     assert b"No repositories match these filters" in response.content
 
 
@@ -221,7 +227,7 @@ def test_the_repository_table_is_paginated_keeping_the_filters(client, settings)
     settings.PAGE_SIZE = 2
     migration, _ = seed(repos=5)
     logged_in(client)
-    response = client.get(reverse("migration-detail", args=[migration.slug]), {"state": "verify_failed", "page": 3})
+    response = client.get(reverse("migration-repos", args=[migration.slug]), {"state": "verify_failed", "page": 3})
     assert [t.repository.full_name for t in response.context["rows"]] == ["org/svc-004"]
     html = response.content.decode()
     assert "Page 3 of 3" in html
@@ -367,7 +373,7 @@ def test_the_repository_table_takes_a_bounded_number_of_queries(client, settings
     migration, _ = seed(repos=repos)
     logged_in(client)
     with django_assert_max_num_queries(10):
-        response = client.get(reverse("migration-detail", args=[migration.slug]))
+        response = client.get(reverse("migration-repos", args=[migration.slug]))
     assert len(response.context["rows"]) == repos
 
 
