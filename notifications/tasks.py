@@ -36,6 +36,14 @@ def nudge_send_task(self, nudge_id: int) -> None:
     try:
         nudge_deliver(nudge_id=nudge_id)
     except SlackRateLimitedError as exc:
+        if self.request.retries >= self.max_retries:
+            from notifications.models import Nudge
+
+            # Slack never accepted the message: hand it back to the owner rather than leave it "sending".
+            Nudge.objects.filter(pk=nudge_id, status=Nudge.Status.SENDING).update(
+                status=Nudge.Status.FAILED, error="Slack kept answering 429 (rate limited); nothing was posted"
+            )
+            return
         raise self.retry(countdown=exc.retry_after or DEFAULT_RETRY_SECONDS, exc=exc) from exc
 
 

@@ -193,3 +193,67 @@ def test_catalog_aliases_help_the_match():
     team_channels_refresh(catalog=catalog, threshold=0.7)
 
     assert TeamChannel.objects.get(team=team).channel == rows["o11y"]
+
+
+def test_the_demo_workspace_loads_into_the_fake_and_syncs_like_slack(fake_slack, tmp_path, settings):
+    import json
+
+    from notifications.demo import demo_slack_populate
+
+    settings.SLACK_INCLUDE_PRIVATE = True
+    channels = [
+        {"id": "C0PAY", "name": "team-payments", "is_private": False, "is_archived": False},
+        {"id": "C0RISK", "name": "risk-fraud-private", "is_private": True, "is_archived": False},
+        {"id": "C0OLD", "name": "payments-old", "is_private": False, "is_archived": True},
+    ]
+    file = tmp_path / "slack-channels.json"
+    file.write_text(json.dumps(channels))
+
+    added = demo_slack_populate(fake_slack, channels_file=file)
+    again = demo_slack_populate(fake_slack, channels_file=file)
+    sync(fake_slack)
+
+    assert (added, again) == (3, 0)
+    rows = {c.channel_id: c for c in SlackChannel.objects.all()}
+    assert set(rows) == {"C0PAY", "C0RISK", "C0OLD"}
+    assert rows["C0RISK"].is_private and rows["C0OLD"].is_archived
+
+
+def test_the_directory_page_shows_syncs_and_sync_now_queues_one(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from notifications import tasks
+    from runs.permissions import MIGRATION_OWNER
+
+    queued = []
+    monkeypatch.setattr(tasks.slack_directory_sync_task, "delay", lambda run_id: queued.append(run_id))
+    client.force_login(make_user(role=MIGRATION_OWNER))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/slack/directory/sync/")
+    page = client.get("/slack/directory/")
+
+    run = DirectorySyncRun.objects.get()
+    assert queued == [run.pk] and run.trigger == "manual"
+    assert f"#{run.pk}" in page.content.decode()
+
+
+def test_the_rate_limited_send_task_gives_the_nudge_back_after_its_last_retry(monkeypatch):
+    from notifications import tasks
+    from notifications.models import Nudge
+    from tests.factories import make_migration
+
+    nudge = Nudge.objects.create(migration=make_migration(), team=make_team("payments"), text="x", status="sending")
+
+    def limited(*, nudge_id):
+        raise SlackRateLimitedError("still limited", retry_after=5)
+
+    monkeypatch.setattr("notifications.services.nudges.nudge_deliver", limited)
+    tasks.nudge_send_task.push_request(retries=tasks.nudge_send_task.max_retries)
+    try:
+        tasks.nudge_send_task.run(nudge.pk)
+    finally:
+        tasks.nudge_send_task.pop_request()
+
+    nudge.refresh_from_db()
+    assert nudge.status == "failed" and "429" in nudge.error
