@@ -29,6 +29,14 @@ def _iso(value) -> str | None:
 
 
 def _body(request) -> dict:
+    """The JSON object sent, or the form fields when the body is a form."""
+    if request.content_type != "application/json":
+        form = request.POST
+        return {
+            "reason": form.get("reason", ""),
+            "tags": form.getlist("tags"),
+            "comment": form.get("comment", "").lower() in {"1", "true", "on", "yes"},
+        }
     if not request.body:
         return {}
     try:
