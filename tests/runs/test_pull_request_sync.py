@@ -252,3 +252,25 @@ def test_the_api_starts_a_sync_and_answers_with_the_queued_run(client):
     assert body["status"] == "queued" and body["id"] == PullRequestSyncRun.objects.get().pk
     # A second request while one is queued answers the same run.
     assert client.post("/api/pull-requests/sync").json()["id"] == body["id"]
+
+
+def test_the_demo_github_serves_varied_states_that_the_normal_sync_reads(fake_github):
+    from runs.demo_github import demo_github_populate, demo_github_sync
+    from tests.fakes.github import FakeGitHub
+
+    migration = make_migration("java-21")
+    prs = [imported_pr(f"org/svc-{i:02d}", 100 + i, migration=migration) for i in range(40)]
+    assert demo_github_populate(fake_github, prs, seed=3) == 40
+
+    run = demo_github_sync(base_url=fake_github.url)
+
+    assert (run.status, run.checked, run.errors) == ("succeeded", 40, 0)
+    rows = list(PullRequest.objects.values_list("state", "draft", "checks", "review"))
+    assert {state for state, *_ in rows} >= {"open", "merged"}
+    assert {draft for _, draft, *_ in rows} == {True, False}
+    assert {checks for *_, checks, _ in rows} >= {"success", "failure", "pending"}
+    assert "approved" in {review for *_, review in rows}
+    again = FakeGitHub()
+    demo_github_populate(again, prs, seed=3)
+    assert again.pulls.keys() == fake_github.pulls.keys()
+    assert [p["draft"] for p in again.pulls.values()] == [p["draft"] for p in fake_github.pulls.values()]
