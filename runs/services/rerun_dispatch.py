@@ -80,6 +80,7 @@ def _claim(item: RerunItem, runner: Runner) -> bool | None:
             runner_ref=runner.reference(probe)[:300],
             started=False,
             dispatched_at=timezone.now(),
+            updated_at=timezone.now(),
             error="",
         )
     return bool(claimed)
@@ -89,7 +90,7 @@ def _record(item: RerunItem, **fields) -> int:
     """Update the item only while it is still this try's and not finished."""
     return RerunItem.objects.filter(
         pk=item.pk, dispatch_token=item.dispatch_token, state__in=(RerunState.DISPATCHED, RerunState.RUNNING)
-    ).update(**fields)
+    ).update(updated_at=timezone.now(), **fields)
 
 
 def _fail(item: RerunItem, reason: str, *, result: RunResult | None = None) -> Outcome:
@@ -119,7 +120,10 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
     except RunnerConfigurationError as exc:
         if item.state == RerunState.QUEUED:
             RerunItem.objects.filter(pk=item.pk, state=RerunState.QUEUED).update(
-                state=RerunState.FAILED, error=f"runner misconfigured: {exc}", finished_at=timezone.now()
+                state=RerunState.FAILED,
+                error=f"runner misconfigured: {exc}",
+                finished_at=timezone.now(),
+                updated_at=timezone.now(),
             )
             rerun_batch_finish_if_done(batch_id=item.batch_id)
         return Outcome("done", str(exc))

@@ -140,7 +140,7 @@ def rerun_batch_cancel(*, batch: RerunBatch, user) -> int:
     with transaction.atomic():
         pending = list(batch.items.filter(state=RerunState.QUEUED).values_list("pk", "tries"))
         cancelled = batch.items.filter(state=RerunState.QUEUED).update(
-            state=RerunState.CANCELLED, finished_at=now, error="cancelled before it was dispatched"
+            state=RerunState.CANCELLED, finished_at=now, updated_at=now, error="cancelled before it was dispatched"
         )
         RerunBatch.objects.filter(pk=batch.pk, cancelled_at__isnull=True).update(cancelled_at=now)
         audit_event_record(
@@ -172,7 +172,12 @@ def rerun_batch_retry_failed(*, batch: RerunBatch, user) -> int:
         busy = RerunItem.objects.filter(migration_id=batch.migration_id, state__in=ACTIVE_STATES).values("repository")
         rows = list(failed.exclude(repository__in=busy).values_list("pk", "tries"))
         RerunItem.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            state=RerunState.QUEUED, error="", exit_code=None, finished_at=None, started=False
+            state=RerunState.QUEUED,
+            error="",
+            exit_code=None,
+            finished_at=None,
+            started=False,
+            updated_at=timezone.now(),
         )
         if rows:
             RerunBatch.objects.filter(pk=batch.pk).update(finished_at=None, cancelled_at=None)
@@ -226,7 +231,7 @@ def rerun_results_link(*, batch: RerunBatch) -> int:
     for item in items:
         attempt = newest.get(item.repository_id)
         if attempt is not None and attempt.pk != item.source_attempt_id:
-            RerunItem.objects.filter(pk=item.pk).update(result_attempt=attempt)
+            RerunItem.objects.filter(pk=item.pk).update(result_attempt=attempt, updated_at=timezone.now())
             linked += 1
     return linked
 
