@@ -43,6 +43,7 @@ FLUSH_EVERY = 20
 MAX_ERROR_ROWS = 1000
 # A chunk claimed longer ago than this is taken to belong to a worker that died.
 CHUNK_LEASE = timedelta(minutes=20)
+STALE_RUN = timedelta(hours=6)
 SYNCED_STATES = (PullRequest.State.OPEN, PullRequest.State.UNKNOWN)
 TRACKED_FIELDS = ("state", "draft", "mergeable", "head_sha", "checks", "review", "updated_at", "number")
 
@@ -144,9 +145,12 @@ def pull_request_sync_enqueue(*, trigger: str, user: Any = None, migration: Any 
     """Queues a sync run (or returns the one already queued or running) and starts it once committed."""
     from runs.tasks_github import pull_requests_sync_task
 
-    active = PullRequestSyncRun.objects.filter(
-        status__in=(PullRequestSyncRun.Status.QUEUED, PullRequestSyncRun.Status.RUNNING)
-    ).first()
+    active_statuses = (PullRequestSyncRun.Status.QUEUED, PullRequestSyncRun.Status.RUNNING)
+    # A run this old lost its workers (a chunk retried past its limit is abandoned well before): stop waiting.
+    PullRequestSyncRun.objects.filter(status__in=active_statuses, created_at__lt=timezone.now() - STALE_RUN).update(
+        status=PullRequestSyncRun.Status.FAILED, finished_at=timezone.now(), message="abandoned: no progress"
+    )
+    active = PullRequestSyncRun.objects.filter(status__in=active_statuses).first()
     if active is not None:
         return active
     run = PullRequestSyncRun.objects.create(

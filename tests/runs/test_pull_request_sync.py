@@ -274,3 +274,18 @@ def test_the_demo_github_serves_varied_states_that_the_normal_sync_reads(fake_gi
     demo_github_populate(again, prs, seed=3)
     assert again.pulls.keys() == fake_github.pulls.keys()
     assert [p["draft"] for p in again.pulls.values()] == [p["draft"] for p in fake_github.pulls.values()]
+
+
+def test_a_run_stuck_for_hours_does_not_block_the_next_sync():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stuck = PullRequestSyncRun.objects.create(trigger="schedule", status="running")
+    PullRequestSyncRun.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(days=1))
+
+    fresh = sync.pull_request_sync_enqueue(trigger="schedule")
+
+    stuck.refresh_from_db()
+    assert fresh.pk != stuck.pk and fresh.status == "queued"
+    assert stuck.status == "failed" and stuck.finished_at
