@@ -117,7 +117,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so worker processes started by the tests share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-fleetui.sqlite3")}
+    # One file per test process, so two test runs in one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-fleetui-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
