@@ -196,6 +196,7 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-clusters": {"task": "triage.tasks.clusters_rebuild_all_task", "schedule": CLUSTER_REBUILD_INTERVAL},
     "refresh-pull-requests": {"task": "runs.tasks.pull_requests_refresh_task", "schedule": GITHUB_SYNC_INTERVAL},
     "sync-slack-channels": {"task": "notifications.tasks.slack_directory_sync_task", "schedule": SLACK_SYNC_INTERVAL},
+    "resolve-ownership": {"task": "notifications.tasks.ownership_resolve_task", "schedule": SLACK_SYNC_INTERVAL},
 }
 
 # --- MLflow -------------------------------------------------------------------------
