@@ -3,6 +3,7 @@
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from triage.extraction_rules import (
     COMMON_NOISE,
@@ -70,9 +71,12 @@ def detect_systems(lines: list[str], verifier: str | None = None) -> list[BuildS
     if hinted is not None:
         found.append(hinted)
     tail = "\n".join(lines)[-SNIFF_CHARS:]
+    probe = "\n" + tail
     counts = []
     for system in SYSTEMS:
         if system is hinted:
+            continue
+        if system.hints and not any(h in probe for h in system.hints):
             continue
         n = len(system.sniff.findall(tail))
         if n:
@@ -81,7 +85,7 @@ def detect_systems(lines: list[str], verifier: str | None = None) -> list[BuildS
     return found
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class _Rules:
     specific: list[Anchor]
     generic: list[Anchor]
@@ -90,6 +94,16 @@ class _Rules:
 
 
 def _rules_for(systems: list[BuildSystem]) -> _Rules:
+    return _rules_named(tuple(s.name for s in systems))
+
+
+# Lines repeat across a fleet's logs: a line's class under one set of rules is cached.
+CLASSIFY_CACHE_SIZE = 200_000
+
+
+@lru_cache(maxsize=256)
+def _rules_named(names: tuple[str, ...]) -> _Rules:
+    systems = [SYSTEM_BY_NAME[name] for name in names]
     specific = sorted((a for system in systems for a in system.anchors), key=lambda a: -a.weight)
     # Generic keywords are a weaker signal once a build system's own rules apply.
     penalty = 1 if systems else 0
@@ -123,6 +137,11 @@ def _candidate_lines(lines: list[str]) -> list[int]:
     return sorted(hits)
 
 
+@lru_cache(maxsize=CLASSIFY_CACHE_SIZE)
+def _classify_cached(line: str, rules: _Rules) -> tuple[float, int]:
+    return _classify(line, rules)
+
+
 def _classify(line: str, rules: _Rules) -> tuple[float, int]:
     """Score and follow count of one line; -1 is noise, 0 neutral, FILLER boilerplate."""
     line = line[:MAX_MATCH_CHARS]
@@ -152,7 +171,7 @@ def score_lines(lines: list[str], systems: list[BuildSystem], candidates: list[i
     scores: dict[int, float] = {}
     follows: list[tuple[int, float, int]] = []
     for i in candidates:
-        score, follow = _classify(lines[i], rules)
+        score, follow = _classify_cached(lines[i], rules)
         if score:
             scores[i] = score
         if follow:
@@ -163,7 +182,7 @@ def score_lines(lines: list[str], systems: list[BuildSystem], candidates: list[i
                 break
             current = scores.get(j)
             if current is None:
-                current, _ = _classify(lines[j], rules)
+                current, _ = _classify_cached(lines[j], rules)
             if current < 0:
                 break
             scores[j] = max(current, weight - 1)

@@ -23,6 +23,9 @@ class BuildSystem:
     noise: re.Pattern[str] | None = None
     # Boilerplate that belongs to a failure block but never explains it (kept only inside a block).
     filler: re.Pattern[str] | None = None
+    # Substrings of which every sniff match contains one (tested on the text with a newline in front):
+    # when none occurs, the sniff regex cannot match and is not run.
+    hints: tuple[str, ...] = ()
 
 
 def _a(pattern: str, weight: int, follow: int = 0, flags: int = 0) -> Anchor:
@@ -31,6 +34,7 @@ def _a(pattern: str, weight: int, follow: int = 0, flags: int = 0) -> Anchor:
 
 _MAVEN = BuildSystem(
     name="maven",
+    hints=("[INFO] ", "[ERROR] ", "BUILD FAILURE", "Failed to execute goal"),
     sniff=re.compile(r"^\[(?:INFO|ERROR)\] |BUILD FAILURE|Failed to execute goal", re.M),
     anchors=(
         _a(r"^\[ERROR\] .*\.(?:java|kt|scala|groovy):\[\d+(?:,\d+)?\] ", 6, 5),
@@ -55,6 +59,7 @@ _MAVEN = BuildSystem(
 
 _GRADLE = BuildSystem(
     name="gradle",
+    hints=("\n* What went wrong:", "\nFAILURE: Build failed", "\n> Task :", "BUILD FAILED in"),
     sniff=re.compile(r"^\* What went wrong:|^FAILURE: Build failed|^> Task :|BUILD FAILED in", re.M),
     anchors=(
         _a(r"^\* What went wrong:", 6, 8),
@@ -73,6 +78,7 @@ _GRADLE = BuildSystem(
 
 _NPM = BuildSystem(
     name="npm",
+    hints=("\nnpm ERR!", "\nnpm error", "\nerror ", "ERR_PNPM_", "\nYN"),
     sniff=re.compile(r"^npm ERR!|^npm error|^error .*(?:Command failed|yarn)|ERR_PNPM_|^YN\d{4}:", re.M),
     anchors=(
         _a(
@@ -93,6 +99,7 @@ _NPM = BuildSystem(
 
 _TSC = BuildSystem(
     name="tsc",
+    hints=("error TS",),
     sniff=re.compile(r"error TS\d+"),
     anchors=(
         _a(r"error TS\d+:", 6, 2),
@@ -102,6 +109,7 @@ _TSC = BuildSystem(
 
 _ESLINT = BuildSystem(
     name="eslint",
+    hints=("error",),
     sniff=re.compile(r"^\s+\d+:\d+\s+error\s+", re.M),
     anchors=(
         _a(r"^\s+\d+:\d+\s+error\s+", 6),
@@ -113,6 +121,7 @@ _ESLINT = BuildSystem(
 
 _JEST = BuildSystem(
     name="jest",
+    hints=("●", "\nFAIL ", "\nTests:"),
     sniff=re.compile(r"^\s*● |^FAIL \S|^Tests:\s+\d+ failed", re.M),
     anchors=(
         _a(r"^\s*● (?!Console)", 6, 8),
@@ -126,6 +135,7 @@ _JEST = BuildSystem(
 
 _PYTEST = BuildSystem(
     name="pytest",
+    hints=("\nFAILED ", "\nERROR ", "\nE", "short test summary info", "\n="),
     sniff=re.compile(r"^(?:FAILED|ERROR) \S+\.py|^E\s{2,}|short test summary info|^=+ .*(?:failed|error)", re.M),
     anchors=(
         _a(r"^FAILED \S", 6),
@@ -140,6 +150,7 @@ _PYTEST = BuildSystem(
 
 _GO = BuildSystem(
     name="go",
+    hints=("\n--- FAIL:", "\nFAIL", ".go:", "\npanic: "),
     sniff=re.compile(r"^--- FAIL:|^FAIL\s|^\S+\.go:\d+:\d+: |^panic: ", re.M),
     anchors=(
         _a(r"^\s*--- FAIL:", 6, 4),
@@ -153,6 +164,7 @@ _GO = BuildSystem(
 
 _CARGO = BuildSystem(
     name="cargo",
+    hints=("\nerror", "-->", "could not compile"),
     sniff=re.compile(r"^error(?:\[E\d{4}\])?: |^\s+--> \S+\.rs:|could not compile", re.M),
     anchors=(
         _a(r"^error\[E\d{4}\]: ", 6, 8),
@@ -165,6 +177,7 @@ _CARGO = BuildSystem(
 
 _JAVAC = BuildSystem(
     name="javac",
+    hints=(".java:", "\ne: "),
     sniff=re.compile(r"\.java:\d+: error: |^e: \S+\.kts?:", re.M),
     anchors=(
         _a(r"\.java:\d+: error: ", 6, 3),
@@ -175,6 +188,7 @@ _JAVAC = BuildSystem(
 
 _DOTNET = BuildSystem(
     name="dotnet",
+    hints=("error ", "Failed ", "Build FAILED."),
     sniff=re.compile(r"error (?:CS|NU|MSB|NETSDK)\d+|^\s*Failed \S+ \[|Build FAILED\.", re.M),
     anchors=(
         _a(r"error (?:CS|NU|MSB|NETSDK|FS|BC)\d+:", 6),
@@ -186,6 +200,7 @@ _DOTNET = BuildSystem(
 
 _BAZEL = BuildSystem(
     name="bazel",
+    hints=("\nERROR: ", "\nFAILED: Build did NOT complete", "\nINFO: Build completed, "),
     sniff=re.compile(
         r"^ERROR: /\S+/BUILD(?:\.bazel)?:\d+|^FAILED: Build did NOT complete|^INFO: Build completed, \d+ test", re.M
     ),

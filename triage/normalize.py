@@ -2,11 +2,17 @@
 
 import hashlib
 import re
+from functools import lru_cache
 
 from triage.extraction_rules import SYSTEMS
 
 # Boilerplate a build tool prints after every failure: it would make unrelated failures look alike.
 _BOILERPLATE = [s.filler for s in SYSTEMS if s.filler is not None]
+# One search per line instead of one per build system (each pattern is tested on its own line, so
+# joining them as alternatives matches exactly the same lines).
+_BOILERPLATE_ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _BOILERPLATE))
+# Lines repeat across a fleet (the same compiler error in many repositories): their masked form is cached.
+LINE_CACHE_SIZE = 200_000
 
 _EXT = (
     r"java|kt|kts|scala|groovy|gradle|xml|json|ya?ml|toml|lock|properties|py|pyi|go|mod|rs|[cm]?[jt]sx?|vue|svelte"
@@ -33,7 +39,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(rf"\b[\w-]+\.(?:{_EXT})\b(?=[:(\[\s,]|$)"), "<file>"),
     (re.compile(r"\b0x[0-9a-f]+\b|\b(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{7,}\b", re.I), "<hex>"),
-    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|secs|seconds?|min|mins|minutes?|h|hours?)\b"), "<dur>"),
+    (re.compile(r"\b\d+(?:\.\d+)?[ \t]?(?:ms|s|sec|secs|seconds?|min|mins|minutes?|h|hours?)\b"), "<dur>"),
     # Versions: 1.2, 1.2.3-SNAPSHOT, v2.0.0-rc.1, 422.v9d1a_89cede51; a group:artifact in front keeps its name.
     (re.compile(r"(?<![\w.])v?\d+(?:\.[\w-]+)+(?![\w.])"), "<v>"),
     (re.compile(r"(?<![\w.-])\d+(?![\w])"), "<n>"),
@@ -47,42 +53,74 @@ _SPACES = re.compile(r"[ \t]+")
 _MASKED_RUN = re.compile(r"(<(?:n|v|hex|path|file)>)(?:[ \t,]*\1)+")
 
 
-def _repo_patterns(repo: str | None) -> list[tuple[re.Pattern[str], str]]:
-    if not repo:
-        return []
+@lru_cache(maxsize=4096)
+def _repo_rules(repo: str) -> tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], str], ...]]:
+    """(lower-cased words, masking rules) for a repository's own names."""
     owner, _, name = repo.strip().strip("/").rpartition("/")
-    out = []
     short = re.sub(r"(?i)[-_.](?:maven-plugin|plugin|api|service|lib|library)$", "", name)
+    words, rules = [], []
     for word, mask in ((name, "<repo>"), (short, "<repo>"), (owner, "<owner>")):
         # Very short names ("a", "io") would mask ordinary words.
         if len(word) >= 3:
-            out.append((re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])", re.I), mask))
-    return out
+            words.append(word.lower())
+            rules.append((re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])", re.I), mask))
+    return tuple(words), tuple(rules)
 
 
-def normalize_line(line: str, *, repo_rules: list[tuple[re.Pattern[str], str]] | None = None) -> str:
-    """Mask one line; see normalize_text."""
+def _repo_patterns(repo: str | None) -> list[tuple[re.Pattern[str], str]]:
+    return list(_repo_rules(repo)[1]) if repo else []
+
+
+def _mask_generic(line: str) -> str:
     for pattern, mask in _RULES[:6]:
         line = pattern.sub(mask, line)
-    for pattern, mask in repo_rules or []:
+    return line
+
+
+def _mask_rest(line: str, repo_rules: list[tuple[re.Pattern[str], str]] | tuple = ()) -> str:
+    for pattern, mask in repo_rules:
         line = pattern.sub(mask, line)
     line = _PROJECT.sub(r"\1 <project>", line)
     line = _LINE_COL.sub(lambda m: re.sub(r"\d+", "<n>", m.group(0)), line)
     for pattern, mask in _RULES[6:]:
         line = pattern.sub(mask, line)
     line = _MASKED_RUN.sub(r"\1", line)
-    return _SPACES.sub(" ", line).strip(" ")
+    return _SPACES.sub(" ", line).strip()
+
+
+def normalize_line(line: str, *, repo_rules: list[tuple[re.Pattern[str], str]] | tuple = ()) -> str:
+    """Mask one line; see normalize_text."""
+    return _mask_rest(_mask_generic(line), repo_rules or ())
+
+
+# Lines repeat across a fleet (the same compiler error in many repositories, often once paths are masked):
+# both masking stages are cached.
+@lru_cache(maxsize=LINE_CACHE_SIZE)
+def _stage_one(raw: str) -> str | None:
+    """URLs, ids, times and paths masked, or None for a blank or boilerplate line."""
+    if not raw.strip() or _BOILERPLATE_ANY.search(raw):
+        return None
+    return _mask_generic(raw)
+
+
+_stage_two = lru_cache(maxsize=LINE_CACHE_SIZE)(_mask_rest)
 
 
 def normalize_text(snippet: str, *, repo: str | None = None) -> str:
     """Mask paths, numbers, versions, hashes, times and the repository's own names; drop boilerplate lines."""
-    kept = [raw for raw in snippet.splitlines() if raw.strip() and not any(p.search(raw) for p in _BOILERPLATE)]
-    # One pass over the whole snippet: far cheaper than masking line by line.
-    masked = normalize_line("\n".join(kept), repo_rules=_repo_patterns(repo))
+    words, rules = _repo_rules(repo) if repo else ((), ())
     out: list[str] = []
     seen: set[str] = set()
-    for line in masked.split("\n"):
-        line = line.strip()
+    for raw in snippet.splitlines():
+        line = _stage_one(raw)
+        if line is None:
+            continue
+        # A line still naming the repository is masked for this repository only, so not cached; so is a
+        # non-ASCII line, where case-insensitive matching can go beyond what lower() shows.
+        if words and (not line.isascii() or any(w in line.lower() for w in words)):
+            line = _mask_rest(line, rules)
+        else:
+            line = _stage_two(line)
         # Repeated lines (the same error at several places) say nothing new once masked.
         if line and line not in seen:
             seen.add(line)
