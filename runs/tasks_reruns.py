@@ -7,7 +7,6 @@ import random
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +31,8 @@ def retry_countdown(retries: int, rng: random.Random | None = None) -> float:
     reject_on_worker_lost=True,
     ignore_result=True,
     max_retries=RETRY_LIMIT,
-    time_limit=settings.CELERY_TASK_TIME_LIMIT,
-    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    # Time limits: the app-wide CELERY_TASK_TIME_LIMIT / CELERY_TASK_SOFT_TIME_LIMIT, which the
+    # broker's visibility timeout exceeds, and which the runners' own timeouts stay under.
 )
 def rerun_item_task(self, item_id: int) -> str:
     """Dispatch one rerun item; idempotent per (batch, repository) and per try."""
