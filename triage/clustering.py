@@ -1,7 +1,7 @@
 """Group failure texts by cause: exact signature first, then TF-IDF similarity (pure, deterministic)."""
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -226,10 +226,46 @@ def cluster_failures(items: list[FailureText], *, threshold: float = DEFAULT_THR
     return clusters
 
 
+@dataclass(frozen=True)
+class _Index:
+    """Fitted vectoriser and centroid matrix of one kind's clusters, reused while the clusters are unchanged."""
+
+    candidates: list[ClusterExemplars]
+    vectorizer: TfidfVectorizer | None
+    centroids: sparse.csr_matrix
+
+
+# A worker assigns new failures after every import; the clusters' exemplars rarely change in between,
+# so the fit over them is kept (keyed by the exemplars themselves, so a hit gives the same answer).
+_INDEX_CACHE: OrderedDict[tuple, _Index] = OrderedDict()
+INDEX_CACHE_SIZE = 8
+
+
+def _index_for(kind: str, candidates: list[ClusterExemplars]) -> _Index:
+    cache_key = (kind, tuple((c.key, c.signature, tuple(c.exemplars)) for c in candidates))
+    index = _INDEX_CACHE.get(cache_key)
+    if index is not None:
+        _INDEX_CACHE.move_to_end(cache_key)
+        return index
+    owners = [ci for ci, c in enumerate(candidates) for _ in c.exemplars]
+    x, vectorizer = _vectorize([t for c in candidates for t in c.exemplars])
+    n_ex = len(owners)
+    member = sparse.csr_matrix((np.ones(n_ex), (owners, np.arange(n_ex))), shape=(len(candidates), n_ex))
+    index = _Index(candidates, vectorizer, l2_normalize(member @ x).tocsr())
+    _INDEX_CACHE[cache_key] = index
+    while len(_INDEX_CACHE) > INDEX_CACHE_SIZE:
+        _INDEX_CACHE.popitem(last=False)
+    return index
+
+
 def assign_failures(
     items: list[FailureText], clusters: list[ClusterExemplars], *, threshold: float = DEFAULT_THRESHOLD
 ) -> list[tuple[str | None, str, float]]:
-    """For each new failure: (key of the cluster it joins or None to start one, why, score)."""
+    """For each new failure: (key of the cluster it joins or None to start one, why, score).
+
+    New texts are compared in the term space fitted on the clusters' exemplars (terms only the new
+    texts use carry no weight), so the fit can be reused until the clusters change.
+    """
     exact: dict[tuple[str, str], str] = {}
     for cluster in clusters:
         exact.setdefault((cluster.kind, cluster.signature), cluster.key)
@@ -249,18 +285,17 @@ def assign_failures(
             for i in rows:
                 results[i] = (None, "alone", 0.0)
             continue
-        owners = [ci for ci, c in enumerate(candidates) for _ in c.exemplars]
-        texts = [t for c in candidates for t in c.exemplars] + [items[i].normalized for i in rows]
-        x, _ = _vectorize(texts)
-        n_ex = len(owners)
-        member = sparse.csr_matrix((np.ones(n_ex), (owners, np.arange(n_ex))), shape=(len(candidates), n_ex))
-        cents = l2_normalize(member @ x[:n_ex]).tocsr()
-        sims = (x[n_ex:] @ cents.T).toarray()
+        index = _index_for(kind, candidates)
+        if index.vectorizer is None:
+            sims = np.zeros((len(rows), len(candidates)), dtype=np.float32)
+        else:
+            new = index.vectorizer.transform([items[i].normalized for i in rows])
+            sims = (new @ index.centroids.T).toarray()
         for r, i in enumerate(rows):
             j = int(sims[r].argmax())
             score = float(sims[r, j])
             if score >= threshold:
-                results[i] = (candidates[j].key, "similar", round(score, 4))
+                results[i] = (index.candidates[j].key, "similar", round(score, 4))
             else:
                 results[i] = (None, "alone", round(score, 4))
     return [r if r is not None else (None, "alone", 0.0) for r in results]

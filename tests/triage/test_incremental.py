@@ -132,3 +132,29 @@ def test_a_failing_run_records_its_error_and_does_not_block_the_next(monkeypatch
 
     assert run.status == ClusteringRun.Status.FAILED and "out of memory" in run.error
     assert retry.status == ClusteringRun.Status.SUCCEEDED
+
+
+def test_assignment_gives_the_same_answer_with_a_reused_fit():
+    from triage import clustering
+
+    texts = {
+        "a": "[ERROR] cannot find symbol\n  symbol: class JsonParser",
+        "b": "error[E0433]: failed to resolve: use of undeclared crate or module `tokio`",
+    }
+    stored = [
+        clustering.ClusterExemplars(key, "", [clustering.prepare_failure(key, t).normalized])
+        for key, t in texts.items()
+    ]
+    fresh = [
+        clustering.prepare_failure("n1", texts["a"] + "\n  location: package com.fasterxml.jackson.core"),
+        clustering.prepare_failure("n2", "npm ERR! code ERESOLVE unable to resolve dependency tree"),
+    ]
+    clustering._INDEX_CACHE.clear()
+
+    cold = clustering.assign_failures(fresh, stored, threshold=0.5)
+    warm = clustering.assign_failures(fresh, stored, threshold=0.5)
+    other = clustering.assign_failures(fresh, stored[1:], threshold=0.5)
+
+    assert cold == warm
+    assert cold[0][0] == "a" and cold[1][0] is None
+    assert other[0][0] is None
