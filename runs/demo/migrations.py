@@ -111,7 +111,7 @@ MIGRATIONS: list[DemoMigration] = [
         "Migrate tests from JUnit 4 to JUnit 5",
         ("maven", "gradle"),
         (JUNIT_R1, JUNIT_R2, JUNIT_R3),
-        0.22,
+        0.36,
         "claude-sonnet-4-5",
     ),
     DemoMigration(
@@ -119,7 +119,7 @@ MIGRATIONS: list[DemoMigration] = [
         "Upgrade Log4j 2 to 2.24.1",
         ("maven", "gradle"),
         (LOG4J_R1, LOG4J_R2, LOG4J_R3),
-        0.16,
+        0.3,
         "claude-sonnet-4-5",
     ),
     DemoMigration(
@@ -127,11 +127,11 @@ MIGRATIONS: list[DemoMigration] = [
         "Adopt structured JSON logging",
         ("maven", "gradle", "npm", "pytest", "go", "cargo"),
         (LOGGING_R1, LOGGING_R2, LOGGING_R3),
-        0.26,
+        0.34,
         "gpt-4.1",
     ),
     DemoMigration(
-        "node18-to-node20", "Move services from Node.js 18 to Node.js 20", ("npm",), (NODE_R1, NODE_R2), 0.2, "gpt-4.1"
+        "node18-to-node20", "Move services from Node.js 18 to Node.js 20", ("npm",), (NODE_R1, NODE_R2), 0.32, "gpt-4.1"
     ),
 ]
 
