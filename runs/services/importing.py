@@ -108,6 +108,9 @@ def import_run_execute(
         message = "" if found else "no experiments to read in MLflow"
         for experiment in found:
             _import_experiment(run, source, experiment.experiment_id, tracking_uri=tracking_uri, full=full)
+        from triage.services import after_import  # here, not at the top: triage imports runs
+
+        after_import(run)
         _finish(run, ImportRun.Status.SUCCEEDED, message)
     except TraceSourceUnavailable as exc:
         _finish(run, ImportRun.Status.FAILED, f"{exc} (tracking URI {_redact(tracking_uri)})")

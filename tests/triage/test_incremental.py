@@ -158,3 +158,34 @@ def test_assignment_gives_the_same_answer_with_a_reused_fit():
     assert cold == warm
     assert cold[0][0] == "a" and cold[1][0] is None
     assert other[0][0] is None
+
+
+def test_after_an_import_one_assignment_task_is_queued_once_the_writes_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from triage import tasks
+    from triage.services import after_import
+
+    queued = []
+    monkeypatch.setattr(tasks.clusters_assign_new_task, "delay", lambda *a, **k: queued.append(a))
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        after_import(None)
+    assert queued == [] and len(callbacks) == 1
+    callbacks[0]()
+    assert queued == [()]
+
+
+def test_a_broker_failure_after_an_import_is_logged_not_raised(monkeypatch, django_capture_on_commit_callbacks, caplog):
+    from triage import tasks
+    from triage.services import after_import
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.clusters_assign_new_task, "delay", down)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        after_import(None)
+
+    assert "could not queue cluster assignment" in caplog.text

@@ -1,5 +1,7 @@
 """Services that write failure clusters: rebuilds, incremental assignment and triage actions."""
 
+import logging
+
 from django.db import transaction
 
 from runs.models import Migration
@@ -26,12 +28,21 @@ __all__ = [
     "user_can_triage",
 ]
 
+logger = logging.getLogger(__name__)
+
 
 def after_import(run) -> None:
     """Once the import's writes are committed, place its new failures in clusters on a worker."""
     from triage.tasks import clusters_assign_new_task
 
-    transaction.on_commit(lambda: clusters_assign_new_task.delay())
+    def enqueue() -> None:
+        # Clustering is a follow-up: a broker hiccup must not turn a finished import into a failed one.
+        try:
+            clusters_assign_new_task.delay()
+        except Exception:
+            logger.exception("could not queue cluster assignment after import %s", getattr(run, "pk", None))
+
+    transaction.on_commit(enqueue)
 
 
 def cluster_rebuild_request(*, migration: Migration, user) -> ClusteringRun:
