@@ -289,3 +289,15 @@ def test_a_run_stuck_for_hours_does_not_block_the_next_sync():
     stuck.refresh_from_db()
     assert fresh.pk != stuck.pk and fresh.status == "queued"
     assert stuck.status == "failed" and stuck.finished_at
+
+
+def test_the_sync_status_partial_polls_while_the_run_is_going_and_stops_when_done(client):
+    client.force_login(make_user(role=VIEWER))
+    run = PullRequestSyncRun.objects.create(trigger="manual", status="running")
+    url = reverse("pull-request-sync-status", args=[run.pk])
+    assert b'hx-trigger="every 2s"' in client.get(url).content
+    PullRequestSyncRun.objects.filter(pk=run.pk).update(status="succeeded", message="3 checked")
+    done = client.get(url).content
+    assert b"hx-trigger" not in done and b"3 checked" in done
+    page = client.get(reverse("pull-request-sync")).content
+    assert b"Sync now" not in page  # viewers cannot start one

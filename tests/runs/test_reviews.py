@@ -356,3 +356,13 @@ def test_every_review_page_renders_for_every_role(client, role):
         reverse("pull-request-sync"),
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_the_decisions_partial_polls_only_while_a_decision_is_pending_on_github(client):
+    login(client, REVIEWER)
+    pr = agent_pr("org/svc", 1)
+    client.post(reverse("review-approve", args=[pr.pk]))
+    url = reverse("review-decisions-status")
+    assert b'hx-trigger="every 3s"' in client.get(url).content
+    ReviewDecision.objects.update(github_status="done")
+    assert b"hx-trigger" not in client.get(url).content
