@@ -1,6 +1,9 @@
 """`manage.py rundemo`: prepares the demo fleet and runs the web server, a worker and beat.
 
-A second run reuses the database, the MLflow store and the users it finds.
+The demo serves its own fake GitHub and Slack on loopback (the same fakes the tests use,
+built from the vendors' payloads in ../shared/contracts), so pull-request states, review
+queues, channel matching and nudges work without any outside service. A second run reuses
+the database, the MLflow store and the users it finds.
 """
 
 import os
@@ -8,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -20,7 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--prepare-only", action="store_true", help="seed and import, then exit")
+        parser.add_argument("--prepare-only", action="store_true", help="seed, import and sync, then exit")
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -28,11 +32,61 @@ class Command(BaseCommand):
         call_command("create_demo_users")
         call_command("seed_demo")
         call_command("import_traces")
-        if options["prepare_only"]:
-            return
+        call_command("rebuild_clusters")
 
         env = {**os.environ, "FLEETUI_DEMO": "1"}
+        fakes = []
+        try:
+            fakes += self._fake_slack(env)
+            fakes += self._fake_github(env)
+            if options["prepare_only"]:
+                return
+            self._serve(options, env)
+        finally:
+            for fake in fakes:
+                fake.stop()
+
+    def _fake_slack(self, env: dict[str, str]) -> list:
+        from notifications.demo import demo_slack_populate
+        from tests.fakes.slack import FakeSlack, slack_contracts_available
+
+        catalog = settings.DATA_DIR / "demo-catalog"
+        if not slack_contracts_available():
+            self.stdout.write("Slack payloads (../shared/contracts) not found: the demo runs without Slack.")
+            call_command("sync_ownership", catalog=str(catalog / "catalog"), codeowners_dir=str(catalog / "codeowners"))
+            return []
+        fake = FakeSlack().start()
+        demo_slack_populate(fake, channels_file=catalog / "slack-channels.json")
+        self._point(env, SLACK_API_URL=fake.url, SLACK_BOT_TOKEN=fake.token)
+        call_command("sync_slack_channels")
+        call_command("sync_ownership", catalog=str(catalog / "catalog"), codeowners_dir=str(catalog / "codeowners"))
+        self.stdout.write(f"Fake Slack workspace on {fake.url}")
+        return [fake]
+
+    def _fake_github(self, env: dict[str, str]) -> list:
+        from runs.demo_github import demo_github_start, demo_github_sync
+        from tests.fakes.github import contracts_dir
+
+        if not (Path(contracts_dir()) / "rest" / "pulls.get.json").exists():
+            self.stdout.write("GitHub payloads (../shared/contracts) not found: the demo runs without GitHub.")
+            return []
+        fake, count = demo_github_start(seed=7)
+        self._point(env, GITHUB_API_URL=fake.url, GITHUB_TOKEN="demo-token", GITHUB_WEBHOOK_SECRET="demo-secret")
+        run = demo_github_sync(base_url=fake.url)
+        self.stdout.write(f"Fake GitHub on {fake.url}: {count} pull requests, sync {run.status}")
+        return [fake]
+
+    @staticmethod
+    def _point(env: dict[str, str], **values: str) -> None:
+        """Points this process (settings) and the worker, beat and web processes (env) at a fake."""
+        for name, value in values.items():
+            setattr(settings, name, value)
+            env[name] = value
+
+    def _serve(self, options, env: dict[str, str]) -> None:
         python = sys.executable
+        url = f"http://{options['host']}:{options['port']}/"
+        env["FLEETUI_BASE_URL"] = url.rstrip("/")
         children = [
             subprocess.Popen(
                 [python, "-m", "celery", "-A", "fleetui", "worker", "--loglevel", "INFO", "--concurrency", "2"],
@@ -54,18 +108,19 @@ class Command(BaseCommand):
                 env=env,
             ),
         ]
-        url = f"http://{options['host']}:{options['port']}/"
+        password = os.environ.get("FLEETUI_DEMO_PASSWORD", "fleetui-demo")
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nfleetui demo: {url}\n"
-                "Log in as viewer, reviewer, owner or admin; the password is 'fleetui-demo' "
-                "(or FLEETUI_DEMO_PASSWORD).\nA Celery worker and beat run alongside; Ctrl-C stops everything.\n"
+                f"Log in as viewer, reviewer, owner or admin with the password '{password}'.\n"
+                "A Celery worker and beat run alongside; Ctrl-C stops everything.\n"
             )
         )
-        server = subprocess.Popen(
-            [python, "manage.py", "runserver", "--noreload", f"{options['host']}:{options['port']}"], env=env
+        children.append(
+            subprocess.Popen(
+                [python, "manage.py", "runserver", "--noreload", f"{options['host']}:{options['port']}"], env=env
+            )
         )
-        children.append(server)
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(1)
