@@ -240,7 +240,8 @@ FLEETUI_BASE_URL = os.environ.get("FLEETUI_BASE_URL", "http://127.0.0.1:8000").r
 # --- Reruns -------------------------------------------------------------------------
 FLEETUI_RUNNER = os.environ.get("FLEETUI_RUNNER", "demo" if DEMO_MODE else "command")
 FLEETUI_RUNNER_COMMAND = os.environ.get("FLEETUI_RUNNER_COMMAND", "")
-FLEETUI_RUNNER_TIMEOUT = envint("FLEETUI_RUNNER_TIMEOUT", 3600)
+# Below the soft task time limit, so a slow run fails with its reason instead of being killed.
+FLEETUI_RUNNER_TIMEOUT = envint("FLEETUI_RUNNER_TIMEOUT", 1500)
 FLEETUI_RUNNER_URL = os.environ.get("FLEETUI_RUNNER_URL", "")
 FLEETUI_RUNNER_SECRET = os.environ.get("FLEETUI_RUNNER_SECRET", "")
 FLEETUI_RUNNER_K8S_NAMESPACE = os.environ.get("FLEETUI_RUNNER_K8S_NAMESPACE", "fleet-agents")

@@ -8,7 +8,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.utils import timezone
 
-PUBLIC_PATHS = ("/login/", "/static/", "/healthz", "/webhooks/")
+# The rerun callback authenticates itself with an HMAC signature, like the webhooks.
+PUBLIC_PATHS = ("/login/", "/static/", "/healthz", "/webhooks/", "/api/reruns/callback")
 
 
 def token_hash(key: str) -> str:
