@@ -372,7 +372,7 @@ def test_the_repository_table_takes_a_bounded_number_of_queries(client, settings
     settings.PAGE_SIZE = 100
     migration, _ = seed(repos=repos)
     logged_in(client)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("migration-repos", args=[migration.slug]))
     assert len(response.context["rows"]) == repos
 
@@ -384,9 +384,9 @@ def test_home_and_import_list_take_a_bounded_number_of_queries(client, count, dj
     for _ in range(min(count, 20)):
         make_import_run(errors=7)
     logged_in(client)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert len(client.get(reverse("home")).context["summaries"]) == count
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("import-list")).status_code == 200
 
 
