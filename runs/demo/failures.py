@@ -46,7 +46,8 @@ class FailureCause:
     weights: dict[str, float] = field(default_factory=dict)
 
     def weight(self, migration_slug: str) -> float:
-        return self.weights.get(migration_slug, 1.0)
+        # Squared, so a migration's typical causes dominate its long tail as in real fleets.
+        return self.weights.get(migration_slug, 1.0) ** 2
 
 
 JUNIT = "junit4-to-junit5"

@@ -335,7 +335,7 @@ def fleet_plan(*, seed: int = 7, repo_count: int = 320, anchor_ms: int) -> DemoF
                     started_at_ms=at,
                 )
                 attempts.append(attempt)
-                if attempt.outcome in ("succeeded", "no_change") or local.random() < 0.3:
+                if attempt.outcome in ("succeeded", "no_change") or local.random() < 0.6:
                     break
                 at += local.randint(6 * HOUR_MS, 3 * DAY_MS)
     attempts += _damaged(rng, attempts)
