@@ -38,7 +38,8 @@ _LAYOUT = {
 def safe_text(text: str, limit: int = 200) -> str:
     """Shortened and HTML-escaped, because Plotly renders some HTML in labels and hover text."""
     text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return escape(text, quote=True)
+    # Plotly parses <tags> and decodes &amp; &lt; &gt; but shows &quot; literally: escape no quotes.
+    return escape(text, quote=False)
 
 
 def _figure(traces: list, **layout) -> dict:
