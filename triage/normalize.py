@@ -53,22 +53,27 @@ _SPACES = re.compile(r"[ \t]+")
 _MASKED_RUN = re.compile(r"(<(?:n|v|hex|path|file)>)(?:[ \t,]*\1)+")
 
 
-@lru_cache(maxsize=4096)
-def _repo_rules(repo: str) -> tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], str], ...]]:
-    """(lower-cased words, masking rules) for a repository's own names."""
+def _repo_names(repo: str) -> list[tuple[str, str]]:
     owner, _, name = repo.strip().strip("/").rpartition("/")
     short = re.sub(r"(?i)[-_.](?:maven-plugin|plugin|api|service|lib|library)$", "", name)
-    words, rules = [], []
-    for word, mask in ((name, "<repo>"), (short, "<repo>"), (owner, "<owner>")):
-        # Very short names ("a", "io") would mask ordinary words.
-        if len(word) >= 3:
-            words.append(word.lower())
-            rules.append((re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])", re.I), mask))
-    return tuple(words), tuple(rules)
+    # Very short names ("a", "io") would mask ordinary words.
+    return [(w, mask) for w, mask in ((name, "<repo>"), (short, "<repo>"), (owner, "<owner>")) if len(w) >= 3]
+
+
+@lru_cache(maxsize=16_384)
+def _repo_words(repo: str) -> tuple[str, ...]:
+    """The repository's own names, lower-cased: a cheap test of whether a line can name it."""
+    return tuple(w.lower() for w, _ in _repo_names(repo))
+
+
+@lru_cache(maxsize=1024)
+def _repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Masking rules for a repository's own names (compiled only for lines that name it)."""
+    return tuple((re.compile(rf"(?<![\w]){re.escape(w)}(?![\w])", re.I), mask) for w, mask in _repo_names(repo))
 
 
 def _repo_patterns(repo: str | None) -> list[tuple[re.Pattern[str], str]]:
-    return list(_repo_rules(repo)[1]) if repo else []
+    return list(_repo_rules(repo)) if repo else []
 
 
 def _mask_generic(line: str) -> str:
@@ -108,7 +113,7 @@ _stage_two = lru_cache(maxsize=LINE_CACHE_SIZE)(_mask_rest)
 
 def normalize_text(snippet: str, *, repo: str | None = None) -> str:
     """Mask paths, numbers, versions, hashes, times and the repository's own names; drop boilerplate lines."""
-    words, rules = _repo_rules(repo) if repo else ((), ())
+    words = _repo_words(repo) if repo else ()
     out: list[str] = []
     seen: set[str] = set()
     for raw in snippet.splitlines():
@@ -118,7 +123,7 @@ def normalize_text(snippet: str, *, repo: str | None = None) -> str:
         # A line still naming the repository is masked for this repository only, so not cached; so is a
         # non-ASCII line, where case-insensitive matching can go beyond what lower() shows.
         if words and (not line.isascii() or any(w in line.lower() for w in words)):
-            line = _mask_rest(line, rules)
+            line = _mask_rest(line, _repo_rules(repo))
         else:
             line = _stage_two(line)
         # Repeated lines (the same error at several places) say nothing new once masked.

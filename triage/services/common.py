@@ -10,6 +10,10 @@ from triage.models import ClusterMember, FailureCluster
 from triage.services.failures import Failure
 
 Status = FailureCluster.Status
+COUNT_FIELDS = ["size", "repos", "pre_existing_failures", "agent_failures", "first_seen_at", "last_seen_at"]
+ALGORITHM_FIELDS = ["key", "kind", "signature", "top_terms", "exemplars", "example_snippet", "title", "status"]
+# bulk_update builds one CASE per field over the batch: small batches keep the statement cheap to build.
+BULK_BATCH = 200
 
 
 def clusters_refresh_counts(*, cluster_ids: Iterable[int]) -> None:
@@ -30,8 +34,9 @@ def clusters_refresh_counts(*, cluster_ids: Iterable[int]) -> None:
             )
             .order_by()
         }
-        clusters = list(FailureCluster.objects.filter(pk__in=chunk))
-        for cluster in clusters:
+        changed = []
+        for cluster in FailureCluster.objects.filter(pk__in=chunk):
+            before = [getattr(cluster, name) for name in COUNT_FIELDS]
             row = stats.get(cluster.pk)
             cluster.size = row["n"] if row else 0
             cluster.repos = row["repos"] if row else 0
@@ -40,9 +45,10 @@ def clusters_refresh_counts(*, cluster_ids: Iterable[int]) -> None:
             if row:
                 cluster.first_seen_at = min(filter(None, [cluster.first_seen_at, row["first"]]), default=None)
                 cluster.last_seen_at = row["last"] or cluster.last_seen_at
-        FailureCluster.objects.bulk_update(
-            clusters, ["size", "repos", "pre_existing_failures", "agent_failures", "first_seen_at", "last_seen_at"]
-        )
+            if [getattr(cluster, name) for name in COUNT_FIELDS] != before:
+                changed.append(cluster)
+        # Only rows whose counts moved are written: after a rebuild of a stable fleet that is few.
+        FailureCluster.objects.bulk_update(changed, COUNT_FIELDS, batch_size=BULK_BATCH)
 
 
 def representation_from_members(cluster: FailureCluster) -> None:

@@ -16,7 +16,14 @@ from django.utils import timezone
 from runs.models import Migration
 from triage.clustering import cluster_failures
 from triage.models import ClusterMember, FailureCluster
-from triage.services.common import Status, apply_algorithm_cluster, clusters_refresh_counts, initial_status
+from triage.services.common import (
+    ALGORITHM_FIELDS,
+    BULK_BATCH,
+    Status,
+    apply_algorithm_cluster,
+    clusters_refresh_counts,
+    initial_status,
+)
 from triage.services.failures import Failure, failures_collect
 
 MATCH_JACCARD = 0.5
@@ -64,18 +71,30 @@ def clusters_rebuild(*, migration: Migration, threshold: float) -> dict[str, int
         old_clusters = {c.pk: c for c in FailureCluster.objects.select_for_update().filter(migration=migration)}
         old_members = list(
             ClusterMember.objects.filter(migration=migration).values(
-                "id", "cluster_id", "attempt_id", "kind", "repository_id", "sticky", "joined_at", "attempt__phase"
+                "id",
+                "cluster_id",
+                "attempt_id",
+                "kind",
+                "repository_id",
+                "sticky",
+                "joined_at",
+                "why",
+                "score",
+                "pre_existing",
+                "attempt__phase",
             )
         )
         old_sets: dict[int, set] = defaultdict(set)
         old_idents: dict[int, set[str]] = defaultdict(set)
         joined: dict[tuple[str, int], object] = {}
+        unchanged: dict[tuple, int] = {}
         sticky: dict[str, int] = {}
         for m in old_members:
             ident = f"{m['attempt_id']}:{m['kind']}"
             old_sets[m["cluster_id"]].add((m["repository_id"], m["kind"], m["attempt__phase"] == "baseline"))
             old_idents[m["cluster_id"]].add(ident)
             joined[(ident, m["cluster_id"])] = m["joined_at"]
+            unchanged[(ident, m["cluster_id"], m["why"], m["score"], m["pre_existing"], m["sticky"])] = m["id"]
             if m["sticky"] and ident in by_ident:
                 sticky[ident] = m["cluster_id"]
 
@@ -86,11 +105,13 @@ def clusters_rebuild(*, migration: Migration, threshold: float) -> dict[str, int
         placed: dict[int, list[tuple[Failure, str, float]]] = defaultdict(list)
         created = 0
         to_update: list[FailureCluster] = []
+        before: dict[int, list] = {}
         for idx, cluster in enumerate(found):
             free = [(by_ident[m.id], m.why, m.score) for m in cluster.members if m.id not in sticky]
             if idx in matched:
                 row = old_clusters[matched[idx]]
                 to_update.append(row)
+                before[row.pk] = [getattr(row, name) for name in ALGORITHM_FIELDS]
             elif not free:
                 continue  # every member was placed by a person elsewhere
             else:
@@ -108,34 +129,41 @@ def clusters_rebuild(*, migration: Migration, threshold: float) -> dict[str, int
             gained = {f.ident for f, _, _ in placed[row.pk]} - old_idents[row.pk]
             if row.status == Status.RESOLVED and gained:
                 row.status = Status.REGRESSED
-        FailureCluster.objects.bulk_update(
-            to_update, ["key", "kind", "signature", "top_terms", "exemplars", "example_snippet", "title", "status"]
-        )
+        changed = [row for row in to_update if [getattr(row, name) for name in ALGORITHM_FIELDS] != before[row.pk]]
+        FailureCluster.objects.bulk_update(changed, ALGORITHM_FIELDS, batch_size=BULK_BATCH)
 
-        ClusterMember.objects.filter(migration=migration).delete()
-        ClusterMember.objects.bulk_create(
-            [
-                ClusterMember(
-                    cluster_id=cluster_id,
-                    migration=migration,
-                    kind=f.kind,
-                    attempt_id=f.attempt_id,
-                    verifier_result_id=f.verifier_result_id,
-                    repository_id=f.repository_id,
-                    why=why,
-                    score=score,
-                    pre_existing=f.pre_existing,
-                    sticky=f.ident in sticky,
-                    snippet=f.snippet,
-                    normalized=f.normalized,
-                    signature=f.signature,
-                    joined_at=joined.get((f.ident, cluster_id), now),
+        # Rows that come out the same stay as they are: a rebuild of a stable fleet writes little.
+        keep: set[int] = set()
+        fresh: list[ClusterMember] = []
+        for cluster_id, members in placed.items():
+            for f, why, score in members:
+                is_sticky = f.ident in sticky
+                same = unchanged.get((f.ident, cluster_id, why, score, f.pre_existing, is_sticky))
+                if same is not None:
+                    keep.add(same)
+                    continue
+                fresh.append(
+                    ClusterMember(
+                        cluster_id=cluster_id,
+                        migration=migration,
+                        kind=f.kind,
+                        attempt_id=f.attempt_id,
+                        verifier_result_id=f.verifier_result_id,
+                        repository_id=f.repository_id,
+                        why=why,
+                        score=score,
+                        pre_existing=f.pre_existing,
+                        sticky=is_sticky,
+                        snippet=f.snippet,
+                        normalized=f.normalized,
+                        signature=f.signature,
+                        joined_at=joined.get((f.ident, cluster_id), now),
+                    )
                 )
-                for cluster_id, members in placed.items()
-                for f, why, score in members
-            ],
-            batch_size=1000,
-        )
+        gone = [m["id"] for m in old_members if m["id"] not in keep]
+        for start in range(0, len(gone), 2000):
+            ClusterMember.objects.filter(pk__in=gone[start : start + 2000]).delete()
+        ClusterMember.objects.bulk_create(fresh, batch_size=1000)
         emptied = [c for pk, c in old_clusters.items() if pk not in placed]
         FailureCluster.objects.filter(pk__in=[c.pk for c in emptied if not _keeps_decision(c)]).delete()
         kept = [c.pk for c in emptied if _keeps_decision(c)]
