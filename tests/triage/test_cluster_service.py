@@ -7,7 +7,7 @@ from django.utils import timezone
 from runs.models import Phase
 from tests.factories import make_failed_judge, make_failed_verify, make_migration, make_repo, make_succeeded, make_user
 from triage.models import ClusteringRun, ClusterMember, FailureCluster
-from triage.services import clustering_run_enqueue, clusters_rebuild
+from triage.services import clustering_run_enqueue, clusters_assign_new, clusters_rebuild
 from triage.tasks import cluster_rebuild_task
 
 pytestmark = pytest.mark.django_db
@@ -222,3 +222,132 @@ def test_the_rebuild_command_reclusters_one_migration():
     assert list(FailureCluster.objects.values_list("migration_id", flat=True)) == [migration.pk]
     with pytest.raises(CommandError):
         call_command("rebuild_clusters", "--migration", "no-such-migration", stdout=out)
+
+
+# --- selectors ---------------------------------------------------------------------
+
+
+def test_cluster_list_filters_by_status_kind_text_team_and_prompt_revision():
+    from tests.factories import make_prompt_revision, make_team
+    from triage import selectors
+
+    migration = make_migration()
+    team = make_team("payments")
+    r2 = make_prompt_revision(migration, 2)
+    symbols = [make_failed_verify(migration, "symbol", repo=make_repo(team=team)) for _ in range(3)]
+    crate = make_failed_verify(migration, "crate")
+    crate.prompt_revision = r2
+    crate.save()
+    judged = make_failed_judge(migration, "The change deletes the retry loop instead of porting it.")
+    rebuild(migration)
+    big, small, judge = cluster_of(symbols[0]), cluster_of(crate), cluster_of(judged)
+    FailureCluster.objects.filter(pk=small.pk).update(status=Status.TRIAGED)
+
+    def ids(**filters):
+        return [c.pk for c in selectors.cluster_list(migration=migration, **filters)]
+
+    assert ids() == [big.pk, *sorted([small.pk, judge.pk])]
+    assert ids(status="triaged") == [small.pk]
+    assert ids(status=["triaged", "new"]) == ids()
+    assert ids(kind="judge") == [judge.pk]
+    assert ids(search="tokio") == [small.pk]
+    assert ids(team="payments") == [big.pk]
+    assert ids(team="-") == sorted([small.pk, judge.pk])
+    assert ids(prompt_rev=2) == [small.pk]
+    assert ids(new_since=timezone.now() + timezone.timedelta(days=1)) == []
+    assert ids(order="size")[-1] == big.pk
+
+
+def test_status_counts_and_sizes_cover_every_status():
+    from triage import selectors
+
+    migration = make_migration()
+    for _ in range(3):
+        make_failed_verify(migration, "symbol")
+    make_failed_verify(migration, "crate")
+    rebuild(migration)
+
+    counts = selectors.cluster_status_counts(migration=migration)
+    sizes = selectors.cluster_sizes_by_status(migration=migration)
+
+    assert set(counts) == set(Status.values) == set(sizes)
+    assert counts["new"] == 2 and counts["resolved"] == 0
+    assert sizes["new"] == 4
+
+
+def test_repository_names_leave_out_pre_existing_and_excluded_repositories():
+    from triage import selectors
+
+    migration = make_migration()
+    broken = make_repo("acme/broken")
+    make_failed_verify(migration, "symbol", repo=broken, phase=Phase.BASELINE)
+    make_failed_verify(migration, "symbol", repo=broken)
+    a = make_failed_verify(migration, "symbol", repo=make_repo("acme/alpha"))
+    make_failed_verify(migration, "symbol", repo=make_repo("acme/beta"))
+    rebuild(migration)
+    cluster = cluster_of(a)
+
+    assert selectors.cluster_repository_names(cluster.pk) == ["acme/alpha", "acme/beta"]
+    assert selectors.cluster_repository_names(cluster.pk, exclude=["acme/beta"]) == ["acme/alpha"]
+    assert selectors.cluster_repository_names(cluster.pk, include_pre_existing=True) == [
+        "acme/alpha",
+        "acme/beta",
+        "acme/broken",
+    ]
+
+
+def test_attempt_clusters_maps_attempts_to_their_cluster():
+    from triage import selectors
+
+    migration = make_migration()
+    a = make_failed_verify(migration, "symbol")
+    b = make_failed_verify(migration, "crate")
+    passed = make_succeeded(migration, make_repo())
+    rebuild(migration)
+
+    found = selectors.attempt_clusters(attempt_ids=[a.pk, b.pk, passed.pk])
+
+    assert found == {a.pk: cluster_of(a).pk, b.pk: cluster_of(b).pk}
+
+
+def test_clusters_grown_since_ranks_by_members_joined_since():
+    from triage import selectors
+
+    migration = make_migration()
+    old = [make_failed_verify(migration, "symbol") for _ in range(4)]
+    first_crate = make_failed_verify(migration, "crate")
+    rebuild(migration)
+    ClusterMember.objects.update(joined_at=timezone.now() - timezone.timedelta(days=3))
+    since = timezone.now() - timezone.timedelta(days=1)
+    make_failed_verify(migration, "crate")
+    make_failed_verify(migration, "crate")
+    make_failed_verify(migration, "symbol")
+    clusters_assign_new(migration=migration, threshold=0.8)
+
+    grown = selectors.clusters_grown_since(since=since)
+    assert [(c.pk, c.grown) for c in grown] == [(cluster_of(first_crate).pk, 2), (cluster_of(old[0]).pk, 1)]
+    assert selectors.clusters_grown_since(since=timezone.now() + timezone.timedelta(minutes=1)) == []
+
+
+def test_cluster_members_come_with_repository_team_attempt_and_pull_requests_in_few_queries(
+    django_assert_max_num_queries,
+):
+    from tests.factories import make_pull_request, make_team
+    from triage import selectors
+
+    migration = make_migration()
+    team = make_team("core")
+    attempts = [make_failed_verify(migration, "symbol", repo=make_repo(team=team)) for _ in range(6)]
+    for attempt in attempts:
+        make_pull_request(attempt)
+    rebuild(migration)
+    cluster = cluster_of(attempts[0])
+
+    with django_assert_max_num_queries(2):
+        rows = [
+            (m.repository.full_name, m.repository.team.slug, m.attempt.trace_id, len(m.attempt.pull_requests.all()))
+            for m in selectors.cluster_members(cluster=cluster, team="core")
+        ]
+
+    assert len(rows) == 6 and all(r[1] == "core" and r[3] == 1 for r in rows)
+    assert list(selectors.cluster_members(cluster=cluster, team="other")) == []
