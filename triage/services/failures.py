@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from runs.models import JudgeVerdict, Migration, Outcome, Phase, Target, VerifierResult
+from runs.models import JudgeVerdict, Migration, Outcome, Target, VerifierResult
 from triage.clustering import FailureText, prepare_failure
 from triage.models import ClusterKind
 from triage.normalize import normalize_text, signature
@@ -139,7 +139,3 @@ def _fill_verify(failure: Failure, calls: list[dict]) -> None:
         failure.signature = calls[0]["signature"]
     else:
         failure.signature = signature(failure.normalized)
-
-
-def is_baseline_phase(phase: str) -> bool:
-    return phase == Phase.BASELINE

@@ -9,7 +9,7 @@ from runs.models import Migration
 from triage.clustering import ClusterExemplars, assign_failures, cluster_failures
 from triage.models import ClusterMember, FailureCluster
 from triage.services.common import Status, apply_algorithm_cluster, clusters_refresh_counts, initial_status
-from triage.services.failures import Failure, failures_collect
+from triage.services.failures import Failure, failures_collect, ident_of
 
 
 def _member(cluster_id: int, migration: Migration, f: Failure, why: str, score: float, now) -> ClusterMember:
@@ -35,23 +35,18 @@ def clusters_assign_new(*, migration: Migration, threshold: float) -> dict[str, 
 
     Members whose attempt is no longer current (the repository was retried) leave their cluster.
     """
-    existing = dict(
-        (
-            (f"{a}:{k}", pk)
-            for pk, a, k in ClusterMember.objects.filter(migration=migration).values_list("id", "attempt_id", "kind")
-        )
-    )
+    rows = ClusterMember.objects.filter(migration=migration).values_list("id", "attempt_id", "kind")
+    existing = {ident_of(attempt_id, kind): pk for pk, attempt_id, kind in rows}
     fresh, current = failures_collect(migration=migration, skip=set(existing))
     stale = [pk for ident, pk in existing.items() if ident not in current]
     touched: set[int] = set()
     now = timezone.now()
     created = 0
     with transaction.atomic():
-        if stale:
-            touched.update(
-                ClusterMember.objects.filter(pk__in=stale).values_list("cluster_id", flat=True).distinct().order_by()
-            )
-            ClusterMember.objects.filter(pk__in=stale).delete()
+        for start in range(0, len(stale), 2000):
+            chunk = ClusterMember.objects.filter(pk__in=stale[start : start + 2000])
+            touched.update(chunk.values_list("cluster_id", flat=True).distinct().order_by())
+            chunk.delete()
         if fresh:
             stored = FailureCluster.objects.filter(migration=migration).values_list(
                 "id", "signature", "exemplars", "kind"

@@ -24,7 +24,7 @@ from triage.services.common import (
     clusters_refresh_counts,
     initial_status,
 )
-from triage.services.failures import Failure, failures_collect
+from triage.services.failures import Failure, failures_collect, ident_of
 
 MATCH_JACCARD = 0.5
 
@@ -90,7 +90,7 @@ def clusters_rebuild(*, migration: Migration, threshold: float) -> dict[str, int
         unchanged: dict[tuple, int] = {}
         sticky: dict[str, int] = {}
         for m in old_members:
-            ident = f"{m['attempt_id']}:{m['kind']}"
+            ident = ident_of(m["attempt_id"], m["kind"])
             old_sets[m["cluster_id"]].add((m["repository_id"], m["kind"], m["attempt__phase"] == "baseline"))
             old_idents[m["cluster_id"]].add(ident)
             joined[(ident, m["cluster_id"])] = m["joined_at"]
