@@ -138,6 +138,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
 # Serve straight from static/ without a collectstatic step; the files are few and small.
 WHITENOISE_USE_FINDERS = True
 
