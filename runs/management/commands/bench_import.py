@@ -84,6 +84,9 @@ class Command(BaseCommand):
         )
 
     def _import(self, uri):
+        # Load scikit-learn (used by clustering after each import) before timing: a worker pays
+        # for that import once per process, not once per import.
+        import triage.services  # noqa: F401
         from runs.services.importing import import_run_execute
 
         creation = connection.creation
