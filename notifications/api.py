@@ -1,7 +1,5 @@
 """JSON API for nudges: draft per team, send once, list; same conventions as runs.api."""
 
-import json
-
 from django.http import JsonResponse
 
 from notifications import selectors
@@ -12,7 +10,7 @@ from notifications.services.nudges import (
     nudge_drafts_create,
     nudge_send_enqueue,
 )
-from runs.api import ApiError, api_view, paginate
+from runs.api import ApiError, api_view, json_body, paginate
 from runs.models import Migration
 from runs.openapi import (
     ERRORS,
@@ -52,16 +50,6 @@ def nudge_json(nudge: Nudge) -> dict:
     }
 
 
-def _body(request) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ApiError(400, "the body must be JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return data
-
-
 @api_view("POST")
 def migration_nudges(request, slug: str):
     if not user_has_role(request.user, MIGRATION_OWNER):
@@ -69,7 +57,7 @@ def migration_nudges(request, slug: str):
     migration = Migration.objects.filter(slug=slug).first()
     if migration is None:
         raise ApiError(404, f"no migration {slug[:100]}")
-    data = _body(request)
+    data = json_body(request)
     names = None
     if data.get("cluster") is not None:
         if not isinstance(data["cluster"], int) or isinstance(data["cluster"], bool):

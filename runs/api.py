@@ -3,6 +3,7 @@
 Other apps reuse `api_view`, `paginate` and `ApiError` so every endpoint answers the same way.
 """
 
+import json
 from collections.abc import Callable, Iterable
 from functools import wraps
 
@@ -73,6 +74,17 @@ def paginate(request, items, serialize: Callable[[list], Iterable[dict]]) -> dic
     count = items.count() if hasattr(items, "count") and not isinstance(items, list) else len(items)
     rows = list(items[offset : offset + limit])
     return {"count": count, "limit": limit, "offset": offset, "results": list(serialize(rows))}
+
+
+def json_body(request) -> dict:
+    """The request's JSON object (empty when there is no body), or a 400."""
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
 
 
 def _iso(value) -> str | None:

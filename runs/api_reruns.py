@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from runs.api import ApiError, _iso, _migration_or_404, api_view, paginate
+from runs.api import ApiError, _iso, _migration_or_404, api_view, json_body, paginate
 from runs.models import RerunBatch
 from runs.openapi import (
     ERRORS,
@@ -36,16 +34,6 @@ from runs.selectors_reruns import (
 from runs.services.rerun_dispatch import rerun_callback_apply
 from runs.services.rerun_selection import RerunRefused
 from runs.services.reruns import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
-
-
-def _body(request) -> dict:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ApiError(400, "the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return body
 
 
 def _names(body: dict, key: str) -> list[str]:
@@ -118,7 +106,7 @@ def migration_reruns(request, slug: str):
     if (denied := _owner_or_403(request)) is not None:
         return denied
     migration = _migration_or_404(slug)
-    body = _body(request)
+    body = json_body(request)
     cluster = body.get("cluster")
     if cluster is not None and (not isinstance(cluster, int) or isinstance(cluster, bool)):
         raise ApiError(400, "cluster must be a cluster id (a whole number)")
@@ -198,7 +186,7 @@ def rerun_callback(request):
     """A runner service reports a run: {"idempotency_key", "state", "error"?, "output"?, "exit_code"?}, HMAC-signed."""
     if not signature_valid(settings.FLEETUI_RUNNER_SECRET, request.body, request.headers.get(SIGNATURE_HEADER, "")):
         raise ApiError(401, f"missing or wrong {SIGNATURE_HEADER}")
-    body = _body(request)
+    body = json_body(request)
     key, state = body.get("idempotency_key"), body.get("state")
     if not isinstance(key, str) or not isinstance(state, str):
         raise ApiError(400, "idempotency_key and state are required strings")

@@ -1,12 +1,10 @@
 """JSON API for the review queue, reviewer decisions, review patterns and pull-request sync runs."""
 
-import json
-
 from django.http import JsonResponse
 from django.urls import reverse
 
 from runs import selectors_reviews as selectors
-from runs.api import ApiError, api_view, paginate
+from runs.api import ApiError, api_view, json_body, paginate
 from runs.models import Migration, PullRequest, PullRequestSyncRun, ReviewDecision
 from runs.openapi import (
     ERRORS,
@@ -37,15 +35,7 @@ def _body(request) -> dict:
             "tags": form.getlist("tags"),
             "comment": form.get("comment", "").lower() in {"1", "true", "on", "yes"},
         }
-    if not request.body:
-        return {}
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "the request body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "the request body must be a JSON object")
-    return body
+    return json_body(request)
 
 
 def _migration_or_404(slug: str) -> Migration:

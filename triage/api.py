@@ -1,11 +1,9 @@
 """JSON API for failure clusters: list, detail with members, triage changes, merge, split and rebuild."""
 
-import json
-
 from django.contrib.auth import get_user_model
 from django.http import JsonResponse
 
-from runs.api import ApiError, _iso, _migration_or_404, api_view, paginate
+from runs.api import ApiError, _iso, _migration_or_404, api_view, json_body, paginate
 from runs.permissions import MIGRATION_OWNER, forbidden_response
 from triage import selectors
 from triage.models import ClusteringRun, ClusterKind, ClusterMember, FailureCluster
@@ -81,16 +79,6 @@ def _cluster_or_404(cluster_id: int) -> FailureCluster:
     return cluster
 
 
-def _body(request) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "the body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return data
-
-
 def _string(data: dict, name: str) -> str | None:
     value = data.get(name)
     if value is not None and not isinstance(value, str):
@@ -119,7 +107,7 @@ def cluster_detail(request, cluster_id: int):
     if request.method == "PATCH":
         if not user_can_triage(request.user):
             return forbidden_response(request, (MIGRATION_OWNER,))
-        data = _body(request)
+        data = json_body(request)
         unknown = set(data) - {"status", "title", "notes", "assignee"}
         if unknown:
             raise ApiError(400, f"cannot change {', '.join(sorted(unknown))[:200]}")
@@ -150,7 +138,7 @@ def cluster_merge_view(request, cluster_id: int):
     source = _cluster_or_404(cluster_id)
     if not user_can_triage(request.user):
         return forbidden_response(request, (MIGRATION_OWNER,))
-    into_id = _body(request).get("into")
+    into_id = json_body(request).get("into")
     if not isinstance(into_id, int) or isinstance(into_id, bool):
         raise ApiError(400, "into must be the id of the cluster to merge into")
     into = _cluster_or_404(into_id)
@@ -166,7 +154,7 @@ def cluster_split_view(request, cluster_id: int):
     cluster = _cluster_or_404(cluster_id)
     if not user_can_triage(request.user):
         return forbidden_response(request, (MIGRATION_OWNER,))
-    trace_ids = _body(request).get("trace_ids")
+    trace_ids = json_body(request).get("trace_ids")
     if not isinstance(trace_ids, list) or not trace_ids or not all(isinstance(t, str) for t in trace_ids):
         raise ApiError(400, "trace_ids must be a non-empty list of trace ids")
     if len(trace_ids) > MAX_SPLIT_TRACE_IDS:
