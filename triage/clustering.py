@@ -22,7 +22,9 @@ _GENERIC_LINE = re.compile(
     r"BUILD FAILURE|BUILD FAILED|FAILURE: Build failed|COMPILATION ERROR|Compilation failure\W*$|^\W*\[ERROR\]\W*$"
     r"|Tests run:|There (?:are|were) test failures|-> \[Help|Finished: FAILURE|marked build as failure"
     r"|exit code|Process completed|^\W*\[(?:ERROR|INFO)\] Errors?:\s*$|^\W*\[ERROR\] Failures:\s*$"
-    r"|npm ERR! (?:code|errno)|Command failed|^FAIL\b|could not compile",
+    r"|npm ERR! (?:code|errno)|Command failed|^FAIL\b|could not compile"
+    r"|For more information about (?:this|an) error|A complete log of this run|Run with --(?:stacktrace|info|debug|scan)"
+    r"|Get more help at|short test summary info|^=+ FAILURES =+$",
     re.I,
 )
 _CAUSE_WORDS = re.compile(
