@@ -152,9 +152,10 @@ def cluster_detail(request, cluster_id: int):
 
 
 def _member_timeline(cluster: FailureCluster) -> dict | None:
+    """Members per day by when their failing attempt ended, over at least a week."""
     rows = (
-        ClusterMember.objects.filter(cluster=cluster)
-        .annotate(day=TruncDate("joined_at"))
+        ClusterMember.objects.filter(cluster=cluster, attempt__ended_at__isnull=False)
+        .annotate(day=TruncDate("attempt__ended_at"))
         .values("day")
         .annotate(n=Count("id"))
         .order_by("day")
@@ -162,9 +163,10 @@ def _member_timeline(cluster: FailureCluster) -> dict | None:
     per_day = {row["day"]: row["n"] for row in rows}
     if not per_day:
         return None
-    start, end = min(per_day), max(per_day)
+    end = max(per_day)
+    start = min(min(per_day), end - timedelta(days=6))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return charts.daily_counts_figure(days, [per_day.get(d, 0) for d in days], name="members joined")
+    return charts.daily_counts_figure(days, [per_day.get(d, 0) for d in days], name="failures that day")
 
 
 def _why_counts(cluster: FailureCluster) -> list[tuple[str, int]]:

@@ -1,7 +1,6 @@
 """Template helpers: role checks, durations, routes that may not exist yet, sort links."""
 
 from django import template
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from runs.permissions import user_has_role
 
@@ -27,25 +26,6 @@ def duration(ms) -> str:
         return f"{minutes}m {sec:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
-
-
-@register.simple_tag
-def url_or_none(name: str, *args) -> str | None:
-    """`{% url_or_none 'name' arg as url %}`: the URL when that route exists, else None (its page is not built)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-@register.simple_tag
-def path_if_routed(path: str) -> str | None:
-    """`{% path_if_routed '/reruns/' as url %}`: the path when some page answers it, else None."""
-    try:
-        resolve(path)
-    except Resolver404:
-        return None
-    return path
 
 
 @register.simple_tag(takes_context=True)
