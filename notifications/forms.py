@@ -17,10 +17,6 @@ class NudgeCreateForm(forms.Form):
     cluster = forms.IntegerField(required=False, min_value=1)
     due = forms.DateField(required=False)
 
-    def repo_names(self, data) -> list[str] | None:
-        names = [n.strip() for n in data.getlist("repos") if n and n.strip()]
-        return names or None
-
 
 class DraftEditForm(forms.Form):
     text = forms.CharField(max_length=3000, widget=forms.Textarea(attrs={"rows": 8}))

@@ -26,6 +26,7 @@ from notifications.services.nudges import (
     team_snooze,
 )
 from notifications.services.ownership import ownership_override_set
+from runs.forms import repository_names_selected
 from runs.models import Migration, Repository, Team
 from runs.permissions import MIGRATION_OWNER, role_required
 
@@ -133,7 +134,7 @@ def nudge_create(request, slug: str):
     form = NudgeCreateForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("invalid nudge request: " + "; ".join(form.errors))
-    names = form.repo_names(request.POST)
+    names = repository_names_selected(migration=migration, data=request.POST) or None
     if form.cleaned_data["cluster"]:
         try:
             names = cluster_repo_names(form.cleaned_data["cluster"])

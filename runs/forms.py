@@ -2,7 +2,7 @@
 
 from django import forms
 
-from runs.models import RepositoryState
+from runs.models import PullRequest, RepositoryState
 
 
 class TargetFilterForm(forms.Form):
@@ -16,3 +16,27 @@ class TargetFilterForm(forms.Form):
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
         return {"state": cleaned.get("state") or "", "team": (cleaned.get("team") or "").strip()}
+
+
+class RepositoryFilterForm(TargetFilterForm):
+    """The repository table's filters: state, team, cluster id and pull-request state."""
+
+    cluster = forms.IntegerField(min_value=1, required=False)
+    pr_state = forms.ChoiceField(choices=[("", "any"), ("none", "no PR"), *PullRequest.State.choices], required=False)
+
+    def filters(self) -> dict:
+        found = super().filters()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {**found, "cluster": cleaned.get("cluster") or None, "pr_state": cleaned.get("pr_state") or ""}
+
+
+def repository_names_selected(*, migration, data) -> list[str]:
+    """The repositories a table selection stands for: the ticked `repos`, or with `all_matching=1`
+    every repository matching the table's filters (sent back as `filter_<name>` fields)."""
+    from runs.selectors import target_list
+
+    if data.get("all_matching") != "1":
+        return [name for name in data.getlist("repos") if name.strip()]
+    query = {key.removeprefix("filter_"): value for key, value in data.items() if key.startswith("filter_")}
+    filters = RepositoryFilterForm(query).filters()
+    return list(target_list(migration=migration, **filters).values_list("repository__full_name", flat=True))

@@ -3,7 +3,6 @@
 from datetime import timedelta
 from urllib.parse import quote
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from runs import selectors
-from runs.forms import TargetFilterForm
+from runs.forms import RepositoryFilterForm
 from runs.models import Migration, PullRequest, RepositoryState
 from runs.permissions import MIGRATION_OWNER, role_required
 from triage import charts
@@ -25,18 +24,6 @@ IMPORT_ERRORS_PER_PAGE = 50
 IMPORT_ERRORS_PREVIEW = 5
 TREND_DAYS = 14
 BURNDOWN_MAX_DAYS = 365
-
-
-class RepositoryFilterForm(TargetFilterForm):
-    """The repository table's filters: state, team, cluster id and pull-request state."""
-
-    cluster = forms.IntegerField(min_value=1, required=False)
-    pr_state = forms.ChoiceField(choices=[("", "any"), ("none", "no PR"), *PullRequest.State.choices], required=False)
-
-    def filters(self) -> dict:
-        found = super().filters()
-        cleaned = getattr(self, "cleaned_data", {})
-        return {**found, "cluster": cleaned.get("cluster") or None, "pr_state": cleaned.get("pr_state") or ""}
 
 
 def home(request):

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
+from runs.forms import repository_names_selected
 from runs.models import Migration
 from runs.permissions import MIGRATION_OWNER, role_required
 from runs.selectors_reruns import (
@@ -38,14 +39,14 @@ ITEMS_PER_PAGE = 100
 PREVIEW_ROWS = 200
 
 
-def _selection_params(data) -> dict:
+def _selection_params(data, migration) -> dict:
     cluster = (data.get("cluster") or "").strip()
     try:
         cluster_id = int(cluster) if cluster else None
     except ValueError:
         raise RerunRefused(f"cluster must be a number, got {cluster[:40]!r}") from None
     return {
-        "repos": [r for r in data.getlist("repos") if r.strip()],
+        "repos": repository_names_selected(migration=migration, data=data),
         "cluster_id": cluster_id,
         "exclude": [r for r in data.getlist("exclude") if r.strip()],
         "include_pre_existing": data.get("include_pre_existing") in ("1", "true", "on"),
@@ -62,7 +63,7 @@ def rerun_new(request, slug: str):
     prompt = normalize_prompt(data["prompt"]) if "prompt" in data else current_text
     context = {"migration": migration, "current": current, "prompt": prompt, "nav": "reruns"}
     try:
-        params = _selection_params(data)
+        params = _selection_params(data, migration)
         context["params"] = params
         if request.method == "POST" and data.get("confirm") == "1":
             batch = rerun_batch_create(

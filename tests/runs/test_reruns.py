@@ -339,3 +339,22 @@ def test_the_batch_list_shows_counts(client, fleet, sent, django_assert_max_num_
         page = client.get(reverse("rerun-list"))
     assert page.status_code == 200
     assert len(re.findall(r'href="/reruns/\d+/"', page.content.decode())) == len(names)
+
+
+def test_select_all_matching_on_the_repository_table_reruns_every_repository_the_filters_match(client):
+    from django.urls import reverse
+
+    from tests.factories import make_attempt, make_migration, make_repo, make_user
+
+    migration = make_migration(slug="bulk-select")
+    for index in range(3):
+        make_attempt(migration, make_repo(f"acme/failing-{index}"), outcome="verify_failed")
+    make_attempt(migration, make_repo("acme/fine"), outcome="succeeded")
+    client.force_login(make_user(role="migration owner"))
+    response = client.get(
+        reverse("rerun-new", args=[migration.slug]),
+        {"all_matching": "1", "filter_state": "verify_failed", "repos": ["acme/failing-0"]},
+    )
+    assert response.status_code == 200
+    names = sorted(target.repository.full_name for target in response.context["selection"].targets)
+    assert names == ["acme/failing-0", "acme/failing-1", "acme/failing-2"]
