@@ -28,6 +28,7 @@ MCP_VERIFY = re.compile(r"^tool_mcp__[\w.-]+__verify$")
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 LLM_TYPES = frozenset({"LLM", "CHAT_MODEL"})
+TOOLISH_TYPES = frozenset({"TOOL", "UNKNOWN", ""})
 MAX_TREE_SPANS = 500
 
 # Build, test and lint commands whose Bash output is verifier output, most specific first.
@@ -253,8 +254,11 @@ def _read_spans(parsed: ParsedAttempt, spans: list[Any], *, output_cap: int) -> 
 
 
 def _read_verifier(span: Any, name: str, *, position: int, output_cap: int, problems: list[str]):
-    attributes = span.attributes or {}
-    tool_name = str(attributes.get("tool_name") or "")
+    # Decoding a span's attributes is the costly part of reading it: only tool spans can
+    # name their tool in an attribute.
+    tool_name = ""
+    if str(span.span_type or "") in TOOLISH_TYPES:
+        tool_name = str((span.attributes or {}).get("tool_name") or "")
     if name in VERIFY_NAMES or MCP_VERIFY.match(name) or tool_name in VERIFY_NAMES or MCP_VERIFY.match(tool_name):
         return _verify_call(span, name, position=position, output_cap=output_cap, problems=problems)
     if name == "tool_Bash" or tool_name == "Bash":
@@ -369,11 +373,15 @@ def _read_usage(parsed: ParsedAttempt, info: Any, spans: list[Any]) -> None:
     cost = _safe(lambda: info.cost)
     if isinstance(cost, dict) and cost.get("total_cost") is not None:
         parsed.cost_usd = float(cost["total_cost"])
-    if parsed.input_tokens is None or parsed.cost_usd is None:
+    # MLflow sums token usage and cost into the trace metadata when it ends; the spans are
+    # read only for traces that lack that summary (older writers, partial traces).
+    if usage is None:
         tokens_in = tokens_out = 0
         span_cost = 0.0
         seen_tokens = seen_cost = False
         for span in spans:
+            if str(span.span_type or "") not in LLM_TYPES:
+                continue
             attributes = span.attributes or {}
             span_usage = attributes.get("mlflow.chat.tokenUsage")
             if isinstance(span_usage, dict):
