@@ -84,9 +84,14 @@ class Command(BaseCommand):
         )
 
     def _import(self, uri):
-        # Load scikit-learn (used by clustering after each import) before timing: a worker pays
-        # for that import once per process, not once per import.
+        # Load scikit-learn (used by clustering after each import) and open the broker before
+        # timing: a worker pays for both once per process, not once per import.
         import triage.services  # noqa: F401
+        from fleetui.celery import app
+
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1)
+            broker.default_channel  # noqa: B018 - opening the channel creates the broker's tables
         from runs.services.importing import import_run_execute
 
         creation = connection.creation
