@@ -314,7 +314,7 @@ def pytest_header(rng: random.Random, repo: DemoRepo, collected: int) -> list[st
     return [
         "=" * 29 + " test session starts " + "=" * 30,
         f"platform linux -- Python 3.12.{rng.randint(1, 7)}, pytest-8.3.{rng.randint(2, 5)}, pluggy-1.5.0",
-        f"rootdir: /home/runner/work/{repo.name}/{repo.name}",
+        f"rootdir: /home/runner/_work/{repo.name}/{repo.name}",
         "configfile: pyproject.toml",
         f"plugins: cov-5.0.0, anyio-4.{rng.randint(3, 6)}.0, mock-3.14.0, xdist-3.6.1",
         f"collected {collected} items",
@@ -367,7 +367,7 @@ def cargo_header(rng: random.Random, repo: DemoRepo) -> list[str]:
         suffix = rng.choice(("", "", "-core", "-macros", "-derive", "-util"))
         lines.append(f"   Compiling {name}{suffix} v{ver.rsplit('.', 1)[0]}.{rng.randint(0, 30)}")
     lines.append(
-        f"   Compiling {repo.name} v0.{rng.randint(1, 9)}.{rng.randint(0, 20)} (/home/runner/work/{repo.name}/{repo.name})"
+        f"   Compiling {repo.name} v0.{rng.randint(1, 9)}.{rng.randint(0, 20)} (/home/runner/_work/{repo.name}/{repo.name})"
     )
     return lines
 

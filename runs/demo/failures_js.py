@@ -11,9 +11,9 @@ def _npm_failure(rng: random.Random, repo: DemoRepo, script: str, error: list[st
     lines += [
         f"npm error Lifecycle script `{script}` failed with error:",
         "npm error code 2" if script == "build" else "npm error code 1",
-        f"npm error path /home/runner/work/{repo.name}/{repo.name}",
+        f"npm error path /home/runner/_work/{repo.name}/{repo.name}",
         f"npm error workspace {repo.name}@1.0.0",
-        f"npm error location /home/runner/work/{repo.name}/{repo.name}",
+        f"npm error location /home/runner/_work/{repo.name}/{repo.name}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -54,7 +54,7 @@ def render_eslint(rng: random.Random, repo: DemoRepo) -> str:
     error, problems = [], 0
     for _ in range(rng.randint(1, 3)):
         error.append(
-            f"/home/runner/work/{repo.name}/{repo.name}/src/{rng.choice(('services', 'utils', 'hooks'))}/{b.camel(rng)}.ts"
+            f"/home/runner/_work/{repo.name}/{repo.name}/src/{rng.choice(('services', 'utils', 'hooks'))}/{b.camel(rng)}.ts"
         )
         for _ in range(rng.randint(1, 3)):
             problems += 1
@@ -141,7 +141,7 @@ def render_npm_timeout(rng: random.Random, repo: DemoRepo) -> str:
     pkg = rng.choice(("@types/node", "typescript", "jest", "eslint", "@babel/core", "esbuild"))
     host = rng.choice(("registry.npmjs.org", "npm.acme.internal"))
     lines = (
-        [f"npm verbose cwd /home/runner/work/{repo.name}/{repo.name}", "npm verbose title npm ci"]
+        [f"npm verbose cwd /home/runner/_work/{repo.name}/{repo.name}", "npm verbose title npm ci"]
         + b.npm_fetches(rng, rng.randint(40, 160))
         + rng.sample(b.NPM_DEPRECATIONS, 3)
         + [

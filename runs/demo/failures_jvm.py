@@ -9,7 +9,7 @@ from runs.demo.entities import DemoRepo
 def _java_path(rng: random.Random, repo: DemoRepo, *, test: bool = False) -> tuple[str, str]:
     cls = b.camel(rng, "Test" if test else rng.choice(("Service", "Controller", "Repository", "Mapper", "Client")))
     root = "src/test/java" if test else "src/main/java"
-    path = f"/home/runner/work/{repo.name}/{repo.name}/{root}/{repo.java_package.replace('.', '/')}/{cls}.java"
+    path = f"/home/runner/_work/{repo.name}/{repo.name}/{root}/{repo.java_package.replace('.', '/')}/{cls}.java"
     return path, cls
 
 
@@ -222,7 +222,7 @@ def render_kotlin_unresolved(rng: random.Random, repo: DemoRepo) -> str:
     for _ in range(rng.randint(1, 4)):
         cls = b.camel(rng, "Test")
         path = (
-            f"/home/runner/work/{repo.name}/{repo.name}/src/test/kotlin/{repo.java_package.replace('.', '/')}/{cls}.kt"
+            f"/home/runner/_work/{repo.name}/{repo.name}/src/test/kotlin/{repo.java_package.replace('.', '/')}/{cls}.kt"
         )
         lines.append(f"e: file://{path}:{rng.randint(5, 300)}:{rng.randint(3, 40)} Unresolved reference '{ref}'.")
     lines += [

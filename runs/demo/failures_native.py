@@ -51,7 +51,7 @@ def render_pytest_import(rng: random.Random, repo: DemoRepo) -> str:
         "",
         "=" * 30 + " ERRORS " + "=" * 30,
         "_" * 15 + f" ERROR collecting {test_file} " + "_" * 15,
-        f"ImportError while importing test module '/home/runner/work/{repo.name}/{repo.name}/{test_file}'.",
+        f"ImportError while importing test module '/home/runner/_work/{repo.name}/{repo.name}/{test_file}'.",
         "Hint: make sure your test modules/packages have valid Python names.",
         "Traceback:",
         "/usr/lib/python3.12/importlib/__init__.py:90: in import_module",

@@ -10,7 +10,7 @@ def _missing_symbol(repo: str, path: str, line: int, symbol: str) -> str:
     return (
         f"[INFO] Building {repo}\n[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile "
         f"(default-compile) on project {repo}: Compilation failure\n"
-        f"[ERROR] /home/runner/work/{repo}/{path}:[{line},9] cannot find symbol\n[ERROR]   symbol:   class {symbol}\n"
+        f"[ERROR] /home/runner/_work/{repo}/{path}:[{line},9] cannot find symbol\n[ERROR]   symbol:   class {symbol}\n"
     )
 
 

@@ -7,11 +7,11 @@ from triage.extraction import MAX_BYTES, MAX_LINES, clean_lines, extract_snippet
 MAVEN_COMPILE = """[INFO] Scanning for projects...
 [INFO] Building payments-api 1.4.0-SNAPSHOT
 [INFO] --- maven-compiler-plugin:3.11.0:compile (default-compile) @ payments-api ---
-[INFO] Compiling 212 source files to /home/runner/work/payments-api/target/classes
+[INFO] Compiling 212 source files to /home/runner/_work/payments-api/target/classes
 [INFO] BUILD FAILURE
 [INFO] Total time:  21.337 s
 [ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project payments-api: Compilation failure
-[ERROR] /home/runner/work/payments-api/src/main/java/com/acme/pay/Ledger.java:[41,17] cannot find symbol
+[ERROR] /home/runner/_work/payments-api/src/main/java/com/acme/pay/Ledger.java:[41,17] cannot find symbol
 [ERROR]   symbol:   class LegacyMoney
 [ERROR]   location: package com.acme.money
 [ERROR] -> [Help 1]
@@ -29,7 +29,7 @@ Dependency convergence error for com.fasterxml.jackson.core:jackson-databind:jar
 """
 
 GRADLE = """> Task :app:compileKotlin FAILED
-e: file:///home/runner/work/app/src/main/kotlin/Main.kt:12:5 Unresolved reference: HttpClient
+e: file:///home/runner/_work/app/src/main/kotlin/Main.kt:12:5 Unresolved reference: HttpClient
 
 FAILURE: Build failed with an exception.
 
@@ -57,7 +57,7 @@ src/api/client.ts(33,7): error TS2345: Argument of type 'string' is not assignab
 Found 1 error.
 """
 
-ESLINT = """/home/runner/work/web/src/App.js
+ESLINT = """/home/runner/_work/web/src/App.js
   4:10  error  'useMemo' is defined but never used  no-unused-vars
 
 ✖ 1 problem (1 error, 0 warnings)
@@ -96,7 +96,7 @@ GO_TEST = """=== RUN   TestLookup
 FAIL
 """
 
-CARGO = """   Compiling ledger v0.3.1 (/home/runner/work/ledger)
+CARGO = """   Compiling ledger v0.3.1 (/home/runner/_work/ledger)
 error[E0308]: mismatched types
   --> src/entry.rs:18:22
    |
@@ -107,12 +107,12 @@ error: could not compile `ledger` due to previous error
 """
 
 DOTNET = """  Determining projects to restore...
-/home/runner/work/Billing/Invoice.cs(14,9): error CS0246: The type or namespace name 'Money' could not be found [/home/runner/work/Billing/Billing.csproj]
+/home/runner/_work/Billing/Invoice.cs(14,9): error CS0246: The type or namespace name 'Money' could not be found [/home/runner/_work/Billing/Billing.csproj]
 Build FAILED.
 """
 
 BAZEL = """INFO: Analyzed target //server:server (12 packages loaded).
-ERROR: /home/runner/work/mono/server/BUILD.bazel:9:11: Compiling server/main.cc failed: (Exit 1): gcc failed: error executing command
+ERROR: /home/runner/_work/mono/server/BUILD.bazel:9:11: Compiling server/main.cc failed: (Exit 1): gcc failed: error executing command
 server/main.cc:3:10: fatal error: absl/strings/str_cat.h: No such file or directory
 FAILED: Build did NOT complete successfully
 """

@@ -5,7 +5,7 @@ from triage.normalize import normalize_text, signature
 
 def test_it_masks_paths_line_numbers_and_versions_but_keeps_the_missing_symbol():
     a = normalize_text(
-        "[ERROR] /home/runner/work/a/src/main/java/x/Foo.java:[12,7] cannot find symbol: class LegacyMoney"
+        "[ERROR] /home/runner/_work/a/src/main/java/x/Foo.java:[12,7] cannot find symbol: class LegacyMoney"
     )
     b = normalize_text("[ERROR] /builds/b/src/main/java/y/Bar.java:[301,22] cannot find symbol: class LegacyMoney")
     assert a == b
