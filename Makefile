@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
 
-.PHONY: install demo test test-fast lint format check bench bench-import bench-clusters bench-pages clean
+.PHONY: install demo test test-fast lint format bench bench-import bench-clusters bench-pages bench-reruns clean
 
 install: $(STAMP)
 
@@ -39,7 +39,14 @@ bench-clusters: install
 	$(PY) bench/cluster_quality.py
 	$(PY) bench/cluster_speed.py
 
-bench: bench-import bench-clusters
+bench-pages: install
+	DEBUG=1 $(PY) manage.py bench_pages
+
+bench-reruns: install
+	DEBUG=1 $(PY) manage.py bench_reruns
+
+# Set DATABASE_URL (PostgreSQL) and REDIS_URL to measure the production set-up.
+bench: bench-import bench-clusters bench-pages bench-reruns
 
 clean:
 	rm -rf data/ artifacts/ .pytest_cache
