@@ -180,3 +180,21 @@ def test_snoozing_a_team_from_the_page_writes_an_audit_event(owner_client):
 
     assert team.snoozes.get().migration == migration
     assert AuditEvent.objects.filter(verb="team.snoozed").exists()
+
+
+def test_a_team_snoozed_from_its_draft_gets_no_draft_next_time(owner_client):
+    migration, team = setup_migration()
+    owner_client.post(reverse("notifications:nudge-create", args=[migration.slug]), {"repos": ["acme/api"]})
+    drafts_url = reverse("notifications:nudge-drafts", args=[migration.slug])
+    page = owner_client.get(drafts_url).content.decode()
+    assert reverse("notifications:team-snooze", args=["payments"]) in page
+
+    response = owner_client.post(
+        reverse("notifications:team-snooze", args=["payments"]),
+        {"days": "7", "migration": migration.slug, "next": drafts_url},
+    )
+    assert response.status_code == 302 and response["Location"] == drafts_url
+
+    Nudge.objects.all().delete()
+    owner_client.post(reverse("notifications:nudge-create", args=[migration.slug]), {"repos": ["acme/api"]})
+    assert not Nudge.objects.filter(team=team).exists()
