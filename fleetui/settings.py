@@ -198,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-pull-requests": {"task": "runs.tasks.pull_requests_refresh_task", "schedule": GITHUB_SYNC_INTERVAL},
     "sync-slack-channels": {"task": "notifications.tasks.slack_directory_sync_task", "schedule": SLACK_SYNC_INTERVAL},
     "resolve-ownership": {"task": "notifications.tasks.ownership_resolve_task", "schedule": SLACK_SYNC_INTERVAL},
+    "prune-webhook-deliveries": {"task": "runs.tasks.webhook_deliveries_prune_task", "schedule": 24 * 3600},
 }
 
 # --- MLflow -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from celery import shared_task
 
 from runs.clients.errors import RateLimitedError, TransientAPIError
 from runs.services import pull_requests as sync
-from runs.services import reviews
+from runs.services import reviews, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ __all__ = [
     "pull_requests_sync_task",
     "pull_requests_sync_chunk_task",
     "webhook_delivery_process_task",
+    "webhook_deliveries_prune_task",
     "review_decision_push_task",
 ]
 
@@ -75,7 +76,7 @@ def pull_requests_sync_chunk_task(self, chunk_id: int) -> None:
 def webhook_delivery_process_task(self, delivery_pk: int) -> None:
     """Applies a stored GitHub webhook delivery."""
     try:
-        sync.webhook_delivery_process(delivery_pk=delivery_pk)
+        webhooks.webhook_delivery_process(delivery_pk=delivery_pk)
     except RateLimitedError as exc:
         raise _rate_limited_retry(self, exc) from exc
 
@@ -89,3 +90,9 @@ def review_decision_push_task(self, decision_id: int) -> None:
         if self.request.retries >= MAX_RETRIES:
             return
         raise _rate_limited_retry(self, exc) from exc
+
+
+@shared_task(name="runs.tasks.webhook_deliveries_prune_task", acks_late=True, ignore_result=True)
+def webhook_deliveries_prune_task() -> None:
+    """Forgets webhook deliveries old enough that GitHub no longer redelivers them (idempotent)."""
+    webhooks.webhook_deliveries_prune()

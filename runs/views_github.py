@@ -15,8 +15,9 @@ from runs import selectors_reviews as selectors
 from runs.models import Migration, PullRequest, ReviewDecision, ReviewPattern
 from runs.permissions import MIGRATION_OWNER, REVIEWER, role_required, user_has_role
 from runs.selectors import attempt_judge
-from runs.services.pull_requests import pull_request_sync_enqueue, webhook_delivery_store
+from runs.services.pull_requests import pull_request_sync_enqueue
 from runs.services.reviews import ReviewError, review_decision_record, review_decisions_bulk_approve
+from runs.services.webhooks import webhook_delivery_store
 from runs.webhooks import InvalidSignature, parse_delivery
 
 SYNC_RUNS_SHOWN = 20

@@ -238,3 +238,21 @@ def test_a_delivery_for_a_pull_request_not_tracked_here_is_ignored(webhook, djan
         response = deliver(webhook, "pull_request", load("pull_request.opened.json"))
     assert response.status_code == 200
     assert WebhookDelivery.objects.get().status == "ignored"
+
+
+def test_deliveries_older_than_the_retention_are_pruned_and_recent_ones_kept():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runs.models import WebhookDelivery
+    from runs.services.webhooks import DELIVERY_RETENTION, webhook_deliveries_prune
+
+    old = WebhookDelivery.objects.create(delivery_id="old", event="pull_request")
+    recent = WebhookDelivery.objects.create(delivery_id="recent", event="pull_request")
+    WebhookDelivery.objects.filter(pk=old.pk).update(
+        received_at=timezone.now() - DELIVERY_RETENTION - timedelta(days=1)
+    )
+
+    assert webhook_deliveries_prune() == 1
+    assert list(WebhookDelivery.objects.values_list("delivery_id", flat=True)) == [recent.delivery_id]
