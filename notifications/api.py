@@ -8,8 +8,8 @@ from notifications.services.nudges import (
     ClusteringUnavailable,
     cluster_repo_names,
     nudge_drafts_create,
-    nudge_send_enqueue,
 )
+from notifications.services.sending import nudge_send_enqueue
 from runs.api import ApiError, api_view, json_body, paginate
 from runs.models import Migration
 from runs.openapi import (

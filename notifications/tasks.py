@@ -31,7 +31,7 @@ def slack_directory_sync_task(self, run_id: int | None = None) -> None:
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5)
 def nudge_send_task(self, nudge_id: int) -> None:
     """Deliver one claimed nudge; only a 429 (nothing posted) is retried automatically."""
-    from notifications.services.nudges import nudge_deliver
+    from notifications.services.sending import nudge_deliver
 
     try:
         nudge_deliver(nudge_id=nudge_id)

@@ -22,10 +22,10 @@ from notifications.services.nudges import (
     nudge_cancel,
     nudge_draft_update,
     nudge_drafts_create,
-    nudge_send_enqueue,
     team_snooze,
 )
 from notifications.services.ownership import ownership_override_set
+from notifications.services.sending import nudge_send_enqueue
 from runs.forms import repository_names_selected
 from runs.models import Migration, Repository, Team
 from runs.permissions import MIGRATION_OWNER, role_required

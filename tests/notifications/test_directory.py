@@ -248,7 +248,7 @@ def test_the_rate_limited_send_task_gives_the_nudge_back_after_its_last_retry(mo
     def limited(*, nudge_id):
         raise SlackRateLimitedError("still limited", retry_after=5)
 
-    monkeypatch.setattr("notifications.services.nudges.nudge_deliver", limited)
+    monkeypatch.setattr("notifications.services.sending.nudge_deliver", limited)
     tasks.nudge_send_task.push_request(retries=tasks.nudge_send_task.max_retries)
     try:
         tasks.nudge_send_task.run(nudge.pk)

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from notifications.clients.slack import SlackClient
 from notifications.models import Nudge, SlackChannel, TeamChannel, TeamSnooze
-from notifications.services.nudges import NudgeNotSendable, nudge_drafts_create, nudge_send
+from notifications.services.nudges import NudgeNotSendable, nudge_drafts_create
+from notifications.services.sending import nudge_send
 from runs.models import AuditEvent, Outcome, PullRequest
 from tests.factories import make_attempt, make_migration, make_pull_request, make_repo, make_team, make_user
 from tests.fakes import slack as slack_fakes
@@ -234,7 +235,7 @@ def test_two_owners_sending_the_same_draft_at_once_post_once(fake_slack):
 
 
 def test_a_redelivered_send_task_does_not_post_again(fake_slack, owner, settings):
-    from notifications.services.nudges import nudge_deliver, nudge_send_claim
+    from notifications.services.sending import nudge_deliver, nudge_send_claim
 
     settings.SLACK_API_URL, settings.SLACK_BOT_TOKEN = fake_slack.url, fake_slack.token
     migration = make_migration()
