@@ -5,7 +5,6 @@ from django.http import JsonResponse
 from notifications import selectors
 from notifications.models import Nudge
 from notifications.services.nudges import (
-    ClusteringUnavailable,
     cluster_repo_names,
     nudge_drafts_create,
 )
@@ -62,10 +61,9 @@ def migration_nudges(request, slug: str):
     if data.get("cluster") is not None:
         if not isinstance(data["cluster"], int) or isinstance(data["cluster"], bool):
             raise ApiError(400, "cluster must be an integer id")
-        try:
-            names = cluster_repo_names(data["cluster"])
-        except ClusteringUnavailable:
-            raise ApiError(400, "clustering not available") from None
+        names = cluster_repo_names(migration=migration, cluster_id=data["cluster"])
+        if names is None:
+            raise ApiError(404, f"migration {migration.slug} has no cluster {data['cluster']}")
     elif data.get("repos") is not None:
         repos = data["repos"]
         if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):

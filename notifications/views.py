@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,6 @@ from notifications.forms import ChannelChoiceForm, DraftEditForm, NudgeCreateFor
 from notifications.models import Nudge, SlackChannel
 from notifications.services.directory import directory_sync_enqueue, team_channel_choose
 from notifications.services.nudges import (
-    ClusteringUnavailable,
     NudgeNotSendable,
     cluster_repo_names,
     nudge_blocks,
@@ -136,10 +135,9 @@ def nudge_create(request, slug: str):
         return HttpResponseBadRequest("invalid nudge request: " + "; ".join(form.errors))
     names = repository_names_selected(migration=migration, data=request.POST) or None
     if form.cleaned_data["cluster"]:
-        try:
-            names = cluster_repo_names(form.cleaned_data["cluster"])
-        except ClusteringUnavailable:
-            return HttpResponseBadRequest("clustering not available")
+        names = cluster_repo_names(migration=migration, cluster_id=form.cleaned_data["cluster"])
+        if names is None:
+            raise Http404(f"{migration.slug} has no cluster {form.cleaned_data['cluster']}")
     result = nudge_drafts_create(migration=migration, user=request.user, repo_names=names, due=form.cleaned_data["due"])
     messages.success(request, f"{len(result.drafts)} draft(s) ready to review.")
     if result.unowned:

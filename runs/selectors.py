@@ -15,15 +15,11 @@ from runs.models import (
     Phase,
     PullRequest,
     RepositoryState,
+    ReviewDecision,
     Target,
     Team,
     VerifierResult,
 )
-
-try:
-    from runs.models import ReviewDecision
-except ImportError:  # the reviewer gate is optional
-    ReviewDecision = None
 
 
 @dataclass
@@ -222,8 +218,8 @@ def target_state_counts(
 VERIFIERS_PASSED_OUTCOMES = (Outcome.SUCCEEDED, Outcome.JUDGE_REJECTED, Outcome.NO_CHANGE)
 
 
-def migration_funnel(*, migration: Migration) -> tuple[list[tuple[str, int]], bool]:
-    """Repositories reaching each step, and whether the internal review step is known (4 queries)."""
+def migration_funnel(*, migration: Migration) -> list[tuple[str, int]]:
+    """Repositories reaching each step, from targeted to merged (4 queries)."""
     targeted = Target.objects.filter(migration=migration).count()
     attempts = Attempt.objects.filter(migration=migration, phase=Phase.MIGRATION)
     reached = attempts.aggregate(
@@ -244,14 +240,12 @@ def migration_funnel(*, migration: Migration) -> tuple[list[tuple[str, int]], bo
         ("judge approves", reached["approved"]),
         ("PR opened", prs["opened"]),
     ]
-    review_known = ReviewDecision is not None
-    if review_known:
-        reviewed = ReviewDecision.objects.filter(migration=migration, decision="approve").aggregate(
-            n=Count("pull_request__repository_id", distinct=True)
-        )
-        steps.append(("internally approved", reviewed["n"]))
+    reviewed = ReviewDecision.objects.filter(migration=migration, decision="approve").aggregate(
+        n=Count("pull_request__repository_id", distinct=True)
+    )
+    steps.append(("internally approved", reviewed["n"]))
     steps.append(("merged", prs["merged"]))
-    return steps, review_known
+    return steps
 
 
 def migration_burndown_events(*, migration: Migration):

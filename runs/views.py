@@ -52,7 +52,7 @@ def migration_detail(request, slug: str):
     """The migration dashboard: funnel, burndown, clusters and failure breakdowns."""
     migration = get_object_or_404(Migration, slug=slug)
     summary = selectors.migration_summary_get(migration=migration)
-    steps, review_known = selectors.migration_funnel(migration=migration)
+    steps = selectors.migration_funnel(migration=migration)
     labels = dict(RepositoryState.choices)
     first, last = selectors.migration_time_span(migration=migration)
     burndown = None
@@ -73,7 +73,6 @@ def migration_detail(request, slug: str):
         "nav": "migrations",
         "migration": migration,
         "summary": summary,
-        "review_known": review_known,
         "funnel": charts.funnel_figure(steps) if summary.repos else None,
         "burndown": burndown,
         "clusters_chart": charts.cluster_sizes_figure(clusters) if clusters else None,

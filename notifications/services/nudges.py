@@ -254,14 +254,11 @@ def team_snooze(*, team: Team, until: datetime, user, migration: Migration | Non
     return snooze
 
 
-class ClusteringUnavailable(Exception):
-    """The triage app's cluster selector cannot be imported."""
+def cluster_repo_names(*, migration: Migration, cluster_id: int) -> list[str] | None:
+    """Repositories of one of the migration's failure clusters, or None when it has no such cluster."""
+    from triage.models import FailureCluster
+    from triage.selectors import cluster_repository_names
 
-
-def cluster_repo_names(cluster_id: int) -> list[str]:
-    """Repositories of a failure cluster, through the triage app's selector."""
-    try:
-        from triage.selectors import cluster_repository_names
-    except ImportError as exc:
-        raise ClusteringUnavailable("clustering not available") from exc
-    return list(cluster_repository_names(cluster_id))
+    if not FailureCluster.objects.filter(pk=cluster_id, migration=migration).exists():
+        return None
+    return cluster_repository_names(cluster_id)
