@@ -8,6 +8,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from runs.models import (
     FAILED_OUTCOMES,
     Attempt,
+    AuditEvent,
     ImportRun,
     ImportRunError,
     Migration,
@@ -326,3 +327,15 @@ def failures_per_day(*, since) -> dict[int, dict]:
     for row in rows:
         found.setdefault(row["migration_id"], {})[row["day"]] = row["n"]
     return found
+
+
+def audit_event_list(*, migration: Migration | None = None, actor: str = "", verb: str = "") -> QuerySet[AuditEvent]:
+    """The audit trail, newest first, optionally for one migration, one actor or one kind of action."""
+    events = AuditEvent.objects.select_related("migration").order_by("-created_at", "-id")
+    if migration is not None:
+        events = events.filter(migration=migration)
+    if actor:
+        events = events.filter(actor_name=actor)
+    if verb:
+        events = events.filter(verb__startswith=verb)
+    return events

@@ -213,3 +213,23 @@ def import_start(request):
     run = enqueue_import(trigger="manual", user=request.user)
     messages.success(request, f"Import #{run.pk} queued; this page refreshes its status until it is done.")
     return redirect("import-detail", run_id=run.pk)
+
+
+def activity(request):
+    """The audit trail: who did what to which object, filterable and shareable by URL."""
+    slug = request.GET.get("migration", "")
+    migration = get_object_or_404(Migration, slug=slug) if slug else None
+    actor = request.GET.get("actor", "")[:200]
+    verb = request.GET.get("verb", "")[:100]
+    events = selectors.audit_event_list(migration=migration, actor=actor, verb=verb)
+    page = Paginator(events, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "nav": "activity",
+        "page": page,
+        "events": page.object_list,
+        "migration": migration,
+        "migrations": Migration.objects.order_by("slug").only("slug", "title"),
+        "actor": actor,
+        "verb": verb,
+    }
+    return render(request, "runs/activity.html", context)
