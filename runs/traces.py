@@ -460,14 +460,7 @@ def _status_name(span: Any) -> str:
 
 
 def _experiment_id(info: Any) -> str:
-    location = getattr(info, "experiment_id", None)
-    if location:
-        return str(location)
-    return str(
-        getattr(getattr(info, "trace_location", None), "mlflow_experiment", None)
-        and info.trace_location.mlflow_experiment.experiment_id
-        or ""
-    )
+    return str(info.experiment_id or "")
 
 
 def _assessment_value(assessment: Any) -> Any:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -299,11 +297,3 @@ def _redact(uri: str) -> str:
         scheme, rest = uri.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return uri
-
-
-def ms_to_datetime(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, tz=UTC) if value is not None else None
-
-
-def import_runs_running(exclude: Iterable[int] = ()) -> bool:
-    return ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exclude(pk__in=list(exclude)).exists()
