@@ -15,6 +15,7 @@ from runs import selectors
 from runs.models import Attempt, ImportRun, Migration, PullRequest, Target
 from runs.openapi import openapi_document
 from runs.permissions import MIGRATION_OWNER, forbidden_response, user_has_role
+from runs.services.importing import import_run_enqueue
 
 
 class ApiError(Exception):
@@ -199,19 +200,12 @@ def migration_attempts(request, slug: str):
     return JsonResponse(paginate(request, attempts, lambda rows: map(attempt_json, rows)))
 
 
-def _enqueue_import(*, trigger: str, user) -> ImportRun:
-    # Imported on use: the importer pulls in the MLflow client, which is slow to load.
-    from runs.services.importing import import_run_enqueue
-
-    return import_run_enqueue(trigger=trigger, user=user)
-
-
 @api_view("GET", "POST")
 def imports(request):
     if request.method == "POST":
         if not user_has_role(request.user, MIGRATION_OWNER):
             return forbidden_response(request, (MIGRATION_OWNER,))
-        run = _enqueue_import(trigger="api", user=request.user)
+        run = import_run_enqueue(trigger="api", user=request.user)
         return JsonResponse(import_run_json(run), status=202)
     return JsonResponse(paginate(request, selectors.import_run_list(), lambda rows: map(import_run_json, rows)))
 

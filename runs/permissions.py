@@ -55,7 +55,6 @@ def role_required(*roles: str):
                 return forbidden_response(request, roles)
             return view(request, *args, **kwargs)
 
-        wrapper.required_roles = roles
         return wrapper
 
     return decorator

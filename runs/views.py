@@ -16,6 +16,7 @@ from runs import selectors
 from runs.forms import RepositoryFilterForm
 from runs.models import Migration, PullRequest, RepositoryState
 from runs.permissions import MIGRATION_OWNER, role_required
+from runs.services.importing import import_run_enqueue
 from triage import charts
 from triage import views as triage_views
 
@@ -52,7 +53,7 @@ def migration_detail(request, slug: str):
     """The migration dashboard: funnel, burndown, clusters and failure breakdowns."""
     migration = get_object_or_404(Migration, slug=slug)
     summary = selectors.migration_summary_get(migration=migration)
-    steps = selectors.migration_funnel(migration=migration)
+    steps = selectors.migration_funnel(migration=migration, targeted=summary.repos)
     labels = dict(RepositoryState.choices)
     first, last = selectors.migration_time_span(migration=migration)
     burndown = None
@@ -199,18 +200,10 @@ def import_status(request, run_id: int):
     return TemplateResponse(request, "runs/import_detail.html#status", {"run": run})
 
 
-def enqueue_import(*, trigger: str, user):
-    """Start an import on a worker."""
-    # Imported on use: the importer pulls in the MLflow client, which is slow to load.
-    from runs.services.importing import import_run_enqueue
-
-    return import_run_enqueue(trigger=trigger, user=user)
-
-
 @require_POST
 @role_required(MIGRATION_OWNER)
 def import_start(request):
-    run = enqueue_import(trigger="manual", user=request.user)
+    run = import_run_enqueue(trigger="manual", user=request.user)
     messages.success(request, f"Import #{run.pk} queued; this page refreshes its status until it is done.")
     return redirect("import-detail", run_id=run.pk)
 

@@ -29,11 +29,18 @@ def ms_to_datetime(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, tz=UTC) if value is not None else None
 
 
+Lookups = tuple[dict[str, Migration], dict[str, Repository], dict[tuple[int, int], PromptRevision]]
+
+
+def attempt_lookups(items: list[tuple[ParsedAttempt, str]]) -> Lookups:
+    """The migrations, repositories and prompt revisions a page of traces names, created where new."""
+    migrations = _migrations_for(items)
+    return migrations, _repositories_for([parsed.repo for parsed, _ in items]), _revisions_for(items, migrations)
+
+
 def attempts_store(*, items: list[tuple[ParsedAttempt, str]]) -> list[Attempt]:
     """Writes a page of new traces with a handful of bulk queries; the caller holds a transaction."""
-    migrations = _migrations_for(items)
-    repositories = _repositories_for([parsed.repo for parsed, _ in items])
-    revisions = _revisions_for(items, migrations)
+    migrations, repositories, revisions = attempt_lookups(items)
     attempts = [
         Attempt(
             trace_id=parsed.trace_id,
@@ -59,12 +66,9 @@ def attempts_store(*, items: list[tuple[ParsedAttempt, str]]) -> list[Attempt]:
     return attempts
 
 
-def attempt_upsert(*, parsed: ParsedAttempt, fingerprint: str) -> Attempt:
+def attempt_upsert(*, parsed: ParsedAttempt, fingerprint: str, lookups: Lookups | None = None) -> Attempt:
     """Creates or updates the attempt for one trace, with its verifier results and verdict."""
-    items = [(parsed, fingerprint)]
-    migrations = _migrations_for(items)
-    repositories = _repositories_for([parsed.repo])
-    revisions = _revisions_for(items, migrations)
+    migrations, repositories, revisions = lookups or attempt_lookups([(parsed, fingerprint)])
     fields = _attempt_fields(parsed, fingerprint, migrations[parsed.migration], repositories[parsed.repo], revisions)
     attempt, _ = Attempt.objects.update_or_create(trace_id=parsed.trace_id, defaults=fields)
     _verifiers_replace(attempt, parsed)
@@ -197,16 +201,17 @@ def _pull_requests_link(pulls: dict[str, Attempt]) -> None:
 def _verifiers_replace(attempt: Attempt, parsed: ParsedAttempt) -> None:
     """Keeps verifier rows whose content is unchanged, so references to them survive updates."""
     existing = {v.position: v for v in VerifierResult.objects.filter(attempt=attempt)}
-    new_rows = []
+    new_rows, stale = [], []
     for verifier in parsed.verifiers:
         row = existing.pop(verifier.position, None)
         if row is not None and row.span_id == verifier.span_id and row.passed == verifier.passed:
             continue
         if row is not None:
-            row.delete()
+            stale.append(row.pk)
         new_rows.append(_verifier_row(attempt, parsed, verifier))
-    if existing:
-        VerifierResult.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+    stale += [row.pk for row in existing.values()]
+    if stale:
+        VerifierResult.objects.filter(pk__in=stale).delete()
     VerifierResult.objects.bulk_create(new_rows)
 
 

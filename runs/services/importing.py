@@ -20,12 +20,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from runs.clients.mlflow import TraceSource, TraceSourceUnavailable
 from runs.models import ImportRun, ImportRunError, ImportWatermark
-from runs.services.attempts import attempt_upsert, attempts_store, targets_refresh
+from runs.services.attempts import attempt_lookups, attempt_upsert, attempts_store, targets_refresh
 from runs.services.audit import audit_event_record
 from runs.traces import (
     ParsedAttempt,
@@ -84,7 +84,9 @@ def import_run_execute(
     """Runs one import (the queued run `run_id`, or a new one) and returns it finished."""
     tracking_uri = tracking_uri or settings.MLFLOW_TRACKING_URI
     if run_id is None:
-        run = ImportRun.objects.create(trigger=trigger, tracking_uri=tracking_uri)
+        run = ImportRun.objects.create(
+            trigger=trigger, tracking_uri=tracking_uri, status=ImportRun.Status.RUNNING, started_at=timezone.now()
+        )
     else:
         # Claim the run: a redelivered task finds it no longer queued and does nothing.
         claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(
@@ -94,10 +96,6 @@ def import_run_execute(
         if not claimed:
             logger.info("import run %s is already %s; nothing to do", run_id, run.status)
             return run
-    if run.status != ImportRun.Status.RUNNING:
-        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING, started_at=timezone.now())
-        run.refresh_from_db()
-
     try:
         source = TraceSource(tracking_uri)
         wanted = experiments if experiments is not None else settings.MLFLOW_EXPERIMENTS
@@ -138,13 +136,11 @@ def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, 
     ):
         running += sum(1 for info in infos if has_fleet_tags(info))
     if running:
-        tally = _Tally(seen=running)
-        for _ in range(running):
-            tally.skip("still in progress")
-        _record(run, tally)
+        _record(run, _Tally(seen=running, skipped=running, skip_reasons=Counter({"still in progress": running})))
     ImportWatermark.objects.filter(pk=watermark.pk).update(end_time_ms=highest)
-    ImportRun.objects.filter(pk=run.pk, watermark_ms__isnull=True).update(watermark_ms=highest)
-    ImportRun.objects.filter(pk=run.pk, watermark_ms__lt=highest).update(watermark_ms=highest)
+    ImportRun.objects.filter(Q(watermark_ms__isnull=True) | Q(watermark_ms__lt=highest), pk=run.pk).update(
+        watermark_ms=highest
+    )
 
 
 def _import_page(infos: list[Any], source: TraceSource, tally: _Tally, *, output_cap: int) -> int:
@@ -217,8 +213,9 @@ def _import_page_now(infos: list[Any], source: TraceSource, tally: _Tally, *, ou
             except IntegrityError:
                 # Another import wrote some of these meanwhile: fall back to one at a time.
                 changed_items = new_items + changed_items
+        lookups = attempt_lookups(changed_items) if changed_items else None
         for parsed, fingerprint in changed_items:
-            attempt = _upsert_one(parsed, fingerprint, tally, was_known=parsed.trace_id in known)
+            attempt = _upsert_one(parsed, fingerprint, tally, was_known=parsed.trace_id in known, lookups=lookups)
             if attempt is not None:
                 touched.add((attempt.migration_id, attempt.repository_id))
         targets_refresh(pairs=touched)
@@ -239,10 +236,10 @@ def _parse(trace, tally: _Tally, *, output_cap: int, expected: int | None) -> Pa
     return None
 
 
-def _upsert_one(parsed: ParsedAttempt, fingerprint: str, tally: _Tally, *, was_known: bool):
+def _upsert_one(parsed: ParsedAttempt, fingerprint: str, tally: _Tally, *, was_known: bool, lookups):
     try:
         with transaction.atomic():
-            attempt = attempt_upsert(parsed=parsed, fingerprint=fingerprint)
+            attempt = attempt_upsert(parsed=parsed, fingerprint=fingerprint, lookups=lookups)
     except IntegrityError as exc:
         tally.error(parsed.trace_id, f"could not be stored: {str(exc)[:300]}")
         return None

@@ -232,7 +232,6 @@ def test_a_viewer_cannot_start_an_import(client, viewer_token):
 
 @pytest.mark.parametrize("role", [MIGRATION_OWNER, ADMIN])
 def test_an_owner_or_admin_starts_an_import_with_a_token(client, role):
-    pytest.importorskip("runs.services.importing", reason="the importer service is not installed")
     key = make_api_token(make_user(role=role))
     response = client.post("/api/imports", headers=bearer(key))
     assert response.status_code == 202
