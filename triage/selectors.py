@@ -123,7 +123,7 @@ def clusters_grown_since(
     qs = FailureCluster.objects.select_related("migration")
     if migration is not None:
         qs = qs.filter(migration=migration)
-    qs = qs.annotate(grown=Count("members", filter=Q(members__joined_at__gte=since))).filter(grown__gt=0)
+    qs = qs.filter(members__joined_at__gte=since).annotate(grown=Count("members"))
     return list(qs.order_by("-grown", "-size", "id")[:limit])
 
 

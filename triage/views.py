@@ -223,6 +223,9 @@ def _update(request, cluster: FailureCluster) -> None:
     for name in ("status", "title", "notes"):
         if name in request.POST:
             fields[name] = request.POST[name]
+    # The title field is always posted with the notes: only an edited title is a person's title.
+    if fields.get("title", "").strip()[:300] == cluster.title:
+        del fields["title"]
     if "assignee" in request.POST:
         raw = request.POST["assignee"]
         fields["assignee"] = get_object_or_404(get_user_model(), pk=_int(raw)) if raw else None

@@ -108,3 +108,18 @@ def test_a_split_of_unknown_trace_ids_or_of_every_member_is_refused():
         cluster_split(cluster=cluster, trace_ids=["tr-nope"], actor=make_user())
     with pytest.raises(TriageError):
         cluster_split(cluster=cluster, trace_ids=[a.trace_id for a in symbols], actor=make_user())
+
+
+def test_saving_notes_on_the_cluster_page_does_not_lock_the_title(client):
+    from django.urls import reverse
+
+    symbols, _ = two_causes(make_migration())
+    cluster = cluster_of(symbols[0])
+    client.force_login(make_user(role="migration owner"))
+    client.post(
+        reverse("cluster-action", args=[cluster.pk]),
+        {"action": "update", "title": cluster.title, "notes": "ask the platform team"},
+    )
+    cluster = FailureCluster.objects.get(pk=cluster.pk)
+    assert cluster.notes == "ask the platform team"
+    assert cluster.title_locked is False

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
-
 from runs.models import JudgeVerdict, Migration, Outcome, Target, VerifierResult
 from triage.clustering import FailureText, prepare_failure
 from triage.models import ClusterKind
 from triage.normalize import normalize_text, signature
+
+# Ids per IN (...) query: well below SQLite's and PostgreSQL's parameter limits.
+CHUNK = 2000
 
 CLUSTERED_OUTCOMES = (Outcome.VERIFY_FAILED, Outcome.JUDGE_REJECTED)
 
@@ -81,13 +82,6 @@ def _candidates(migration: Migration) -> dict[int, Failure]:
     return out
 
 
-def _current_attempts(migration: Migration) -> Q:
-    targets = Target.objects.filter(migration=migration)
-    return Q(attempt_id__in=targets.values("latest_attempt_id")) | Q(
-        attempt_id__in=targets.filter(pre_existing_failure=True).values("baseline_attempt_id")
-    )
-
-
 def failures_collect(
     *, migration: Migration, skip: set[str] | frozenset[str] = frozenset()
 ) -> tuple[list[Failure], set[str]]:
@@ -101,20 +95,24 @@ def failures_collect(
     wanted = {a: f for a, f in candidates.items() if f.ident not in skip}
     if not wanted:
         return [], current
+    # Read the texts of the wanted failures only: after an import that is a handful, not the migration.
+    verify_ids = sorted(a for a, f in wanted.items() if f.kind == ClusterKind.VERIFY)
+    judge_ids = sorted(a for a, f in wanted.items() if f.kind == ClusterKind.JUDGE)
     last_by_kind: dict[int, dict[str, dict]] = {}
-    results = (
-        VerifierResult.objects.filter(_current_attempts(migration), passed=False)
-        .order_by("attempt_id", "position")
-        .values("id", "attempt_id", "kind", "snippet", "signature")
-    )
-    for row in results.iterator(chunk_size=2000):
-        failure = wanted.get(row["attempt_id"])
-        if failure is not None and failure.kind == ClusterKind.VERIFY:
+    for start in range(0, len(verify_ids), CHUNK):
+        rows = (
+            VerifierResult.objects.filter(attempt_id__in=verify_ids[start : start + CHUNK], passed=False)
+            .order_by("attempt_id", "position")
+            .values("id", "attempt_id", "kind", "snippet", "signature")
+        )
+        for row in rows:
             calls = last_by_kind.setdefault(row["attempt_id"], {})
             calls.pop(row["kind"], None)  # re-inserted so the dict keeps call order of the last calls
             calls[row["kind"]] = row
-    judged = JudgeVerdict.objects.filter(_current_attempts(migration)).order_by().values_list("attempt_id", "rationale")
-    rationales = {a: r for a, r in judged if a in wanted and wanted[a].kind == ClusterKind.JUDGE}
+    rationales: dict[int, str] = {}
+    for start in range(0, len(judge_ids), CHUNK):
+        judged = JudgeVerdict.objects.filter(attempt_id__in=judge_ids[start : start + CHUNK])
+        rationales.update(judged.values_list("attempt_id", "rationale"))
 
     out: list[Failure] = []
     for attempt_id, failure in sorted(wanted.items()):
