@@ -1,15 +1,6 @@
 """Forms of the ownership and nudge pages."""
 
-from datetime import timedelta
-
 from django import forms
-from django.utils import timezone
-
-from notifications.services.nudges import DEFAULT_DUE_DAYS
-
-
-def default_due():
-    return timezone.localdate() + timedelta(days=DEFAULT_DUE_DAYS)
 
 
 class NudgeCreateForm(forms.Form):

@@ -103,11 +103,11 @@ def _similarity(team: NormalisedName, channel: NormalisedName) -> tuple[float, s
     return score, reason
 
 
-def score_channel(team: TeamInfo, channel: ChannelLike) -> Candidate:
-    """Score one channel for a team, with the reason in words."""
+def score_channel(team: TeamInfo, channel: ChannelLike, *, keys: Sequence[str] | None = None) -> Candidate:
+    """Score one channel for a team, with the reason in words (`keys`: the team's keys, when known)."""
     norm = normalise(channel.name)
     best_score, best_reason = 0.0, "no similarity"
-    for key in team_keys(team):
+    for key in team_keys(team) if keys is None else keys:
         score, reason = _similarity(key, norm)
         if score > best_score:
             best_score, best_reason = score, reason
@@ -133,8 +133,9 @@ def match_channels(
 ) -> list[Candidate]:
     """Best channels for a team, highest score first (ties: more members, then name, then id)."""
     scored = []
+    keys = team_keys(team)
     for channel in channels:
-        candidate = score_channel(team, channel)
+        candidate = score_channel(team, channel, keys=keys)
         if candidate.score >= min_score:
             scored.append((candidate, getattr(channel, "num_members", 0) or 0))
     scored.sort(key=lambda pair: (-pair[0].score, -pair[1], pair[0].channel_name, pair[0].channel_id))

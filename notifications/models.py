@@ -54,11 +54,6 @@ class SlackChannel(models.Model):
     def __str__(self) -> str:
         return f"#{self.name}"
 
-    # The matcher reads `id`; the model's primary key is not the Slack id.
-    @property
-    def slack_id(self) -> str:
-        return self.channel_id
-
 
 class DirectorySyncRun(models.Model):
     """One sync of the Slack channel directory."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from notifications.models import DirectorySyncRun, Nudge, RepositoryOwnership, SlackChannel, TeamChannel
+from notifications.models import DirectorySyncRun, Nudge, SlackChannel, TeamChannel
 from runs.models import Migration, Repository, Team
 
 
@@ -37,10 +37,6 @@ def slack_channel_list(*, include_gone: bool = False) -> QuerySet[SlackChannel]:
 
 def directory_sync_runs(*, limit: int = 20) -> list[DirectorySyncRun]:
     return list(DirectorySyncRun.objects.select_related("requested_by")[:limit])
-
-
-def repository_ownership_get(*, repository: Repository) -> RepositoryOwnership | None:
-    return RepositoryOwnership.objects.filter(repository=repository).first()
 
 
 def nudge_list(*, migration: Migration | None = None, team: Team | None = None, statuses=None) -> QuerySet[Nudge]:

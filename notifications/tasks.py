@@ -51,8 +51,9 @@ def nudge_send_task(self, nudge_id: int) -> None:
 def ownership_resolve_task() -> None:
     """Resolve every repository's owner, then each team's channel."""
     from notifications.services.directory import team_channels_refresh
-    from notifications.services.ownership import ownership_resolve_all
+    from notifications.services.ownership import catalog_load, ownership_resolve_all
 
-    summary = ownership_resolve_all()
-    team_channels_refresh()
+    catalog = catalog_load()  # once: from Backstage it is a paged fetch of the whole catalog
+    summary = ownership_resolve_all(catalog=catalog)
+    team_channels_refresh(catalog=catalog)
     logger.info("ownership: %s", summary.by_source)

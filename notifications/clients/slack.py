@@ -155,14 +155,6 @@ class SlackClient:
         )
         self.last_listing = ChannelListing()
 
-    @classmethod
-    def from_settings(cls, token: str, **kwargs: Any) -> SlackClient:
-        """Build a client whose base URL comes from settings.SLACK_API_URL when set."""
-        from django.conf import settings
-
-        kwargs.setdefault("base_url", getattr(settings, "SLACK_API_URL", DEFAULT_BASE_URL))
-        return cls(token, **kwargs)
-
     # -- calls -----------------------------------------------------------------------------------
 
     def _pace(self, method: str) -> None:
