@@ -4,13 +4,14 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from runs import selectors_reviews as selectors
-from runs.api import ApiError, api_view, json_body, paginate
-from runs.models import Migration, PullRequest, PullRequestSyncRun, ReviewDecision
+from runs.api import ApiError, _iso, _migration_or_404, api_view, json_body, paginate, pull_request_json
+from runs.models import PullRequest, PullRequestSyncRun, ReviewDecision
 from runs.openapi import (
     ERRORS,
     NOT_FOUND,
     PAGE_PARAMS,
     SLUG_PARAM,
+    STRING,
     json_response,
     nullable,
     page_of,
@@ -18,12 +19,9 @@ from runs.openapi import (
     register_paths,
 )
 from runs.permissions import MIGRATION_OWNER, REVIEWER, forbidden_response, user_has_role
+from runs.selectors import attempt_judge
 from runs.services.pull_requests import pull_request_sync_enqueue
 from runs.services.reviews import AlreadyDecided, ReviewError, review_decision_record
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _body(request) -> dict:
@@ -38,21 +36,14 @@ def _body(request) -> dict:
     return json_body(request)
 
 
-def _migration_or_404(slug: str) -> Migration:
-    migration = Migration.objects.filter(slug=slug).first()
-    if migration is None:
-        raise ApiError(404, f"no migration with slug {slug[:200]!r}")
-    return migration
-
-
 def review_item_json(pr: PullRequest) -> dict:
     attempt = pr.attempt
-    judge = selectors_judge(attempt)
+    judge = attempt_judge(attempt)
     return {
         "id": pr.pk,
         "migration": pr.migration.slug,
         "repo": pr.repository.full_name,
-        "pr": selectors.pull_request_summary(pr),
+        "pr": pull_request_json(pr),
         "diff_url": f"{pr.url.rstrip('/')}/files",
         "trace_id": attempt.trace_id,
         "attempt": attempt.number,
@@ -63,12 +54,6 @@ def review_item_json(pr: PullRequest) -> dict:
         ],
         "judge": {"verdict": judge.verdict, "rationale": judge.rationale} if judge else None,
     }
-
-
-def selectors_judge(attempt):
-    from runs.selectors import attempt_judge
-
-    return attempt_judge(attempt)
 
 
 def decision_json(decision: ReviewDecision) -> dict:
@@ -192,7 +177,6 @@ def pull_requests_sync_detail(request, run_id: int):
 
 # -- OpenAPI -----------------------------------------------------------------------------------------------------
 
-STRING = {"type": "string"}
 PR_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FORBIDDEN = {"403": {"$ref": "#/components/responses/Forbidden"}}
 SCHEMAS = {

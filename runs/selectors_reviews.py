@@ -24,24 +24,6 @@ from runs.models import (
 JUDGE_REJECTED_VERDICTS = (Verdict.REJECT, Verdict.VETO)
 
 
-def pull_request_summary(pr: PullRequest | None) -> dict | None:
-    """The `pr` field of API answers: url, number, state, draft, checks, review, updated_at."""
-    if pr is None:
-        return None
-    return {
-        "url": pr.url,
-        "number": pr.number,
-        "state": pr.state,
-        "draft": pr.draft,
-        "checks": pr.checks or None,
-        "review": pr.review or None,
-        "updated_at": pr.updated_at.isoformat() if pr.updated_at else None,
-    }
-
-
-# -- sync runs ---------------------------------------------------------------------------------------------------
-
-
 def pull_request_sync_run_list() -> QuerySet[PullRequestSyncRun]:
     """Sync runs, newest first."""
     return PullRequestSyncRun.objects.select_related("requested_by").order_by("-created_at", "-id")

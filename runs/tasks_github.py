@@ -86,9 +86,7 @@ def review_decision_push_task(self, decision_id: int) -> None:
     """Sends a reviewer's decision to GitHub (ready for review, or a comment)."""
     try:
         reviews.review_decision_push(decision_id=decision_id, final=self.request.retries >= MAX_RETRIES)
-    except RateLimitedError as exc:
-        if self.request.retries >= MAX_RETRIES:
-            return
+    except RateLimitedError as exc:  # only before the last try: the last one records the failure itself
         raise _rate_limited_retry(self, exc) from exc
 
 

@@ -157,7 +157,7 @@ class KubernetesRunner(Runner):
         if self.template is None:
             self.check()
         name = job_name(job)
-        ref = f"job/{self.namespace}/{name}"
+        ref = self.reference(job)
         body = job_manifest(self.template or {}, job, name=name, namespace=self.namespace)
         api = self.batch_api()
         try:

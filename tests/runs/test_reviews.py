@@ -4,10 +4,9 @@ import pytest
 from django.urls import reverse
 
 from fleetui.celery import app as celery_app
-from runs.api import pull_request_json
 from runs.models import AuditEvent, PullRequest, ReviewDecision, ReviewPattern
 from runs.permissions import ADMIN, MIGRATION_OWNER, REVIEWER, VIEWER
-from runs.selectors_reviews import attempts_rejected_by_reviewer, pull_request_summary
+from runs.selectors_reviews import attempts_rejected_by_reviewer
 from runs.services.reviews import review_decision_push
 from tests.factories import (
     make_attempt,
@@ -103,12 +102,6 @@ def test_the_queue_page_and_api_use_a_bounded_number_of_queries(client, django_a
     item = answer["results"][0]
     assert item["pr"]["draft"] is True and item["diff_url"].endswith("/files")
     assert item["judge"]["verdict"] == "approve" and item["verifiers"][0]["passed"] is True
-
-
-def test_the_pr_summary_has_the_api_pr_field_shape(client):
-    pr = agent_pr("org/svc", 1, checks="failure", review="approved")
-    assert pull_request_summary(pr) == pull_request_json(pr)
-    assert pull_request_summary(pr)["checks"] == "failure"
 
 
 # --- permissions ------------------------------------------------------------------------------------------------
