@@ -228,15 +228,3 @@ def sparkline_figure(values: Sequence[int]) -> dict:
         yaxis={"visible": False},
         showlegend=False,
     )
-
-
-def daily_buckets(times: Iterable[datetime | date], *, start: date, end: date) -> tuple[list[date], list[int]]:
-    """Counts per day between start and end, inclusive; times outside are ignored."""
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    counts = [0] * len(days)
-    for when in times:
-        day = when.date() if isinstance(when, datetime) else when
-        index = (day - start).days
-        if 0 <= index < len(days):
-            counts[index] += 1
-    return days, counts

@@ -72,10 +72,6 @@ def _repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(rf"(?<![\w]){re.escape(w)}(?![\w])", re.I), mask) for w, mask in _repo_names(repo))
 
 
-def _repo_patterns(repo: str | None) -> list[tuple[re.Pattern[str], str]]:
-    return list(_repo_rules(repo)) if repo else []
-
-
 def _mask_generic(line: str) -> str:
     for pattern, mask in _RULES[:6]:
         line = pattern.sub(mask, line)
@@ -91,11 +87,6 @@ def _mask_rest(line: str, repo_rules: list[tuple[re.Pattern[str], str]] | tuple 
         line = pattern.sub(mask, line)
     line = _MASKED_RUN.sub(r"\1", line)
     return _SPACES.sub(" ", line).strip()
-
-
-def normalize_line(line: str, *, repo_rules: list[tuple[re.Pattern[str], str]] | tuple = ()) -> str:
-    """Mask one line; see normalize_text."""
-    return _mask_rest(_mask_generic(line), repo_rules or ())
 
 
 # Lines repeat across a fleet (the same compiler error in many repositories, often once paths are masked):

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from runs.models import Migration, PullRequest
-from triage.models import ClusteringRun, ClusterMember, FailureCluster
+from triage.models import ClusterMember, FailureCluster
 
 ORDERS = {
     "-size": ("-size", "id"),
@@ -60,14 +60,6 @@ def cluster_status_counts(*, migration: Migration) -> dict[str, int]:
     rows = FailureCluster.objects.filter(migration=migration).values("status").annotate(n=Count("id")).order_by()
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
-
-
-def cluster_sizes_by_status(*, migration: Migration) -> dict[str, int]:
-    """Failures (members) per cluster status, every status present."""
-    sizes = dict.fromkeys(FailureCluster.Status.values, 0)
-    rows = FailureCluster.objects.filter(migration=migration).values("status").annotate(n=Sum("size")).order_by()
-    sizes.update({row["status"]: row["n"] or 0 for row in rows})
-    return sizes
 
 
 def cluster_detail(*, cluster_id: int) -> FailureCluster | None:
@@ -125,14 +117,3 @@ def clusters_grown_since(
         qs = qs.filter(migration=migration)
     qs = qs.filter(members__joined_at__gte=since).annotate(grown=Count("members"))
     return list(qs.order_by("-grown", "-size", "id")[:limit])
-
-
-def clustering_run_list(*, migration: Migration) -> QuerySet[ClusteringRun]:
-    """A migration's clustering runs, newest first."""
-    return (
-        ClusteringRun.objects.filter(migration=migration).select_related("requested_by").order_by("-created_at", "-id")
-    )
-
-
-def clustering_run_latest(*, migration: Migration) -> ClusteringRun | None:
-    return clustering_run_list(migration=migration).first()

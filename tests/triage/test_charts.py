@@ -69,12 +69,5 @@ def test_the_burndown_ignores_nothing_before_its_first_day():
     assert series["not_started"] == [0]
 
 
-def test_daily_buckets_count_per_day_and_drop_times_outside_the_range():
-    times = [datetime(2025, 1, 1, 1), datetime(2025, 1, 1, 23), datetime(2025, 1, 3), datetime(2025, 1, 9)]
-    days, counts = charts.daily_buckets(times, start=date(2025, 1, 1), end=date(2025, 1, 3))
-    assert len(days) == 3
-    assert counts == [2, 0, 1]
-
-
 def test_safe_text_shortens_long_text():
     assert charts.safe_text("a" * 500, limit=10) == "a" * 9 + "…"

@@ -258,7 +258,7 @@ def test_cluster_list_filters_by_status_kind_text_team_and_prompt_revision():
     assert ids(order="size")[-1] == big.pk
 
 
-def test_status_counts_and_sizes_cover_every_status():
+def test_status_counts_cover_every_status():
     from triage import selectors
 
     migration = make_migration()
@@ -268,11 +268,9 @@ def test_status_counts_and_sizes_cover_every_status():
     rebuild(migration)
 
     counts = selectors.cluster_status_counts(migration=migration)
-    sizes = selectors.cluster_sizes_by_status(migration=migration)
 
-    assert set(counts) == set(Status.values) == set(sizes)
+    assert set(counts) == set(Status.values)
     assert counts["new"] == 2 and counts["resolved"] == 0
-    assert sizes["new"] == 4
 
 
 def test_repository_names_leave_out_pre_existing_and_excluded_repositories():
