@@ -35,9 +35,10 @@ format: install
 bench-import: install
 	DEBUG=1 $(PY) manage.py bench_import
 
+# The labelled data sets live outside the repository: BENCH_DATA=/path/to/data make bench-clusters
 bench-clusters: install
-	$(PY) bench/cluster_quality.py
-	$(PY) bench/cluster_speed.py
+	$(PY) bench/cluster_quality.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
+	$(PY) bench/cluster_speed.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
 
 bench-pages: install
 	DEBUG=1 $(PY) manage.py bench_pages

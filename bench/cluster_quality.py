@@ -8,9 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import data_path, read_jsonl_gz, require  # noqa: E402
-from triage.clustering import DEFAULT_THRESHOLD, cluster_failures, prepare_failure  # noqa: E402
-from triage.extraction import MAX_LINES, clean_lines, extract_snippet  # noqa: E402
+from bench.common import add_data_argument, data_path, read_jsonl_gz, require, use_data_dir  # noqa: E402
+from triage.engine.clustering import DEFAULT_THRESHOLD, cluster_failures, prepare_failure  # noqa: E402
+from triage.engine.extraction import MAX_LINES, clean_lines, extract_snippet  # noqa: E402
 
 ERROR_WORDS = ("error", "fail", "exception", "fatal", "cannot", "could not", "not found", "panic")
 
@@ -132,7 +132,9 @@ def grouping_report(threshold: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    add_data_argument(parser)
     args = parser.parse_args()
+    use_data_dir(args.data)
     extraction_report()
     grouping_report(args.threshold)
 

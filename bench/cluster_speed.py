@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import data_path, read_jsonl_gz, synthetic_failures  # noqa: E402
-from triage.clustering import ClusterExemplars, assign_failures, cluster_failures, prepare_failure  # noqa: E402
+from bench.common import add_data_argument, data_path, read_jsonl_gz, synthetic_failures, use_data_dir  # noqa: E402
+from triage.engine.clustering import ClusterExemplars, assign_failures, cluster_failures, prepare_failure  # noqa: E402
 
 
 def _real_lines(limit: int = 20_000) -> list[str]:
@@ -30,7 +30,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="number of failure texts")
     parser.add_argument("--new", type=int, default=1_000, help="failures assigned incrementally afterwards")
     parser.add_argument("--skip-drain", action="store_true")
+    add_data_argument(parser)
     args = parser.parse_args()
+    use_data_dir(args.data)
 
     records = synthetic_failures(args.n + args.new, _real_lines())
     old, new = records[: args.n], records[args.n :]

@@ -13,14 +13,27 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 
-def shared_dir() -> Path:
-    """Directory of data shared between checkouts (FLEETUI_SHARED_DIR or ../shared)."""
-    return Path(os.environ.get("FLEETUI_SHARED_DIR", REPO_ROOT / ".." / "shared")).resolve()
+DATA_HELP = (
+    "folder holding the labelled data sets (bump-dev.jsonl.gz, cidiff-extraction.jsonl.gz, ...); "
+    "default: $FLEETUI_BENCH_DATA. The data sets are not part of this repository: see bench/README.md"
+)
+_data_dir: Path | None = None
+
+
+def add_data_argument(parser) -> None:
+    """The `--data DIR` option every data-set benchmark takes."""
+    parser.add_argument("--data", type=Path, default=os.environ.get("FLEETUI_BENCH_DATA") or None, help=DATA_HELP)
+
+
+def use_data_dir(path: Path | str | None) -> None:
+    """Where `data_path` looks; set once from the command line."""
+    global _data_dir
+    _data_dir = Path(path).resolve() if path else None
 
 
 def data_path(name: str) -> Path:
-    """Path of a file in the shared data directory."""
-    return shared_dir() / "data" / name
+    """Path of one data set file in the folder given with --data."""
+    return (_data_dir or Path("data-sets-not-given")) / name
 
 
 def read_jsonl_gz(path: Path) -> Iterator[dict]:
@@ -35,7 +48,8 @@ def require(path: Path) -> bool:
     """Print a clear message and return False when a data file is missing."""
     if path.exists():
         return True
-    print(f"SKIP: {path.name} not found under {path.parent} (set FLEETUI_SHARED_DIR); nothing measured.")
+    where = "no --data folder given" if _data_dir is None else f"not found under {path.parent}"
+    print(f"SKIP: {path.name}: {where} (pass --data DIR or set FLEETUI_BENCH_DATA); nothing measured.")
     return False
 
 

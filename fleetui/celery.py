@@ -8,4 +8,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleetui.settings")
 
 app = Celery("fleetui")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Each domain keeps its tasks in its own tasks.py; every task's name is pinned where it is defined.
+TASK_PACKAGES = (
+    "runs.imports",
+    "runs.github",
+    "runs.reviews",
+    "runs.reruns",
+    "triage.clusters",
+    "notifications.ownership",
+    "notifications.slack",
+    "notifications.nudges",
+)
+app.autodiscover_tasks(TASK_PACKAGES)

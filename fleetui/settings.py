@@ -75,11 +75,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "runs.auth.ApiTokenMiddleware",
+    "runs.accounts.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "runs.auth.LoginRequiredEverywhereMiddleware",
+    "runs.accounts.middleware.LoginRequiredEverywhereMiddleware",
 ]
 
 ROOT_URLCONF = "fleetui.urls"

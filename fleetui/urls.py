@@ -1,24 +1,43 @@
+"""Every route of the product: pages and the JSON API, one URL module per domain."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from fleetui.common import api
 
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+# Each domain's JSON endpoints, mounted under /api/.
+API_URLS = (
+    "runs.dashboards.api_urls",
+    "runs.imports.api_urls",
+    "runs.github.api_urls",
+    "runs.reviews.api_urls",
+    "runs.reruns.api_urls",
+    "triage.clusters.api_urls",
+    "notifications.nudges.api_urls",
+)
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    # Capability URL modules carry their pages and their /api/ endpoints; they come before
-    # runs.api_urls, whose last pattern answers any other /api/ path with a JSON 404.
-    path("", include("runs.github_urls")),
-    path("", include("runs.rerun_urls")),
-    path("api/", include("runs.api_urls")),
-    path("", include("triage.urls")),
+    # Pages
+    path("", include("runs.dashboards.urls")),
+    path("", include("runs.imports.urls")),
+    path("", include("runs.github.urls")),
+    path("", include("runs.reviews.urls")),
+    path("", include("runs.reruns.urls")),
+    path("", include("triage.clusters.urls")),
     path("", include("notifications.urls")),
-    path("", include("runs.urls")),
+    # The JSON API; its last pattern answers any other /api/ path with a JSON 404.
+    *[path("api/", include(module)) for module in API_URLS],
+    path("api/openapi.json", api.openapi, name="api-openapi"),
+    re_path(r"^api/(?P<path>.*)$", api.not_found),
 ]

@@ -11,23 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+
+from fleetui.common.db import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_database_url() -> str:
-    """The URL of the database the running test uses, for a worker process to share."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        name = db["NAME"]
-        if name == ":memory:" or str(name).startswith("file:memorydb"):
-            raise RuntimeError("worker processes need a file-based SQLite test database")
-        return f"sqlite:///{name}"
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def broker_url(tmp_path: Path) -> str:
@@ -42,7 +29,7 @@ def worker_process(
     """A `celery worker` subprocess sharing this test's database; stopped on exit."""
     child_env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker,
         "FLEETUI_TESTING": "1",
         "DJANGO_SETTINGS_MODULE": "fleetui.settings",

@@ -3,17 +3,13 @@
 import itertools
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from runs.auth import new_token_key, token_hash
-from runs.models import (
+from runs.accounts.services import api_token_create, user_with_role_create
+from runs.fleet.models import (
     FAILED_OUTCOMES,
-    ApiToken,
     Attempt,
-    ImportRun,
-    ImportRunError,
     JudgeVerdict,
     Migration,
     Outcome,
@@ -26,6 +22,7 @@ from runs.models import (
     Team,
     VerifierResult,
 )
+from runs.imports.models import ImportRun, ImportRunError
 
 _seq = itertools.count(1)
 
@@ -155,17 +152,14 @@ def make_import_run(*, errors: int = 0, **fields) -> ImportRun:
 def make_user(username: str | None = None, *, role: str | None = None, password: str = "s3cret-pass", **fields):
     """A user, optionally in one role group (the groups come from the roles data migration)."""
     username = username or f"user-{next(_seq)}"
-    user = get_user_model().objects.create_user(username=username, password=password, **fields)
     if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
+        Group.objects.get(name=role)  # the roles data migration made every role's group
+    return user_with_role_create(username=username, role=role, password=password, **fields)
 
 
 def make_api_token(user, name: str = "test") -> str:
     """Create a token for the user and return the clear key (only its hash is stored)."""
-    key = new_token_key()
-    ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=token_hash(key))
-    return key
+    return api_token_create(user=user, name=name)
 
 
 # Failure texts of distinct causes, stored as failed attempts (for the clustering tests).

@@ -3,11 +3,12 @@
 import random
 
 from runs.demo import buildlogs as b
+from runs.demo.buildlogs_js_native import NPM_DEPRECATIONS, jest_progress, jest_summary, npm_fetches, npm_header
 from runs.demo.entities import DemoRepo
 
 
 def _npm_failure(rng: random.Random, repo: DemoRepo, script: str, error: list[str]) -> str:
-    lines = b.npm_header(rng, repo)[:-3] + [f"> {repo.name}@1.0.0 {script}", ""] + error
+    lines = npm_header(rng, repo)[:-3] + [f"> {repo.name}@1.0.0 {script}", ""] + error
     lines += [
         f"npm error Lifecycle script `{script}` failed with error:",
         "npm error code 2" if script == "build" else "npm error code 1",
@@ -81,7 +82,7 @@ def render_jest(rng: random.Random, repo: DemoRepo) -> str:
     suites = rng.randint(40, 140)
     error = (
         ["> jest --ci", ""]
-        + b.jest_progress(rng, rng.randint(20, suites))
+        + jest_progress(rng, rng.randint(20, suites))
         + [
             f"FAIL {suite}",
             f"  \u25cf {describe} \u203a {it}",
@@ -99,7 +100,7 @@ def render_jest(rng: random.Random, repo: DemoRepo) -> str:
             f"      at Object.<anonymous> ({suite}:{line}:{rng.randint(20, 40)})",
             "",
         ]
-        + b.jest_summary(rng, failed=1, suites=suites)
+        + jest_summary(rng, failed=1, suites=suites)
     )
     return _npm_failure(rng, repo, "test", error)
 
@@ -134,7 +135,7 @@ def render_eresolve(rng: random.Random, repo: DemoRepo) -> str:
         "npm error",
         f"npm error For a full report see:\nnpm error /home/runner/.npm/_logs/2025-10-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}_{rng.randint(0, 59):02d}_{rng.randint(0, 59):02d}_{rng.randint(100, 999)}Z-eresolve-report.txt",
     ]
-    return "\n".join(b.npm_fetches(rng, rng.randint(40, 160)) + rng.sample(b.NPM_DEPRECATIONS, 2) + lines) + "\n"
+    return "\n".join(npm_fetches(rng, rng.randint(40, 160)) + rng.sample(NPM_DEPRECATIONS, 2) + lines) + "\n"
 
 
 def render_npm_timeout(rng: random.Random, repo: DemoRepo) -> str:
@@ -142,8 +143,8 @@ def render_npm_timeout(rng: random.Random, repo: DemoRepo) -> str:
     host = rng.choice(("registry.npmjs.org", "npm.acme.internal"))
     lines = (
         [f"npm verbose cwd /home/runner/_work/{repo.name}/{repo.name}", "npm verbose title npm ci"]
-        + b.npm_fetches(rng, rng.randint(40, 160))
-        + rng.sample(b.NPM_DEPRECATIONS, 3)
+        + npm_fetches(rng, rng.randint(40, 160))
+        + rng.sample(NPM_DEPRECATIONS, 3)
         + [
             "npm error code ETIMEDOUT",
             "npm error syscall connect",

@@ -3,6 +3,7 @@
 import random
 
 from runs.demo import buildlogs as b
+from runs.demo.buildlogs_js_native import cargo_header, go_downloads, go_ok_lines, pytest_header, pytest_progress
 from runs.demo.entities import DemoRepo
 
 
@@ -13,8 +14,8 @@ def render_pytest_assertion(rng: random.Random, repo: DemoRepo) -> str:
     count = rng.randint(40, 140)
     line = rng.randint(10, 300)
     lines = (
-        b.pytest_header(rng, repo, count * 16)
-        + b.pytest_progress(rng, repo, count, fail_at=rng.randint(0, count - 1))
+        pytest_header(rng, repo, count * 16)
+        + pytest_progress(rng, repo, count, fail_at=rng.randint(0, count - 1))
         + [
             "",
             "=" * 32 + " FAILURES " + "=" * 33,
@@ -46,7 +47,7 @@ def render_pytest_import(rng: random.Random, repo: DemoRepo) -> str:
         if err == "ModuleNotFoundError"
         else f"cannot import name '{b.camel(rng)}' from '{module}'"
     )
-    lines = b.pytest_header(rng, repo, 0)[:-2] + [
+    lines = pytest_header(rng, repo, 0)[:-2] + [
         f"collected {rng.randint(50, 600)} items / 1 error",
         "",
         "=" * 30 + " ERRORS " + "=" * 30,
@@ -74,10 +75,10 @@ def render_go_undefined(rng: random.Random, repo: DemoRepo) -> str:
     ident = rng.choice(
         ("log.Printf", "zap.NewProductionConfig", "logger.Sugar", "slog.NewJSONHandlerOptions", "ioutil.ReadAll")
     )
-    lines = b.go_downloads(rng) + [f"# {repo.go_module}/{pkg}"]
+    lines = go_downloads(rng) + [f"# {repo.go_module}/{pkg}"]
     for _ in range(rng.randint(1, 3)):
         lines.append(f"{pkg}/{b.snake(rng)}.go:{rng.randint(10, 400)}:{rng.randint(2, 40)}: undefined: {ident}")
-    lines += b.go_ok_lines(rng, repo, rng.randint(20, 90)) + [f"FAIL\t{repo.go_module}/{pkg} [build failed]", "FAIL"]
+    lines += go_ok_lines(rng, repo, rng.randint(20, 90)) + [f"FAIL\t{repo.go_module}/{pkg} [build failed]", "FAIL"]
     return "\n".join(lines) + "\n"
 
 
@@ -88,8 +89,8 @@ def render_go_test_fail(rng: random.Random, repo: DemoRepo) -> str:
     file = f"{b.snake(rng)}_test.go"
     got, want = rng.choice((('"INFO"', '"info"'), ("500", "200"), ("<nil>", "&{}"), ("3", "2")))
     lines = (
-        b.go_downloads(rng)
-        + b.go_ok_lines(rng, repo, rng.randint(20, 90))
+        go_downloads(rng)
+        + go_ok_lines(rng, repo, rng.randint(20, 90))
         + [
             f"--- FAIL: {test} ({rng.uniform(0, 2):.2f}s)",
             f"    --- FAIL: {test}/{sub} ({rng.uniform(0, 1):.2f}s)",
@@ -97,7 +98,7 @@ def render_go_test_fail(rng: random.Random, repo: DemoRepo) -> str:
             "FAIL",
             f"FAIL\t{pkg}\t{rng.uniform(0.01, 3):.3f}s",
         ]
-        + b.go_ok_lines(rng, repo, rng.randint(3, 20))
+        + go_ok_lines(rng, repo, rng.randint(3, 20))
         + ["FAIL"]
     )
     return "\n".join(lines) + "\n"
@@ -109,7 +110,7 @@ def render_cargo_mismatched(rng: random.Random, repo: DemoRepo) -> str:
     )
     file = f"src/{b.word(rng)}.rs"
     line = rng.randint(10, 500)
-    lines = b.cargo_header(rng, repo) + [
+    lines = cargo_header(rng, repo) + [
         "error[E0308]: mismatched types",
         f"  --> {file}:{line}:{rng.randint(5, 50)}",
         "   |",

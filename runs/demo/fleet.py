@@ -2,7 +2,7 @@
 
 import random
 
-from runs.demo.buildlogs import render_passing
+from runs.demo.buildlogs_js_native import render_passing
 from runs.demo.entities import DemoAttempt, DemoFleet, DemoLLMCall, DemoMigration, DemoRepo, DemoTeam, DemoVerifyCall
 from runs.demo.failures import CAUSES_BY_KEY, FailureCause, causes_for
 from runs.demo.migrations import AGENT_ERRORS, APPROVALS, JUDGE_REJECTIONS, MIGRATIONS, VERIFY_COMMANDS, VERIFY_SECONDS

@@ -2,7 +2,7 @@
 
 from django import template
 
-from runs.permissions import user_has_role
+from fleetui.common.roles import user_has_role
 
 register = template.Library()
 

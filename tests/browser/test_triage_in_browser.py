@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from runs.models import Outcome, Phase, PullRequest
-from runs.permissions import MIGRATION_OWNER
+from fleetui.common.roles import MIGRATION_OWNER
+from runs.fleet.models import Outcome, Phase, PullRequest
 from tests.factories import (
     make_attempt,
     make_judge,
@@ -19,7 +19,7 @@ from tests.factories import (
     make_user,
     make_verifier_result,
 )
-from triage.models import ClusterMember, FailureCluster
+from triage.clusters.models import ClusterMember, FailureCluster
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

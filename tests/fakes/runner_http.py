@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from runs.runners.http import SIGNATURE_HEADER, signature_valid
+from runs.reruns.runners.http import SIGNATURE_HEADER, signature_valid
 
 
 class FakeFleetService:

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from notifications.services.directory import team_channels_refresh
-from notifications.services.ownership import catalog_load, ownership_resolve_all
+from notifications.ownership.services import catalog_load, ownership_resolve_all
+from notifications.slack.directory import team_channels_refresh
 
 
 class Command(BaseCommand):

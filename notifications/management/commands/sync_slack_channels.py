@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from notifications.services.directory import directory_sync_execute
+from notifications.slack.directory import directory_sync_execute
 
 
 class Command(BaseCommand):

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         import mlflow
         from mlflow import MlflowClient
 
-        from tests.mlflow_support import fleet_tags, llm_span, tracking, write_trace
+        from runs.demo.tracing import fleet_tags, llm_span, tracking, write_trace
 
         count = options["traces"]
         rng = random.Random(options["seed"])
@@ -86,13 +86,13 @@ class Command(BaseCommand):
     def _import(self, uri):
         # Load scikit-learn (used by clustering after each import) and open the broker before
         # timing: a worker pays for both once per process, not once per import.
-        import triage.services  # noqa: F401
+        import triage.clusters.services  # noqa: F401
         from fleetui.celery import app
 
         with app.connection_for_write() as broker:
             broker.ensure_connection(max_retries=1)
             broker.default_channel  # noqa: B018 - opening the channel creates the broker's tables
-        from runs.services.importing import import_run_execute
+        from runs.imports.services import import_run_execute
 
         creation = connection.creation
         original = connection.settings_dict["NAME"]

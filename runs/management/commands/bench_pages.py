@@ -64,10 +64,10 @@ class Command(BaseCommand):
         self.stdout.write("goal p95 <= 300 ms per page: " + ("met" if not slow else "missed on " + ", ".join(slow)))
 
     def _measure(self, urls, repeats):
-        from tests.factories import make_user
+        from runs.accounts.services import user_with_role_create
 
         client = Client()
-        client.force_login(make_user("bench", role="admin"))
+        client.force_login(user_with_role_create(username="bench", role="admin", password="bench-unused"))
         rows = []
         for name, url in urls:
             for _ in range(2):
@@ -86,7 +86,7 @@ class Command(BaseCommand):
 
 
 def _seed(rng, options):
-    from runs.models import (
+    from runs.fleet.models import (
         Attempt,
         JudgeVerdict,
         Migration,
@@ -98,7 +98,7 @@ def _seed(rng, options):
         Team,
         VerifierResult,
     )
-    from triage.models import ClusterMember, FailureCluster
+    from triage.clusters.models import ClusterMember, FailureCluster
 
     now = timezone.now()
     teams = Team.objects.bulk_create(Team(slug=f"team-{i:03d}", name=f"Team {i}") for i in range(200))

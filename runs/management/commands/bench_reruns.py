@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args, **options):
-        from tests.celery_support import test_database_url
+        from fleetui.common.db import database_url
 
         count, workers = options["repos"], options["workers"]
         original = connection.settings_dict["NAME"]
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory(prefix="fleetui-bench-reruns-") as tmp:
                 broker = _broker(Path(tmp))
                 migration, names = _fleet(count)
-                procs = [_worker(broker, test_database_url(), index) for index in range(workers)]
+                procs = [_worker(broker, database_url(), index) for index in range(workers)]
                 try:
                     time.sleep(6)  # let the workers connect before the clock starts
                     create_s, batch = _create(migration, names, broker)
@@ -79,7 +79,7 @@ def _broker(tmp: Path) -> str:
 
 
 def _fleet(count: int):
-    from runs.models import Attempt, Migration, Outcome, Repository, Target
+    from runs.fleet.models import Attempt, Migration, Outcome, Repository, Target
 
     migration = Migration.objects.create(slug="bench-reruns", title="Bench reruns")
     repos = Repository.objects.bulk_create(Repository(full_name=f"bench/repo-{i:05d}") for i in range(count))
@@ -115,7 +115,7 @@ def _worker(broker: str, database_url: str, index: int) -> subprocess.Popen:
 
 
 def _create(migration, names, broker):
-    from runs.services.reruns import rerun_batch_create
+    from runs.reruns.services import rerun_batch_create
 
     started = time.perf_counter()
     with transaction.atomic():
@@ -126,7 +126,7 @@ def _create(migration, names, broker):
 def _wait(batch, *, timeout: float):
     from django.db.models import Max, Min
 
-    from runs.models import RerunItem
+    from runs.reruns.models import RerunItem
 
     deadline = time.monotonic() + timeout
     active = ("queued", "dispatched", "running")

@@ -3,8 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from runs.auth import new_token_key, token_hash
-from runs.models import ApiToken
+from runs.accounts.services import api_token_create
 
 
 class Command(BaseCommand):
@@ -20,7 +19,6 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {username!r}")
         if not user.is_active:
             raise CommandError(f"user {username!r} is inactive")
-        key = new_token_key()
-        ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=token_hash(key))
+        key = api_token_create(user=user, name=name)
         self.stderr.write(f"Token for {username} created; store it now, it is not shown again:")
         self.stdout.write(key)

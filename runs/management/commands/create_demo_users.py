@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from runs.permissions import ADMIN, MIGRATION_OWNER, REVIEWER, VIEWER
+from fleetui.common.roles import ADMIN, MIGRATION_OWNER, REVIEWER, VIEWER
+from runs.accounts.services import user_with_role_create
 
 DEMO_USERS = (("viewer", VIEWER), ("reviewer", REVIEWER), ("owner", MIGRATION_OWNER), ("admin", ADMIN))
 DEFAULT_PASSWORD = "fleetui-demo"
@@ -25,11 +26,9 @@ class Command(BaseCommand):
             group, _ = Group.objects.get_or_create(name=role)
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User.objects.create_user(username=username, password=password)
-                if role == ADMIN:
-                    user.is_staff = True
-                    user.is_superuser = True
-                    user.save(update_fields=["is_staff", "is_superuser"])
+                # The demo's admin may also use Django's admin pages.
+                staff = {"is_staff": True, "is_superuser": True} if role == ADMIN else {}
+                user = user_with_role_create(username=username, role=role, password=password, **staff)
                 note = f"password {password}"
             else:
                 note = "existing user, password unchanged"

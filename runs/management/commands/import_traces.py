@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from runs.models import ImportRun
-from runs.services.importing import import_run_execute
+from runs.imports.models import ImportRun
+from runs.imports.services import import_run_execute
 
 
 class Command(BaseCommand):

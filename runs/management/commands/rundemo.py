@@ -1,7 +1,7 @@
 """`manage.py rundemo`: prepares the demo fleet and runs the web server, a worker and beat.
 
 The demo serves its own fake GitHub and Slack on loopback (the same fakes the tests use,
-built from the vendors' payloads in ../shared/contracts), so pull-request states, review
+answering with the vendors' example payloads in runs/demo/payloads), so pull-request states, review
 queues, channel matching and nudges work without any outside service. A second run reuses
 the database, the MLflow store and the users it finds.
 """
@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -47,14 +46,10 @@ class Command(BaseCommand):
                 fake.stop()
 
     def _fake_slack(self, env: dict[str, str]) -> list:
-        from notifications.demo import demo_slack_populate
-        from tests.fakes.slack import FakeSlack, slack_contracts_available
+        from runs.demo.fake_slack import FakeSlack
+        from runs.demo.slack import demo_slack_populate
 
         catalog = settings.DATA_DIR / "demo-catalog"
-        if not slack_contracts_available():
-            self.stdout.write("Slack payloads (../shared/contracts) not found: the demo runs without Slack.")
-            call_command("sync_ownership", catalog=str(catalog / "catalog"), codeowners_dir=str(catalog / "codeowners"))
-            return []
         fake = FakeSlack().start()
         demo_slack_populate(fake, channels_file=catalog / "slack-channels.json")
         self._point(env, SLACK_API_URL=fake.url, SLACK_BOT_TOKEN=fake.token)
@@ -64,12 +59,8 @@ class Command(BaseCommand):
         return [fake]
 
     def _fake_github(self, env: dict[str, str]) -> list:
-        from runs.demo_github import demo_github_start, demo_github_sync
-        from tests.fakes.github import contracts_dir
+        from runs.demo.github import demo_github_start, demo_github_sync
 
-        if not (Path(contracts_dir()) / "rest" / "pulls.get.json").exists():
-            self.stdout.write("GitHub payloads (../shared/contracts) not found: the demo runs without GitHub.")
-            return []
         fake, count = demo_github_start(seed=7)
         self._point(env, GITHUB_API_URL=fake.url, GITHUB_TOKEN="demo-token", GITHUB_WEBHOOK_SECRET="demo-secret")
         run = demo_github_sync(base_url=fake.url)

@@ -6,7 +6,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from triage.clustering import DEFAULT_THRESHOLD, FailureText, cluster_failures, prepare_failure
+from triage.engine.clustering import DEFAULT_THRESHOLD, FailureText, cluster_failures, prepare_failure
 
 
 class Command(BaseCommand):

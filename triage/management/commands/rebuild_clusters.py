@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from runs.models import Migration
-from triage.models import ClusteringRun
-from triage.services import clustering_run_execute
+from runs.fleet.models import Migration
+from triage.clusters.models import ClusteringRun
+from triage.clusters.services import clustering_run_execute
 
 
 class Command(BaseCommand):

@@ -1,0 +1,88 @@
+"""JSON API for nudges: draft per team, send once, list; same conventions as every API module (fleetui.common.api)."""
+
+from django.http import JsonResponse
+
+from fleetui.common.api import ApiError, api_view, iso, json_body, paginate
+from fleetui.common.roles import MIGRATION_OWNER, forbidden_response, user_has_role
+from notifications.nudges import selectors
+from notifications.nudges.drafts import cluster_repo_names, nudge_drafts_create
+from notifications.nudges.models import Nudge
+from notifications.nudges.sending import nudge_send_enqueue
+from runs.fleet.models import Migration
+
+
+def nudge_json(nudge: Nudge) -> dict:
+    return {
+        "id": nudge.pk,
+        "migration": nudge.migration.slug,
+        "team": nudge.team.slug,
+        "channel": nudge.channel.name if nudge.channel else None,
+        "channel_id": nudge.channel.channel_id if nudge.channel else None,
+        "status": nudge.status,
+        "text": nudge.text,
+        "sent_by": nudge.sent_by.get_username() if nudge.sent_by else None,
+        "sent_at": iso(nudge.sent_at),
+        "slack_ts": nudge.slack_ts or None,
+        "thread_ts": nudge.thread_ts or None,
+        "permalink": nudge.permalink or None,
+        "error": nudge.error or None,
+        "created_at": iso(nudge.created_at),
+    }
+
+
+@api_view("POST")
+def migration_nudges(request, slug: str):
+    if not user_has_role(request.user, MIGRATION_OWNER):
+        return forbidden_response(request, (MIGRATION_OWNER,))
+    migration = Migration.objects.filter(slug=slug).first()
+    if migration is None:
+        raise ApiError(404, f"no migration {slug[:100]}")
+    data = json_body(request)
+    names = None
+    if data.get("cluster") is not None:
+        if not isinstance(data["cluster"], int) or isinstance(data["cluster"], bool):
+            raise ApiError(400, "cluster must be an integer id")
+        names = cluster_repo_names(migration=migration, cluster_id=data["cluster"])
+        if names is None:
+            raise ApiError(404, f"migration {migration.slug} has no cluster {data['cluster']}")
+    elif data.get("repos") is not None:
+        repos = data["repos"]
+        if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
+            raise ApiError(400, "repos must be a list of owner/name strings")
+        names = repos
+    result = nudge_drafts_create(migration=migration, user=request.user, repo_names=names)
+    return JsonResponse(
+        [
+            {"id": n.pk, "team": n.team.slug, "channel": n.channel.name if n.channel else None, "text": n.text}
+            for n in result.drafts
+        ],
+        safe=False,
+        status=201,
+    )
+
+
+@api_view("POST")
+def nudge_send(request, nudge_id: int):
+    if not user_has_role(request.user, MIGRATION_OWNER):
+        return forbidden_response(request, (MIGRATION_OWNER,))
+    nudge = Nudge.objects.select_related("migration", "team", "channel").filter(pk=nudge_id).first()
+    if nudge is None:
+        raise ApiError(404, f"no nudge {nudge_id}")
+    queued, _ = nudge_send_enqueue(nudges=[nudge], user=request.user)
+    if not queued:
+        nudge.refresh_from_db()
+        raise ApiError(409, f"already {nudge.status}" if nudge.status != "cancelled" else "cancelled")
+    nudge.refresh_from_db()
+    return JsonResponse(nudge_json(nudge), status=202)
+
+
+@api_view("GET")
+def nudges(request):
+    migration = None
+    if request.GET.get("migration"):
+        migration = Migration.objects.filter(slug=request.GET["migration"]).first()
+        if migration is None:
+            raise ApiError(404, f"no migration {request.GET['migration'][:100]}")
+    return JsonResponse(
+        paginate(request, selectors.nudge_list(migration=migration), lambda rows: map(nudge_json, rows))
+    )

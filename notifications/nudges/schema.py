@@ -1,0 +1,86 @@
+"""The OpenAPI description of the endpoints for nudges; registered when the API routes load."""
+
+from fleetui.common import openapi
+from notifications.nudges.models import Nudge
+
+NUDGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "migration": openapi.STRING,
+        "team": openapi.STRING,
+        "channel": openapi.nullable(openapi.STRING),
+        "channel_id": openapi.nullable(openapi.STRING),
+        "status": {"type": "string", "enum": [s.value for s in Nudge.Status]},
+        "text": openapi.STRING,
+        "sent_by": openapi.nullable(openapi.STRING),
+        "sent_at": openapi.nullable({"type": "string", "format": "date-time"}),
+        "slack_ts": openapi.nullable(openapi.STRING),
+        "thread_ts": openapi.nullable(openapi.STRING),
+        "permalink": openapi.nullable(openapi.STRING),
+        "error": openapi.nullable(openapi.STRING),
+        "created_at": openapi.nullable({"type": "string", "format": "date-time"}),
+    },
+}
+DRAFT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "team": openapi.STRING,
+        "channel": openapi.nullable(openapi.STRING),
+        "text": openapi.STRING,
+    },
+}
+CONFLICT = {"409": openapi.json_response("Already sending, sent or cancelled.", openapi.ref("Error"))}
+
+openapi.register_paths(
+    {
+        "/migrations/{slug}/nudges": {
+            "post": {
+                "summary": "Draft one nudge per owning team for the given repositories, a cluster, or all failing ones",
+                "parameters": [openapi.SLUG_PARAM],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "repos": {"type": "array", "items": openapi.STRING},
+                                    "cluster": {"type": "integer"},
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "201": openapi.json_response("The drafts", {"type": "array", "items": openapi.ref("NudgeDraft")}),
+                    **openapi.ERRORS,
+                    **openapi.NOT_FOUND,
+                },
+            }
+        },
+        "/nudges/{id}/send": {
+            "post": {
+                "summary": "Queue a draft for sending (exactly once)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "202": openapi.json_response("Queued", openapi.ref("Nudge")),
+                    **openapi.ERRORS,
+                    **openapi.NOT_FOUND,
+                    **CONFLICT,
+                },
+            }
+        },
+        "/nudges": {
+            "get": {
+                "summary": "Nudges, newest first",
+                "parameters": [{"name": "migration", "in": "query", "schema": openapi.STRING}, *openapi.PAGE_PARAMS],
+                "responses": {
+                    "200": openapi.json_response("A page of nudges", openapi.page_of("Nudge")),
+                    **openapi.ERRORS,
+                },
+            }
+        },
+    },
+    {"Nudge": NUDGE_SCHEMA, "NudgeDraft": DRAFT_SCHEMA},
+)

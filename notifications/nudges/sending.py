@@ -1,0 +1,191 @@
+"""Send each nudge exactly once: claim it, pace the channel, post (or reply in the first thread)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from fleetui.common.roles import real_user
+from notifications.nudges.drafts import CHANNEL_PACE_SECONDS, NudgeNotSendable, nudge_blocks, pr_line
+from notifications.nudges.models import Nudge
+from notifications.slack.client import PermanentSlackError, SlackClient, SlackRateLimitedError, TransientSlackError
+from notifications.slack.directory import slack_client_from_settings
+from notifications.slack.models import SlackChannel, TeamChannel
+from runs.fleet.audit import audit_event_record
+from runs.fleet.models import PullRequest
+
+logger = logging.getLogger(__name__)
+
+
+def nudge_send_claim(*, nudge_id: int, user) -> bool:
+    """Move a draft (or a failed nudge the owner retries) to sending; only one caller ever wins."""
+    claimed = Nudge.objects.filter(pk=nudge_id, status__in=[Nudge.Status.DRAFT, Nudge.Status.FAILED]).update(
+        status=Nudge.Status.SENDING,
+        sent_by=real_user(user),
+        delivery_started_at=None,
+        error="",
+        updated_at=timezone.now(),
+    )
+    if claimed != 1:
+        return False
+
+    nudge = Nudge.objects.select_related("migration").get(pk=nudge_id)
+    audit_event_record(
+        actor=user, verb="nudge.send", target=nudge, migration=nudge.migration, data={"team_id": nudge.team_id}
+    )
+    return True
+
+
+def nudge_send_enqueue(*, nudges: list[Nudge], user) -> tuple[list[Nudge], list[Nudge]]:
+    """Claim each nudge and queue its send, one channel's sends about a second apart; returns (queued, refused)."""
+    # Here, not at the top: the tasks module imports this one.
+    from notifications.nudges.tasks import nudge_send_task
+
+    queued, refused = [], []
+    per_channel: dict[int | None, int] = {}
+    for nudge in nudges:
+        if not nudge_send_claim(nudge_id=nudge.pk, user=user):
+            refused.append(nudge)
+            continue
+        slot = per_channel.get(nudge.channel_id, 0)
+        per_channel[nudge.channel_id] = slot + 1
+        countdown = slot * CHANNEL_PACE_SECONDS
+        transaction.on_commit(lambda pk=nudge.pk, c=countdown: nudge_send_task.apply_async(args=[pk], countdown=c))
+        queued.append(nudge)
+    return queued, refused
+
+
+def nudge_send(*, nudge_id: int, user, client: SlackClient | None = None) -> Nudge:
+    """Claim and deliver at once (command line and tests); raises NudgeNotSendable when already claimed."""
+    if not nudge_send_claim(nudge_id=nudge_id, user=user):
+        raise NudgeNotSendable(f"nudge {nudge_id} is already sent or sending")
+    return nudge_deliver(nudge_id=nudge_id, client=client)
+
+
+def _fail(nudge: Nudge, reason: str) -> Nudge:
+    nudge.status, nudge.error = Nudge.Status.FAILED, reason[:2000]
+    nudge.save(update_fields=["status", "error", "updated_at"])
+    return nudge
+
+
+def _pace_channel(channel: SlackChannel) -> None:
+    # About one message a second per channel, across workers: wait for the channel's last send to age.
+    last = (
+        Nudge.objects.filter(channel=channel, sent_at__isnull=False)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+    ).first()
+    if last is not None:
+        wait = CHANNEL_PACE_SECONDS - (timezone.now() - last).total_seconds()
+        if 0 < wait <= CHANNEL_PACE_SECONDS:
+            time.sleep(wait)
+
+
+def nudge_deliver(*, nudge_id: int, client: SlackClient | None = None) -> Nudge:
+    """Post a claimed nudge once: join a public channel if needed, thread follow-ups, record ts and permalink.
+
+    Never inside a transaction. A 429 (nothing posted) is re-raised for the task to retry; any other transient
+    failure may have posted already, so the nudge is marked failed for the owner to check and retry by hand.
+    """
+    now = timezone.now()
+    # Only one worker may call Slack for this claim, even when the task is delivered twice.
+    if not Nudge.objects.filter(pk=nudge_id, status=Nudge.Status.SENDING, delivery_started_at__isnull=True).update(
+        delivery_started_at=now
+    ):
+        return Nudge.objects.get(pk=nudge_id)
+    nudge = Nudge.objects.select_related("team", "migration", "channel").get(pk=nudge_id)
+    if nudge.channel is None:
+        team_channel = (
+            TeamChannel.objects.filter(team=nudge.team, channel__isnull=False).select_related("channel").first()
+        )
+        if team_channel is None:
+            return _fail(nudge, f"team {nudge.team.slug} has no Slack channel yet: choose one on the unowned queue")
+        nudge.channel = team_channel.channel
+        nudge.save(update_fields=["channel"])
+    channel = nudge.channel
+    if channel.is_archived:
+        return _fail(nudge, f"#{channel.name} is archived: choose another channel for the team")
+    client = client or _client()
+    if not channel.is_member:
+        if channel.is_private:
+            return _fail(nudge, _not_in_private(channel))
+        try:
+            client.join_channel(channel.channel_id)
+        except (PermanentSlackError, TransientSlackError) as exc:
+            return _fail(nudge, f"could not join #{channel.name}: {exc}")
+        SlackChannel.objects.filter(pk=channel.pk).update(is_member=True)
+    first = (
+        Nudge.objects.filter(migration=nudge.migration, team=nudge.team, channel=channel, status=Nudge.Status.SENT)
+        .exclude(pk=nudge.pk)
+        .exclude(slack_ts="")
+        .filter(thread_ts="")
+        .order_by("sent_at", "pk")
+        .first()
+    )
+    text, blocks = nudge_blocks(nudge)
+    _pace_channel(channel)
+    try:
+        posted = client.post_message(
+            channel.channel_id, text=text, blocks=blocks, thread_ts=first.slack_ts if first else None
+        )
+    except SlackRateLimitedError:
+        # Slack refused before posting: release the delivery claim so the retried task can send.
+        Nudge.objects.filter(pk=nudge.pk).update(delivery_started_at=None)
+        raise
+    except PermanentSlackError as exc:
+        if exc.code == "not_in_channel":
+            return _fail(nudge, _not_in_private(channel) if channel.is_private else f"not_in_channel: {exc}")
+        return _fail(nudge, f"Slack refused the message: {exc}")
+    except TransientSlackError as exc:
+        return _fail(
+            nudge,
+            f"{exc} — the message may or may not have been posted; check #{channel.name} before retrying",
+        )
+    nudge.status, nudge.slack_ts, nudge.sent_at = Nudge.Status.SENT, posted.ts, timezone.now()
+    nudge.text, nudge.blocks = text, blocks
+    nudge.thread_ts = first.slack_ts if first else ""
+    try:
+        nudge.permalink = client.get_permalink(channel.channel_id, posted.ts)[:500]
+    except (PermanentSlackError, TransientSlackError) as exc:
+        logger.info("no permalink for nudge %s: %s", nudge.pk, exc)
+    nudge.save()
+    if first is not None:
+        _refresh_first_message(first=first, client=client, follow_up=nudge)
+    return nudge
+
+
+def _not_in_private(channel: SlackChannel) -> str:
+    return f"not_in_channel: #{channel.name} is private and the bot is not a member; invite it (/invite) and retry"
+
+
+def _client() -> SlackClient:
+
+    return slack_client_from_settings()
+
+
+def _refresh_first_message(*, first: Nudge, client: SlackClient, follow_up: Nudge) -> None:
+    """Update the team's first nudge in place with the current state of its PRs."""
+    now = timezone.now()
+    current = {pr.pk: pr for pr in first.pull_requests.select_related("repository", "attempt")}
+    lines = []
+    for line in first.lines:
+        pr = current.get(line.get("pr")) if line.get("kind") == "pr" else None
+        if pr is not None:
+            fresh = pr_line(pr, now)
+            if pr.state != PullRequest.State.OPEN:
+                fresh["review"] = pr.state
+            lines.append(fresh)
+        else:
+            lines.append(line)
+    first.lines = lines
+    text, blocks = nudge_blocks(first)
+    try:
+        client.update_message(first.channel.channel_id, first.slack_ts, text=text, blocks=blocks)
+    except (PermanentSlackError, TransientSlackError) as exc:
+        Nudge.objects.filter(pk=follow_up.pk).update(error=f"sent, but the first message was not updated: {exc}")
+        return
+    first.blocks = blocks
+    first.save(update_fields=["lines", "blocks", "updated_at"])

@@ -1,0 +1,28 @@
+"""Celery tasks of nudges: deliver one claimed nudge."""
+
+import logging
+
+from celery import shared_task
+
+from notifications.nudges.models import Nudge
+from notifications.nudges.sending import nudge_deliver
+from notifications.slack.client import SlackRateLimitedError
+from notifications.slack.tasks import DEFAULT_RETRY_SECONDS
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="notifications.tasks.nudge_send_task", bind=True, acks_late=True, ignore_result=True, max_retries=5)
+def nudge_send_task(self, nudge_id: int) -> None:
+    """Deliver one claimed nudge; only a 429 (nothing posted) is retried automatically."""
+
+    try:
+        nudge_deliver(nudge_id=nudge_id)
+    except SlackRateLimitedError as exc:
+        if self.request.retries >= self.max_retries:
+            # Slack never accepted the message: hand it back to the owner rather than leave it "sending".
+            Nudge.objects.filter(pk=nudge_id, status=Nudge.Status.SENDING).update(
+                status=Nudge.Status.FAILED, error="Slack kept answering 429 (rate limited); nothing was posted"
+            )
+            return
+        raise self.retry(countdown=exc.retry_after or DEFAULT_RETRY_SECONDS, exc=exc) from exc

@@ -1,1 +1,0 @@
-"""Services of the notifications app: ownership, the Slack directory and nudges."""

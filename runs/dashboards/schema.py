@@ -1,0 +1,114 @@
+"""The OpenAPI description of the migration, repository and attempt endpoints."""
+
+from fleetui.common import openapi
+from runs.fleet.models import Outcome, Phase, PullRequest, RepositoryState, Verdict
+
+SCHEMAS = {
+    "MigrationSummary": {
+        "type": "object",
+        "properties": {
+            "slug": openapi.STRING,
+            "title": openapi.STRING,
+            "repos": {"type": "integer"},
+            "attempts": {"type": "integer"},
+            "pre_existing": {"type": "integer", "description": "Repositories whose baseline already failed."},
+            "by_state": {
+                "type": "object",
+                "properties": {state: {"type": "integer"} for state in RepositoryState.values},
+            },
+        },
+    },
+    "PullRequest": {
+        "type": "object",
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "number": openapi.nullable({"type": "integer"}),
+            "state": {"enum": PullRequest.State.values},
+            "draft": openapi.nullable({"type": "boolean"}),
+            "checks": openapi.nullable({"enum": ["success", "failure", "pending"]}),
+            "review": openapi.nullable(openapi.STRING),
+            "updated_at": openapi.DATETIME,
+        },
+    },
+    "Repo": {
+        "type": "object",
+        "properties": {
+            "repo": {"type": "string", "description": "owner/name"},
+            "team": openapi.nullable(openapi.STRING),
+            "state": {"enum": RepositoryState.values},
+            "pre_existing": {"type": "boolean"},
+            "attempts": {"type": "integer"},
+            "last_trace_id": openapi.nullable(openapi.STRING),
+            "pr": openapi.nullable(openapi.ref("PullRequest")),
+        },
+    },
+    "VerifierCall": {
+        "type": "object",
+        "properties": {"verifier": openapi.STRING, "passed": {"type": "boolean"}, "snippet": openapi.STRING},
+    },
+    "Judge": {"type": "object", "properties": {"verdict": {"enum": Verdict.values}, "rationale": openapi.STRING}},
+    "Attempt": {
+        "type": "object",
+        "properties": {
+            "trace_id": openapi.STRING,
+            "repo": openapi.STRING,
+            "attempt": {"type": "integer"},
+            "phase": {"enum": Phase.values},
+            "outcome": {"enum": Outcome.values},
+            "prompt_rev": openapi.nullable({"type": "integer"}),
+            "started_at": openapi.DATETIME,
+            "ended_at": openapi.DATETIME,
+            "verifiers": {"type": "array", "items": openapi.ref("VerifierCall")},
+            "judge": openapi.nullable(openapi.ref("Judge")),
+        },
+    },
+}
+
+PATHS = {
+    "/migrations": {
+        "get": {
+            "operationId": "migrations_list",
+            "summary": "Migrations with repository counts by state",
+            "parameters": openapi.PAGE_PARAMS,
+            "responses": {
+                "200": openapi.json_response("A page of migrations", openapi.page_of("MigrationSummary")),
+                **openapi.ERRORS,
+            },
+        }
+    },
+    "/migrations/{slug}/repos": {
+        "get": {
+            "operationId": "migration_repos",
+            "summary": "A migration's repositories with state, attempts and pull request",
+            "parameters": [
+                openapi.SLUG_PARAM,
+                {"name": "state", "in": "query", "schema": {"enum": RepositoryState.values}},
+                {"name": "team", "in": "query", "description": "Team slug, or - for no team", "schema": openapi.STRING},
+                *openapi.PAGE_PARAMS,
+            ],
+            "responses": {
+                "200": openapi.json_response("A page of repositories", openapi.page_of("Repo")),
+                **openapi.ERRORS,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+    "/migrations/{slug}/attempts": {
+        "get": {
+            "operationId": "migration_attempts",
+            "summary": "A migration's attempts with verifier calls and judge verdict",
+            "parameters": [
+                openapi.SLUG_PARAM,
+                {"name": "repo", "in": "query", "description": "Repository owner/name", "schema": openapi.STRING},
+                *openapi.PAGE_PARAMS,
+            ],
+            "responses": {
+                "200": openapi.json_response("A page of attempts", openapi.page_of("Attempt")),
+                **openapi.ERRORS,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+}
+
+openapi.register_paths(PATHS, SCHEMAS)

@@ -1,0 +1,190 @@
+"""Pages: the fleet overview, a migration's dashboard and repositories, an attempt, and the activity log."""
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from fleetui.common import charts
+from runs.dashboards import selectors as dashboards_selectors
+from runs.fleet import selectors as fleet_selectors
+from runs.fleet.forms import RepositoryFilterForm
+from runs.fleet.models import Migration, PullRequest, RepositoryState
+from triage.clusters import views as triage_views
+
+TREND_DAYS = 14
+BURNDOWN_MAX_DAYS = 365
+
+
+def home(request):
+    summaries = dashboards_selectors.migration_summary_list()
+    today = timezone.localdate()
+    start = today - timedelta(days=TREND_DAYS - 1)
+    trends = dashboards_selectors.failures_per_day(since=timezone.now() - timedelta(days=TREND_DAYS))
+    for summary in summaries:
+        per_day = trends.get(summary.migration.pk, {})
+        values = [per_day.get(start + timedelta(days=i), 0) for i in range(TREND_DAYS)]
+        summary.trend_total = sum(values)
+        summary.trend = charts.sparkline_figure(values) if summary.trend_total else None
+        done = summary.by_state.get(RepositoryState.SUCCEEDED, 0) + summary.by_state.get(RepositoryState.NO_CHANGE, 0)
+        summary.done_percent = round(100 * done / summary.repos) if summary.repos else 0
+    context = {
+        "summaries": summaries,
+        "states": RepositoryState.choices,
+        "nav": "migrations",
+        "grown": triage_views.clusters_grown_recently(),
+        "trend_days": TREND_DAYS,
+    }
+    return render(request, "dashboards/home.html", context)
+
+
+def migration_detail(request, slug: str):
+    """The migration dashboard: funnel, burndown, clusters and failure breakdowns."""
+    migration = get_object_or_404(Migration, slug=slug)
+    summary = dashboards_selectors.migration_summary_get(migration=migration)
+    steps = dashboards_selectors.migration_funnel(migration=migration, targeted=summary.repos)
+    labels = dict(RepositoryState.choices)
+    first, last = dashboards_selectors.migration_time_span(migration=migration)
+    burndown = None
+    if first is not None:
+        start = timezone.localdate(first)
+        end = max(timezone.localdate(last), start)
+        start = max(start, end - timedelta(days=BURNDOWN_MAX_DAYS))
+        days, series = charts.burndown_series(
+            dashboards_selectors.migration_burndown_events(migration=migration),
+            start=start,
+            end=end,
+            total=summary.repos,
+        )
+        burndown = charts.burndown_figure(days, series, labels)
+    origins = dashboards_selectors.failure_origins(migration=migration)
+    pass_rates = dashboards_selectors.verifier_pass_rates(migration=migration)
+    histogram = dashboards_selectors.attempts_per_repository(migration=migration)
+    revisions = dashboards_selectors.prompt_revision_outcomes(migration=migration)
+    clusters = triage_views.cluster_bars(migration=migration)
+    context = {
+        "nav": "migrations",
+        "migration": migration,
+        "summary": summary,
+        "funnel": charts.funnel_figure(steps) if summary.repos else None,
+        "burndown": burndown,
+        "clusters_chart": charts.cluster_sizes_figure(clusters) if clusters else None,
+        "pass_rates": charts.pass_rate_figure(pass_rates) if pass_rates else None,
+        "histogram": charts.attempts_histogram_figure(histogram) if histogram else None,
+        "origins": charts.pre_existing_figure(**origins) if any(origins.values()) else None,
+        "origin_counts": origins,
+        "revisions": charts.prompt_revisions_figure(revisions) if revisions else None,
+    }
+    return render(request, "dashboards/migration_dashboard.html", context)
+
+
+def migration_repos(request, slug: str):
+    """A migration's repositories: filters, PR state, cluster and selection for bulk actions."""
+    migration = get_object_or_404(Migration, slug=slug)
+    form = RepositoryFilterForm(request.GET)
+    filters = form.filters()
+    targets = fleet_selectors.target_list(migration=migration, **filters)
+    page = Paginator(targets, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    snippets = fleet_selectors.target_snippets(targets=rows)
+    prs = fleet_selectors.pull_requests_by_repository(
+        migration=migration, repository_ids=[t.repository_id for t in rows]
+    )
+    clusters = triage_views.clusters_of_attempts(attempt_ids=[t.latest_attempt_id for t in rows if t.latest_attempt_id])
+    for target in rows:
+        target.failure = snippets.get(target.pk)
+        target.pr = prs.get(target.repository_id)
+        target.cluster = clusters.get(target.latest_attempt_id)
+    tab_counts = fleet_selectors.target_state_counts(
+        migration=migration, team=filters["team"], cluster=filters["cluster"], pr_state=filters["pr_state"]
+    )
+    context = {
+        "nav": "migrations",
+        "migration": migration,
+        "form": form,
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "page": page,
+        "rows": rows,
+        "tabs": [(value, label, tab_counts.get(value, 0)) for value, label in RepositoryState.choices],
+        "total": sum(tab_counts.values()),
+        "matching": page.paginator.count,
+        "teams": fleet_selectors.team_choices(migration=migration),
+        "pr_states": PullRequest.State.choices,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "dashboards/migration_repos.html", context)
+
+
+def mlflow_trace_url(*, experiment_id: str, trace_id: str) -> str:
+    """Link to the trace in MLflow's UI, or "" when no UI address is configured."""
+    base = settings.MLFLOW_UI_URL.rstrip("/")
+    if not base or not experiment_id:
+        return ""
+    return (
+        f"{base}/#/experiments/{quote(experiment_id, safe='')}/traces?selectedEvaluationId={quote(trace_id, safe='')}"
+    )
+
+
+def attempt_detail(request, trace_id: str):
+    attempt = fleet_selectors.attempt_get(trace_id=trace_id)
+    if attempt is None:
+        raise Http404("No attempt with this trace id")
+    verifier_results = list(attempt.verifier_results.all())
+    context = {
+        "nav": "migrations",
+        "attempt": attempt,
+        "migration": attempt.migration,
+        "verifier_results": verifier_results,
+        "judge": fleet_selectors.attempt_judge(attempt),
+        "siblings": fleet_selectors.attempt_siblings(attempt=attempt),
+        "spans": span_rows(attempt.span_tree, verifier_results),
+        "mlflow_url": mlflow_trace_url(experiment_id=attempt.experiment_id, trace_id=attempt.trace_id),
+    }
+    return render(request, "dashboards/attempt_detail.html", context)
+
+
+def span_rows(span_tree, verifier_results) -> list[dict]:
+    """The trace's spans in order, each with its depth and, for verify calls, the verifier result it produced."""
+    by_position = {result.position: result for result in verifier_results}
+    rows = []
+    for node in span_tree if isinstance(span_tree, list) else []:
+        if not isinstance(node, dict):
+            continue
+        depth = node.get("depth") if isinstance(node.get("depth"), int) else 0
+        rows.append(
+            {
+                "name": str(node.get("name", "")),
+                "type": str(node.get("type") or ""),
+                "status": str(node.get("status") or ""),
+                "indent": min(max(depth, 0), 12),
+                "duration_ms": node.get("duration_ms"),
+                "verifier": by_position.get(node.get("verifier")) if "verifier" in node else None,
+                "judge": bool(node.get("judge")),
+            }
+        )
+    return rows
+
+
+def activity(request):
+    """The audit trail: who did what to which object, filterable and shareable by URL."""
+    slug = request.GET.get("migration", "")
+    migration = get_object_or_404(Migration, slug=slug) if slug else None
+    actor = request.GET.get("actor", "")[:200]
+    verb = request.GET.get("verb", "")[:100]
+    events = fleet_selectors.audit_event_list(migration=migration, actor=actor, verb=verb)
+    page = Paginator(events, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "nav": "activity",
+        "page": page,
+        "events": page.object_list,
+        "migration": migration,
+        "migrations": Migration.objects.order_by("slug").only("slug", "title"),
+        "actor": actor,
+        "verb": verb,
+    }
+    return render(request, "dashboards/activity.html", context)

@@ -1,0 +1,139 @@
+"""Read-only queries on the fleet's records for pages and the API; each returns in a bounded number of queries."""
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet
+
+from runs.fleet.models import Attempt, AuditEvent, Migration, PullRequest, RepositoryState, Target, Team, VerifierResult
+
+
+def state_counts(targets: QuerySet) -> dict[tuple[int, str], int]:
+    rows = targets.values("migration_id", "state").annotate(n=Count("id")).order_by()
+    return {(row["migration_id"], row["state"]): row["n"] for row in rows}
+
+
+def target_list(
+    *, migration: Migration, state: str = "", team: str = "", cluster: int | None = None, pr_state: str = ""
+) -> QuerySet[Target]:
+    """A migration's repositories with their team and latest attempt, filtered by state, team slug, the cluster its
+    latest attempt is in, and its pull requests' state ("none" for no pull request)."""
+    targets = Target.objects.filter(migration=migration).select_related(
+        "repository__team", "latest_attempt", "baseline_attempt"
+    )
+    if state:
+        targets = targets.filter(state=state)
+    if team == "-":
+        targets = targets.filter(repository__team__isnull=True)
+    elif team:
+        targets = targets.filter(repository__team__slug=team)
+    if cluster:
+        targets = targets.filter(latest_attempt__cluster_memberships__cluster_id=cluster)
+    if pr_state:
+        prs = PullRequest.objects.filter(migration_id=OuterRef("migration_id"), repository_id=OuterRef("repository_id"))
+        if pr_state == "none":
+            targets = targets.filter(~Exists(prs))
+        else:
+            targets = targets.filter(Exists(prs.filter(state=pr_state)))
+    return targets.order_by("repository__full_name")
+
+
+def team_choices(*, migration: Migration) -> list[Team]:
+    """Teams owning at least one repository of the migration."""
+    return list(Team.objects.filter(repositories__targets__migration=migration).distinct().order_by("slug"))
+
+
+def target_snippets(*, targets: list[Target]) -> dict[int, VerifierResult]:
+    """The last failed verifier result per target (latest attempt, else baseline when pre-existing), one query."""
+    attempt_ids = set()
+    for target in targets:
+        attempt_ids.update(filter(None, (target.latest_attempt_id, target.baseline_attempt_id)))
+    if not attempt_ids:
+        return {}
+    last_failed: dict[int, VerifierResult] = {}
+    failed = (
+        VerifierResult.objects.filter(attempt_id__in=attempt_ids, passed=False)
+        .only("id", "attempt_id", "position", "kind", "snippet")
+        .order_by("attempt_id", "position")
+    )
+    for result in failed:
+        last_failed[result.attempt_id] = result  # ordered by position: the last one wins
+    snippets = {}
+    for target in targets:
+        result = last_failed.get(target.latest_attempt_id)
+        if result is None and target.pre_existing_failure:
+            result = last_failed.get(target.baseline_attempt_id)
+        if result is not None:
+            snippets[target.pk] = result
+    return snippets
+
+
+def pull_requests_by_repository(*, migration: Migration, repository_ids: list[int]) -> dict[int, PullRequest]:
+    """The most recently updated pull request per repository in the migration, one query."""
+    found: dict[int, PullRequest] = {}
+    rows = PullRequest.objects.filter(migration=migration, repository_id__in=repository_ids).order_by(
+        "repository_id", F("updated_at").desc(nulls_last=True), "-id"
+    )
+    for pr in rows:
+        found.setdefault(pr.repository_id, pr)
+    return found
+
+
+def attempt_list(*, migration: Migration, repo: str = "") -> QuerySet[Attempt]:
+    """A migration's attempts with repository, prompt revision, judge and verifier results prefetched."""
+    attempts = Attempt.objects.filter(migration=migration).select_related("repository", "prompt_revision", "judge")
+    if repo:
+        attempts = attempts.filter(repository__full_name=repo)
+    results = VerifierResult.objects.only("id", "attempt_id", "position", "kind", "passed", "snippet")
+    return attempts.prefetch_related(Prefetch("verifier_results", queryset=results.order_by("position"))).order_by(
+        "repository__full_name", "phase", "number", "id"
+    )
+
+
+def attempt_get(*, trace_id: str) -> Attempt | None:
+    """One attempt with everything its page shows."""
+    return (
+        Attempt.objects.select_related("migration", "repository__team", "prompt_revision", "judge")
+        .prefetch_related(Prefetch("verifier_results", queryset=VerifierResult.objects.order_by("position")))
+        .filter(trace_id=trace_id)
+        .first()
+    )
+
+
+def attempt_siblings(*, attempt: Attempt) -> list[Attempt]:
+    """The other attempts of the same repository in the same migration."""
+    return list(
+        Attempt.objects.filter(migration_id=attempt.migration_id, repository_id=attempt.repository_id)
+        .exclude(pk=attempt.pk)
+        .only("id", "trace_id", "number", "phase", "outcome", "started_at", "ended_at")
+        .order_by("phase", "number")
+    )
+
+
+def attempt_judge(attempt: Attempt):
+    """The attempt's judge verdict, or None when the judge did not run."""
+    try:
+        return attempt.judge
+    except Attempt.judge.RelatedObjectDoesNotExist:
+        return None
+
+
+def state_is_valid(state: str) -> bool:
+    return state in RepositoryState.values
+
+
+def target_state_counts(
+    *, migration: Migration, team: str = "", cluster: int | None = None, pr_state: str = ""
+) -> dict[str, int]:
+    """Repository counts by state for the migration, within the other filters."""
+    counts = state_counts(target_list(migration=migration, team=team, cluster=cluster, pr_state=pr_state))
+    return {state: n for (_, state), n in counts.items()}
+
+
+def audit_event_list(*, migration: Migration | None = None, actor: str = "", verb: str = "") -> QuerySet[AuditEvent]:
+    """The audit trail, newest first, optionally for one migration, one actor or one kind of action."""
+    events = AuditEvent.objects.select_related("migration").order_by("-created_at", "-id")
+    if migration is not None:
+        events = events.filter(migration=migration)
+    if actor:
+        events = events.filter(actor_name=actor)
+    if verb:
+        events = events.filter(verb__startswith=verb)
+    return events

@@ -1,0 +1,215 @@
+"""GitHub REST and GraphQL client: conditional requests, pagination, rate limits and retries.
+
+One client per worker thread; its transport keeps an in-memory ETag cache and the last rate-limit headers it saw.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from fleetui.common.errors import PermanentAPIError, RateLimitedError
+from runs.github.links import graphql_url_for, parse_pr_url
+from runs.github.transport import VENDOR, GitHubTransport, response_json
+from runs.github.types import (
+    CheckRun,
+    CombinedStatus,
+    DraftState,
+    IssueComment,
+    NotModified,
+    PullInfo,
+    Review,
+    check_run_from_payload,
+    combined_status_from_payload,
+    file_text_from_payload,
+    pull_from_payload,
+    review_from_payload,
+)
+
+__all__ = [
+    "CheckRun",
+    "CombinedStatus",
+    "DraftState",
+    "GitHubClient",
+    "IssueComment",
+    "NotModified",
+    "PullInfo",
+    "Review",
+    "graphql_url_for",
+    "parse_pr_url",
+]
+
+MARK_READY_MUTATION = """
+mutation($id: ID!) {
+  markPullRequestReadyForReview(input: {pullRequestId: $id}) {
+    pullRequest { id number isDraft }
+  }
+}
+"""
+
+
+def _on_transport(name: str) -> property:
+    """A client attribute that lives on its transport."""
+    return property(
+        lambda self: getattr(self.transport, name), lambda self, value: setattr(self.transport, name, value)
+    )
+
+
+class GitHubClient:
+    """Talks to api.github.com or a GitHub Enterprise Server (set `base_url` to `https://host/api/v3`)."""
+
+    def __init__(
+        self,
+        base_url: str = "https://api.github.com",
+        token: str | None = None,
+        timeout: float | tuple[float, float] = 10,
+        max_retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        max_rate_limit_wait: float = 120.0,
+        backoff_base: float = 1.0,
+        max_backoff: float = 30.0,
+        page_size: int = 100,
+        etag_cache_size: int = 2048,
+        graphql_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.graphql_url = graphql_url or graphql_url_for(self.base_url)
+        self.transport = GitHubTransport(
+            self.base_url,
+            token,
+            timeout,
+            max_retries,
+            sleep,
+            max_rate_limit_wait=max_rate_limit_wait,
+            backoff_base=backoff_base,
+            max_backoff=max_backoff,
+            page_size=page_size,
+            etag_cache_size=etag_cache_size,
+            clock=clock,
+            rng=rng,
+            session=session,
+        )
+
+    # Settings and counters the transport keeps, read (and set) on the client as before.
+    session = _on_transport("session")
+    timeout = _on_transport("timeout")
+    max_retries = _on_transport("max_retries")
+    max_rate_limit_wait = _on_transport("max_rate_limit_wait")
+    backoff_base = _on_transport("backoff_base")
+    max_backoff = _on_transport("max_backoff")
+    page_size = _on_transport("page_size")
+    rate_limit_remaining = _on_transport("rate_limit_remaining")
+    rate_limit_reset = _on_transport("rate_limit_reset")
+    requests_made = _on_transport("requests_made")
+    not_modified_count = _on_transport("not_modified_count")
+
+    # -- pull requests -------------------------------------------------------------------------------------------
+
+    def get_pull(self, owner: str, repo: str, number: int, *, etag: str | None = None) -> PullInfo | NotModified:
+        """One pull request; NotModified when `etag` is given and still current."""
+        url = self._repo_url(owner, repo, "pulls", str(int(number)))
+        return self.transport.fetch(url, parse=_tagged(pull_from_payload), etag=etag).value
+
+    def list_pulls(self, owner: str, repo: str, state: str = "open", head: str | None = None) -> list[PullInfo]:
+        """Pull requests of a repository (`state` open, closed or all; `head` as `owner:branch`), all pages."""
+        params: dict[str, Any] = {"state": state}
+        if head:
+            params["head"] = head
+        return self.transport.get_pages(self._repo_url(owner, repo, "pulls"), pull_from_payload, params=params)
+
+    def list_reviews(self, owner: str, repo: str, number: int) -> list[Review]:
+        """Reviews of a pull request in submission order, all pages."""
+        url = self._repo_url(owner, repo, "pulls", str(int(number)), "reviews")
+        return self.transport.get_pages(url, review_from_payload)
+
+    def create_issue_comment(self, owner: str, repo: str, number: int, body: str) -> IssueComment:
+        """Post a comment on a pull request's conversation (not retried after a 5xx, to avoid duplicates)."""
+        url = self._repo_url(owner, repo, "issues", str(int(number)), "comments")
+        response = self.transport.request("POST", url, json_body={"body": body}, idempotent=False)
+        payload = response_json(response)
+        return IssueComment(id=int(payload.get("id") or 0), html_url=payload.get("html_url") or "", body=body)
+
+    # -- CI --------------------------------------------------------------------------------------------------------
+
+    def list_check_runs(self, owner: str, repo: str, ref: str) -> list[CheckRun]:
+        """Latest check run per check on a commit or branch, all pages."""
+        url = self._repo_url(owner, repo, "commits", ref, "check-runs")
+        return self.transport.get_pages(
+            url, check_run_from_payload, params={"filter": "latest"}, items_key="check_runs"
+        )
+
+    def get_combined_status(
+        self, owner: str, repo: str, ref: str, *, etag: str | None = None
+    ) -> CombinedStatus | NotModified:
+        """Combined commit status of a ref (commit statuses only; check runs are separate)."""
+        url = self._repo_url(owner, repo, "commits", ref, "status")
+        parse = _tagged(combined_status_from_payload)
+        return self.transport.fetch(url, parse=parse, params={"per_page": 100}, etag=etag).value
+
+    # -- contents --------------------------------------------------------------------------------------------------
+
+    def get_contents(self, owner: str, repo: str, path: str, *, ref: str | None = None) -> str | None:
+        """Text of a file (e.g. `.github/CODEOWNERS`), or None when it does not exist or is not a file."""
+        url = self._repo_url(owner, repo, "contents") + "/" + quote(path.lstrip("/"), safe="/")
+        try:
+            return self.transport.fetch(url, parse=_file_text, params={"ref": ref} if ref else None).value
+        except PermanentAPIError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # -- GraphQL ---------------------------------------------------------------------------------------------------
+
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """Run a GraphQL query or mutation and return its `data`; GraphQL errors raise.
+
+        Pass `idempotent=False` for mutations that must not run twice (they are then not retried after a 5xx).
+        """
+        response = self.transport.request(
+            "POST",
+            self.graphql_url,
+            json_body={"query": query, "variables": variables or {}},
+            idempotent=idempotent,
+            resource="graphql",
+        )
+        payload = response_json(response)
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if errors:
+            message = "; ".join(str(error.get("message", error)) for error in errors if isinstance(error, dict))
+            if any(isinstance(error, dict) and error.get("type") == "RATE_LIMITED" for error in errors):
+                raise RateLimitedError(message, retry_after=self.transport.seconds_to_reset("graphql"), vendor=VENDOR)
+            raise PermanentAPIError(message or "GraphQL error", status=response.status_code, vendor=VENDOR)
+        return (payload or {}).get("data") or {}
+
+    def mark_ready_for_review(self, node_id: str) -> DraftState:
+        """Turn a draft pull request into one ready for review (GraphQL only; REST cannot)."""
+        data = self.graphql(MARK_READY_MUTATION, {"id": node_id})
+        pull = (data.get("markPullRequestReadyForReview") or {}).get("pullRequest") or {}
+        return DraftState(
+            node_id=pull.get("id") or node_id, number=pull.get("number"), is_draft=bool(pull.get("isDraft"))
+        )
+
+    # -- plumbing --------------------------------------------------------------------------------------------------
+
+    def _repo_url(self, owner: str, repo: str, *parts: str) -> str:
+        segments = [quote(owner, safe=""), quote(repo, safe=""), *(quote(part, safe="") for part in parts)]
+        return f"{self.base_url}/repos/" + "/".join(segments)
+
+
+def _tagged(factory: Callable[..., Any]) -> Callable[[Any, str | None], Any]:
+    return lambda payload, etag: factory(payload, etag=etag)
+
+
+def _file_text(payload: Any, _etag: str | None) -> str | None:
+    return file_text_from_payload(payload)

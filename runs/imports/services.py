@@ -1,0 +1,291 @@
+"""Imports agent traces from MLflow: incremental, exactly once, tolerant of damage.
+
+Each experiment is read from its watermark (the latest trace end time already read)
+minus a rewind window, so sessions that started before the last import and ended after
+it are still read, and so are traces exported late. Traces are upserted by trace id and
+skipped when their content has not changed, so re-reading is harmless. Each page of
+traces is written in one transaction, each trace in its own savepoint: a crash loses
+nothing committed and leaves no half-written trace; the watermark moves only once an
+experiment has been read to the end.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from fleetui.common.roles import real_user
+from runs.fleet.audit import audit_event_record
+from runs.fleet.models import Attempt
+from runs.imports.attempts import attempt_lookups, attempt_upsert, attempts_store, targets_refresh
+from runs.imports.mlflow import TraceSource, TraceSourceUnavailable
+from runs.imports.models import ImportRun, ImportRunError, ImportWatermark
+from runs.imports.parsed import ParsedAttempt
+from runs.imports.signals import import_finished
+from runs.imports.traces import (
+    TraceRejected,
+    TraceSkipped,
+    has_fleet_tags,
+    info_fingerprint,
+    is_finished,
+    parse_trace,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_ROWS = 1000
+
+
+@dataclass
+class _Tally:
+    seen: int = 0
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: int = 0
+    skip_reasons: Counter = field(default_factory=Counter)
+    error_rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def skip(self, reason: str) -> None:
+        self.skipped += 1
+        self.skip_reasons[reason] += 1
+
+    def error(self, trace_id: str, reason: str) -> None:
+        self.errors += 1
+        if len(self.error_rows) < MAX_ERROR_ROWS:
+            self.error_rows.append((trace_id, reason[:2000]))
+
+
+def import_run_enqueue(*, trigger: str, user: Any = None) -> ImportRun:
+    """Creates a queued import run and hands it to a worker once the transaction commits."""
+    from runs.imports.tasks import import_traces_task
+
+    run = ImportRun.objects.create(
+        trigger=trigger, requested_by=real_user(user), tracking_uri=settings.MLFLOW_TRACKING_URI
+    )
+    if user is not None:
+        audit_event_record(actor=user, verb="import.requested", target=run, data={"trigger": trigger})
+    transaction.on_commit(partial(import_traces_task.delay, run.pk))
+    return run
+
+
+def import_run_execute(
+    *,
+    run_id: int | None = None,
+    trigger: str = "schedule",
+    full: bool = False,
+    tracking_uri: str | None = None,
+    experiments: list[str] | None = None,
+) -> ImportRun:
+    """Runs one import (the queued run `run_id`, or a new one) and returns it finished."""
+    tracking_uri = tracking_uri or settings.MLFLOW_TRACKING_URI
+    if run_id is None:
+        run = ImportRun.objects.create(
+            trigger=trigger, tracking_uri=tracking_uri, status=ImportRun.Status.RUNNING, started_at=timezone.now()
+        )
+    else:
+        # Claim the run: a redelivered task finds it no longer queued and does nothing.
+        run = ImportRun.objects.get(pk=run_id)
+        if not run.claim(tracking_uri=tracking_uri):
+            logger.info("import run %s is already %s; nothing to do", run_id, run.status)
+            return run
+    try:
+        source = TraceSource(tracking_uri)
+        wanted = experiments if experiments is not None else settings.MLFLOW_EXPERIMENTS
+        found = source.experiments(wanted)
+        ImportRun.objects.filter(pk=run.pk).update(experiments=[e.experiment_id for e in found])
+        message = "" if found else "no experiments to read in MLflow"
+        for experiment in found:
+            _import_experiment(run, source, experiment.experiment_id, tracking_uri=tracking_uri, full=full)
+        import_finished.send(sender=ImportRun, run=run)
+        _finish(run, ImportRun.Status.SUCCEEDED, message)
+    except TraceSourceUnavailable as exc:
+        _finish(run, ImportRun.Status.FAILED, f"{exc} (tracking URI {_redact(tracking_uri)})")
+    except Exception as exc:
+        logger.exception("import run %s failed", run.pk)
+        _finish(run, ImportRun.Status.FAILED, f"{type(exc).__name__}: {str(exc)[:500]}")
+    run.refresh_from_db()
+    return run
+
+
+def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, *, tracking_uri: str, full: bool):
+    watermark, _ = ImportWatermark.objects.get_or_create(tracking_uri=tracking_uri, experiment_id=experiment_id)
+    rewind_ms = settings.IMPORT_REWIND_SECONDS * 1000
+    since = 0 if full or watermark.end_time_ms == 0 else max(0, watermark.end_time_ms - rewind_ms)
+    highest = watermark.end_time_ms
+    for infos in source.trace_infos(
+        experiment_id, filter_string=f"trace.end_time_ms >= {since}", page_size=settings.IMPORT_PAGE_SIZE
+    ):
+        tally = _Tally()
+        ended = _import_page(infos, source, tally, output_cap=settings.VERIFIER_OUTPUT_CAP)
+        highest = max(highest, ended)
+        _record(run, tally)
+    # Still-running sessions have no end time: count them so the page shows they exist.
+    running = 0
+    for infos in source.trace_infos(
+        experiment_id, filter_string="trace.status = 'IN_PROGRESS'", page_size=settings.IMPORT_PAGE_SIZE
+    ):
+        running += sum(1 for info in infos if has_fleet_tags(info))
+    if running:
+        _record(run, _Tally(seen=running, skipped=running, skip_reasons=Counter({"still in progress": running})))
+    ImportWatermark.objects.filter(pk=watermark.pk).update(end_time_ms=highest)
+    ImportRun.objects.filter(Q(watermark_ms__isnull=True) | Q(watermark_ms__lt=highest), pk=run.pk).update(
+        watermark_ms=highest
+    )
+
+
+def _import_page(infos: list[Any], source: TraceSource, tally: _Tally, *, output_cap: int) -> int:
+    """Imports one page of trace infos; returns the latest end time among them."""
+    # A page allocates tens of thousands of short-lived objects (ORM rows, spans) and no
+    # reference cycles worth collecting mid-page: the cyclic collector only slows it down.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _import_page_now(infos, source, tally, output_cap=output_cap)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _import_page_now(infos: list[Any], source: TraceSource, tally: _Tally, *, output_cap: int) -> int:
+
+    tally.seen += len(infos)
+    highest = 0
+    candidates = []
+    for info in infos:
+        if info.request_time is not None and info.execution_duration is not None:
+            highest = max(highest, info.request_time + info.execution_duration)
+        if not has_fleet_tags(info):
+            tally.skip("no fleet.* tags")
+        elif not is_finished(info):
+            tally.skip("still in progress")
+        else:
+            candidates.append(info)
+    known = dict(
+        Attempt.objects.filter(trace_id__in=[info.trace_id for info in candidates]).values_list(
+            "trace_id", "fingerprint"
+        )
+    )
+    to_load = []
+    for info in candidates:
+        fingerprint = info_fingerprint(info)
+        if known.get(info.trace_id) == fingerprint:
+            tally.skip("unchanged since the last import")
+        else:
+            to_load.append((info, fingerprint))
+    if not to_load:
+        return highest
+
+    traces = source.load([info.trace_id for info, _ in to_load])
+    new_items: list[tuple[ParsedAttempt, str]] = []
+    changed_items: list[tuple[ParsedAttempt, str]] = []
+    for info, fingerprint in to_load:
+        trace = traces.get(info.trace_id)
+        expected = None
+        if trace is None:
+            trace = source.load_partial(info.trace_id)
+            expected = _expected_spans(info)
+            if trace is None or not trace.data.spans:
+                tally.error(info.trace_id, "no spans could be read: the trace's spans were lost in export")
+                continue
+        parsed = _parse(trace, tally, output_cap=output_cap, expected=expected)
+        if parsed is not None:
+            (changed_items if info.trace_id in known else new_items).append((parsed, fingerprint))
+
+    touched: set[tuple[int, int]] = set()
+    with transaction.atomic():
+        if new_items:
+            try:
+                with transaction.atomic():
+                    stored = attempts_store(items=new_items)
+                tally.imported += len(stored)
+                touched.update((a.migration_id, a.repository_id) for a in stored)
+            except IntegrityError:
+                # Another import wrote some of these meanwhile: fall back to one at a time.
+                changed_items = new_items + changed_items
+        lookups = attempt_lookups(changed_items) if changed_items else None
+        for parsed, fingerprint in changed_items:
+            attempt = _upsert_one(parsed, fingerprint, tally, was_known=parsed.trace_id in known, lookups=lookups)
+            if attempt is not None:
+                touched.add((attempt.migration_id, attempt.repository_id))
+        targets_refresh(pairs=touched)
+    return highest
+
+
+def _parse(trace, tally: _Tally, *, output_cap: int, expected: int | None) -> ParsedAttempt | None:
+    trace_id = trace.info.trace_id
+    try:
+        return parse_trace(trace, output_cap=output_cap, expected_spans=expected)
+    except TraceSkipped as exc:
+        tally.skip(str(exc))
+    except TraceRejected as exc:
+        tally.error(trace_id, str(exc))
+    except Exception as exc:  # a trace we cannot read must not stop the others
+        logger.warning("trace %s could not be parsed", trace_id, exc_info=True)
+        tally.error(trace_id, f"unreadable trace ({type(exc).__name__}: {str(exc)[:300]})")
+    return None
+
+
+def _upsert_one(parsed: ParsedAttempt, fingerprint: str, tally: _Tally, *, was_known: bool, lookups):
+    try:
+        with transaction.atomic():
+            attempt = attempt_upsert(parsed=parsed, fingerprint=fingerprint, lookups=lookups)
+    except IntegrityError as exc:
+        tally.error(parsed.trace_id, f"could not be stored: {str(exc)[:300]}")
+        return None
+    if was_known:
+        tally.updated += 1
+    else:
+        tally.imported += 1
+    return attempt
+
+
+def _expected_spans(info: Any) -> int | None:
+    import json
+
+    stats = (info.trace_metadata or {}).get("mlflow.trace.sizeStats")
+    try:
+        return int(json.loads(stats)["num_spans"]) if stats else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _record(run: ImportRun, tally: _Tally) -> None:
+    """Adds a page's counts and errors to the run, so the page shows progress as it goes."""
+    ImportRun.objects.filter(pk=run.pk).update(
+        seen=F("seen") + tally.seen,
+        imported=F("imported") + tally.imported,
+        updated=F("updated") + tally.updated,
+        skipped=F("skipped") + tally.skipped,
+        errors=F("errors") + tally.errors,
+    )
+    if tally.skip_reasons:
+        with transaction.atomic():
+            current = ImportRun.objects.select_for_update().get(pk=run.pk)
+            reasons = Counter(current.skip_reasons) + tally.skip_reasons
+            ImportRun.objects.filter(pk=run.pk).update(skip_reasons=dict(reasons))
+    if tally.error_rows:
+        ImportRunError.objects.bulk_create(
+            ImportRunError(run_id=run.pk, trace_id=trace_id, reason=reason) for trace_id, reason in tally.error_rows
+        )
+
+
+def _finish(run: ImportRun, status: str, message: str) -> None:
+    run.finish(status, message=message[:5000])
+
+
+def _redact(uri: str) -> str:
+    """Hides credentials in a tracking URI before it is shown."""
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri

@@ -1,0 +1,192 @@
+"""JSON API for reruns, and the callback a runner service uses to report a run's end."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from fleetui.common.api import ApiError, api_view, iso, json_body, paginate
+from fleetui.common.roles import MIGRATION_OWNER, forbidden_response, user_has_role
+from runs.fleet.api import migration_or_404
+from runs.reruns.dispatch import rerun_callback_apply
+from runs.reruns.models import RerunBatch
+from runs.reruns.runners.http import SIGNATURE_HEADER, signature_valid
+from runs.reruns.selection import RerunRefused
+from runs.reruns.selectors import (
+    STATE_ORDER,
+    rerun_batch_counts,
+    rerun_batch_get,
+    rerun_batch_list,
+    rerun_batch_status,
+    rerun_before_after,
+    rerun_item_list,
+)
+from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
+
+
+def _names(body: dict, key: str) -> list[str]:
+    value = body.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, f"{key} must be a list of owner/name strings")
+    return value
+
+
+def batch_summary_json(batch: RerunBatch, counts: dict[str, int]) -> dict:
+    return {
+        "id": batch.pk,
+        "migration": batch.migration.slug,
+        "status": rerun_batch_status(counts, batch),
+        "done": batch.done,
+        "counts": counts,
+        "prompt_revision": batch.prompt_revision.number if batch.prompt_revision else None,
+        "runner": batch.runner,
+        "source_cluster": batch.source_cluster_id,
+        "requested_by": batch.requested_by_name,
+        "created_at": iso(batch.created_at),
+        "finished_at": iso(batch.finished_at),
+        "import_run": batch.import_run_id,
+    }
+
+
+def batch_json(batch: RerunBatch) -> dict:
+    counts = rerun_batch_counts(batch=batch)
+    return {
+        **batch_summary_json(batch, counts),
+        "skipped": batch.skipped,
+        "items": [
+            {
+                "repo": item.repository.full_name,
+                "state": item.state,
+                "tries": item.tries,
+                "error": item.error or None,
+                "runner_ref": item.runner_ref or None,
+                "source_attempt": item.source_attempt.trace_id if item.source_attempt else None,
+                "result_attempt": item.result_attempt.trace_id if item.result_attempt else None,
+            }
+            for item in rerun_item_list(batch=batch)
+        ],
+        "before_after": [
+            {
+                "cluster": row.cluster_id,
+                "title": row.title,
+                "repos": row.repos,
+                "passed": row.passed,
+                "same_cluster": row.same_cluster,
+                "other_cluster": row.other_cluster,
+                "failed_unclustered": row.failed_unclustered,
+                "pending": row.pending,
+                "other_clusters": [{"cluster": c, "title": t, "repos": n} for c, t, n in row.other_clusters],
+            }
+            for row in rerun_before_after(batch=batch)
+        ],
+    }
+
+
+def _owner_or_403(request):
+    if not user_has_role(request.user, MIGRATION_OWNER):
+        return forbidden_response(request, (MIGRATION_OWNER,))
+    return None
+
+
+@api_view("POST")
+def migration_reruns(request, slug: str):
+    """POST {"repos": [...]} or {"cluster": id, "exclude": [...]}, optional "prompt" and "include_pre_existing"."""
+    if (denied := _owner_or_403(request)) is not None:
+        return denied
+    migration = migration_or_404(slug)
+    body = json_body(request)
+    cluster = body.get("cluster")
+    if cluster is not None and (not isinstance(cluster, int) or isinstance(cluster, bool)):
+        raise ApiError(400, "cluster must be a cluster id (a whole number)")
+    prompt = body.get("prompt")
+    if prompt is not None and not isinstance(prompt, str):
+        raise ApiError(400, "prompt must be a string")
+    include = body.get("include_pre_existing", False)
+    if not isinstance(include, bool):
+        raise ApiError(400, "include_pre_existing must be true or false")
+    try:
+        batch = rerun_batch_create(
+            migration=migration,
+            user=request.user,
+            repos=_names(body, "repos"),
+            cluster_id=cluster,
+            exclude=_names(body, "exclude"),
+            include_pre_existing=include,
+            prompt=prompt,
+        )
+    except RerunRefused as exc:
+        raise ApiError(400, str(exc)) from None
+    return JsonResponse(
+        {
+            "id": batch.pk,
+            "items": batch.items.count(),
+            "skipped": batch.skipped,
+            "prompt_revision": batch.prompt_revision.number if batch.prompt_revision else None,
+            "url": f"/api/reruns/{batch.pk}",
+        },
+        status=201,
+    )
+
+
+@api_view("GET")
+def reruns(request):
+    def serialize(rows):
+        for batch in rows:
+            counts = {state: getattr(batch, f"n_{state}") for state in STATE_ORDER}
+            yield batch_summary_json(batch, counts)
+
+    return JsonResponse(paginate(request, rerun_batch_list(), serialize))
+
+
+def _batch_or_404(batch_id: int) -> RerunBatch:
+    batch = rerun_batch_get(batch_id=batch_id)
+    if batch is None:
+        raise ApiError(404, f"no rerun {batch_id}")
+    return batch
+
+
+@api_view("GET")
+def rerun_detail(request, batch_id: int):
+    return JsonResponse(batch_json(_batch_or_404(batch_id)))
+
+
+@api_view("POST")
+def rerun_cancel(request, batch_id: int):
+    if (denied := _owner_or_403(request)) is not None:
+        return denied
+    batch = _batch_or_404(batch_id)
+    cancelled = rerun_batch_cancel(batch=batch, user=request.user)
+    return JsonResponse({"id": batch.pk, "cancelled": cancelled})
+
+
+@api_view("POST")
+def rerun_retry_failed(request, batch_id: int):
+    if (denied := _owner_or_403(request)) is not None:
+        return denied
+    batch = _batch_or_404(batch_id)
+    retried = rerun_batch_retry_failed(batch=batch, user=request.user)
+    return JsonResponse({"id": batch.pk, "retried": retried})
+
+
+@csrf_exempt
+@api_view("POST")
+def rerun_callback(request):
+    """A runner service reports a run: {"idempotency_key", "state", "error"?, "output"?, "exit_code"?}, HMAC-signed."""
+    if not signature_valid(settings.FLEETUI_RUNNER_SECRET, request.body, request.headers.get(SIGNATURE_HEADER, "")):
+        raise ApiError(401, f"missing or wrong {SIGNATURE_HEADER}")
+    body = json_body(request)
+    key, state = body.get("idempotency_key"), body.get("state")
+    if not isinstance(key, str) or not isinstance(state, str):
+        raise ApiError(400, "idempotency_key and state are required strings")
+    try:
+        applied = rerun_callback_apply(
+            idempotency_key=key,
+            state=state,
+            error=str(body.get("error") or ""),
+            output=str(body.get("output") or ""),
+            exit_code=body.get("exit_code"),
+        )
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    return JsonResponse({"applied": applied})

@@ -1,0 +1,87 @@
+"""Rerun batches: selected repositories sent back to the agent, one item each."""
+
+from django.conf import settings
+from django.db import models
+
+from runs.fleet.models import Attempt, Migration, PromptRevision, Repository
+from runs.imports.models import ImportRun
+
+__all__ = ["RerunBatch", "RerunItem", "RerunState"]
+
+
+class RerunState(models.TextChoices):
+    QUEUED = "queued", "queued"
+    DISPATCHED = "dispatched", "dispatched"
+    RUNNING = "running", "running"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "cancelled"
+
+
+ACTIVE_STATES = (RerunState.QUEUED, RerunState.DISPATCHED, RerunState.RUNNING)
+IN_FLIGHT_STATES = (RerunState.DISPATCHED, RerunState.RUNNING)
+FINAL_STATES = (RerunState.SUCCEEDED, RerunState.FAILED, RerunState.CANCELLED)
+
+
+class RerunBatch(models.Model):
+    """One request to rerun a set of repositories of a migration with a given prompt revision."""
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="rerun_batches")
+    prompt_revision = models.ForeignKey(
+        PromptRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="rerun_batches"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    requested_by_name = models.CharField(max_length=200, blank=True)
+    runner = models.CharField(max_length=20, help_text="The runner backend the batch was sent to.")
+    source_cluster_id = models.BigIntegerField(null=True, blank=True, help_text="The cluster it was selected from.")
+    include_pre_existing = models.BooleanField(default=False)
+    skipped = models.JSONField(default=list, blank=True, help_text="Selected repositories not enqueued, and why.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"rerun #{self.pk} of {self.migration.slug}"
+
+    @property
+    def done(self) -> bool:
+        return self.finished_at is not None
+
+
+class RerunItem(models.Model):
+    """One repository of a rerun batch: its dispatch state and the attempt it produced."""
+
+    batch = models.ForeignKey(RerunBatch, on_delete=models.CASCADE, related_name="items")
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="+")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="rerun_items")
+    state = models.CharField(max_length=20, choices=RerunState.choices, default=RerunState.QUEUED)
+    tries = models.PositiveIntegerField(default=0, help_text="Dispatch tries so far.")
+    dispatch_token = models.CharField(max_length=100, blank=True, help_text="Idempotency key of the current try.")
+    runner_ref = models.CharField(max_length=300, blank=True, help_text="Job name, process or URL at the runner.")
+    started = models.BooleanField(default=False, help_text="The runner confirmed the current try started.")
+    exit_code = models.IntegerField(null=True, blank=True)
+    output_tail = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    source_cluster_id = models.BigIntegerField(null=True, blank=True)
+    source_attempt = models.ForeignKey(Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    result_attempt = models.ForeignKey(Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["batch", "id"]
+        constraints = [models.UniqueConstraint(fields=["batch", "repository"], name="unique_rerun_item")]
+        indexes = [
+            models.Index(fields=["migration", "state"]),
+            models.Index(fields=["batch", "state"]),
+            models.Index(fields=["dispatch_token"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository.full_name} in rerun #{self.batch_id}"

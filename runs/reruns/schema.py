@@ -1,0 +1,135 @@
+"""The OpenAPI description of the endpoints for rerun batches; registered when the API routes load."""
+
+from fleetui.common import openapi
+
+ITEM = {
+    "type": "object",
+    "properties": {
+        "repo": openapi.STRING,
+        "state": {"enum": ["queued", "dispatched", "running", "succeeded", "failed", "cancelled"]},
+        "tries": {"type": "integer"},
+        "error": openapi.nullable(openapi.STRING),
+        "runner_ref": openapi.nullable(openapi.STRING),
+        "source_attempt": openapi.nullable(openapi.STRING),
+        "result_attempt": openapi.nullable(openapi.STRING),
+    },
+}
+SUMMARY = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "migration": openapi.STRING,
+        "status": {"enum": ["queued", "running", "succeeded", "failed", "partial", "cancelled"]},
+        "done": {"type": "boolean"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "prompt_revision": openapi.nullable({"type": "integer"}),
+        "runner": openapi.STRING,
+        "source_cluster": openapi.nullable({"type": "integer"}),
+        "import_run": openapi.nullable({"type": "integer"}),
+    },
+}
+BATCH_PARAM = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SELECTION = {
+    "type": "object",
+    "properties": {
+        "repos": {"type": "array", "items": openapi.STRING},
+        "cluster": {"type": "integer"},
+        "exclude": {"type": "array", "items": openapi.STRING},
+        "prompt": {"type": "string", "description": "Edited prompt; a new revision unless the text is unchanged."},
+        "include_pre_existing": {"type": "boolean", "default": False},
+    },
+}
+OWNER_ONLY = {"403": openapi.json_response("Needs the migration owner role", openapi.ref("Error"))}
+
+openapi.register_paths(
+    {
+        "/migrations/{slug}/reruns": {
+            "post": {
+                "summary": "Rerun selected failed repositories",
+                "parameters": [openapi.SLUG_PARAM],
+                "requestBody": {"content": {"application/json": {"schema": SELECTION}}},
+                "responses": {
+                    "201": openapi.json_response(
+                        "The batch was created",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "items": {"type": "integer"},
+                                "skipped": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    ),
+                    **openapi.ERRORS,
+                    **OWNER_ONLY,
+                    **openapi.NOT_FOUND,
+                },
+            }
+        },
+        "/reruns": {
+            "get": {
+                "summary": "Rerun batches, newest first",
+                "parameters": openapi.PAGE_PARAMS,
+                "responses": {
+                    "200": openapi.json_response("A page of batches", openapi.page_of("RerunSummary")),
+                    **openapi.ERRORS,
+                },
+            }
+        },
+        "/reruns/{batch_id}": {
+            "get": {
+                "summary": "A rerun batch: counts, items and before/after per cluster",
+                "parameters": [BATCH_PARAM],
+                "responses": {
+                    "200": openapi.json_response("The batch", openapi.ref("RerunBatch")),
+                    **openapi.ERRORS,
+                    **openapi.NOT_FOUND,
+                },
+            }
+        },
+        "/reruns/{batch_id}/cancel": {
+            "post": {
+                "summary": "Cancel the items not yet dispatched",
+                "parameters": [BATCH_PARAM],
+                "responses": {
+                    "200": openapi.json_response("Cancelled", {"type": "object"}),
+                    **OWNER_ONLY,
+                    **openapi.NOT_FOUND,
+                },
+            }
+        },
+        "/reruns/{batch_id}/retry-failed": {
+            "post": {
+                "summary": "Dispatch the failed items again",
+                "parameters": [BATCH_PARAM],
+                "responses": {
+                    "200": openapi.json_response("Queued again", {"type": "object"}),
+                    **OWNER_ONLY,
+                    **openapi.NOT_FOUND,
+                },
+            }
+        },
+        "/reruns/callback": {
+            "post": {
+                "summary": "A runner service reports a run (signed with X-Fleetui-Signature)",
+                "responses": {"200": openapi.json_response("Applied or ignored", {"type": "object"}), **openapi.ERRORS},
+            }
+        },
+    },
+    {
+        "RerunSummary": SUMMARY,
+        "RerunBatch": {
+            "allOf": [
+                SUMMARY,
+                {
+                    "type": "object",
+                    "properties": {
+                        "items": {"type": "array", "items": ITEM},
+                        "skipped": {"type": "array", "items": {"type": "object"}},
+                        "before_after": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            ]
+        },
+    },
+)

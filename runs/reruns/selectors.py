@@ -1,0 +1,103 @@
+"""Reads for rerun pages and the API: batches, their items, counts and before/after per cluster."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from runs.fleet.models import Outcome
+from runs.reruns.models import RerunBatch, RerunItem, RerunState
+from triage.clusters.models import FailureCluster
+from triage.clusters.selectors import attempt_clusters
+
+STATE_ORDER = [s.value for s in RerunState]
+
+
+def rerun_batch_list(*, migration=None) -> QuerySet[RerunBatch]:
+    """Newest first, with the number of items per state."""
+    qs = RerunBatch.objects.select_related("migration", "prompt_revision")
+    if migration is not None:
+        qs = qs.filter(migration=migration)
+    annotations = {f"n_{state}": Count("items", filter=Q(items__state=state)) for state in STATE_ORDER}
+    return qs.annotate(n_items=Count("items"), **annotations).order_by("-created_at", "-id")
+
+
+def rerun_batch_get(*, batch_id: int) -> RerunBatch | None:
+    return RerunBatch.objects.select_related("migration", "prompt_revision", "import_run").filter(pk=batch_id).first()
+
+
+def rerun_batch_counts(*, batch: RerunBatch) -> dict[str, int]:
+    """Items per state, every state present (zero when none)."""
+    rows = dict(batch.items.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    return {state: rows.get(state, 0) for state in STATE_ORDER}
+
+
+def rerun_batch_status(counts: dict[str, int], batch: RerunBatch) -> str:
+    """One word for the batch: queued, running, cancelled, failed, succeeded or partial."""
+    active = counts["queued"] + counts["dispatched"] + counts["running"]
+    if active:
+        return (
+            "running" if counts["dispatched"] + counts["running"] or batch.items.exclude(tries=0).exists() else "queued"
+        )
+    if counts["failed"] and not counts["succeeded"]:
+        return "failed"
+    if counts["cancelled"] and not (counts["succeeded"] or counts["failed"]):
+        return "cancelled"
+    if counts["failed"] or counts["cancelled"]:
+        return "partial"
+    return "succeeded"
+
+
+def rerun_item_list(*, batch: RerunBatch) -> QuerySet[RerunItem]:
+    return batch.items.select_related("repository", "source_attempt", "result_attempt").order_by("id")
+
+
+@dataclass
+class ClusterBeforeAfter:
+    """What became of one source cluster's repositories after the rerun."""
+
+    cluster_id: int | None
+    title: str
+    repos: int = 0
+    passed: int = 0
+    same_cluster: int = 0
+    other_cluster: int = 0
+    failed_unclustered: int = 0
+    pending: int = 0
+    other_clusters: list[tuple[int, str, int]] = field(default_factory=list)
+
+
+def rerun_before_after(*, batch: RerunBatch) -> list[ClusterBeforeAfter]:
+    """Per source cluster: repositories that now pass, fail in the same cluster, or fail in another one."""
+
+    items = list(
+        batch.items.exclude(state=RerunState.CANCELLED).values_list(
+            "source_cluster_id", "result_attempt_id", "result_attempt__outcome"
+        )
+    )
+    result_ids = [r for _, r, outcome in items if r and outcome != Outcome.SUCCEEDED]
+    now_in = attempt_clusters(attempt_ids=result_ids)
+    rows: dict[int | None, ClusterBeforeAfter] = {}
+    moved: dict[int | None, Counter] = {}
+    for source, result_id, outcome in items:
+        row = rows.setdefault(source, ClusterBeforeAfter(cluster_id=source, title=""))
+        row.repos += 1
+        if result_id is None:
+            row.pending += 1
+        elif outcome in (Outcome.SUCCEEDED, Outcome.NO_CHANGE):
+            row.passed += 1
+        elif result_id not in now_in:
+            row.failed_unclustered += 1
+        elif now_in[result_id] == source:
+            row.same_cluster += 1
+        else:
+            row.other_cluster += 1
+            moved.setdefault(source, Counter())[now_in[result_id]] += 1
+    cluster_ids = {c for c in rows if c is not None} | {c for counts in moved.values() for c in counts}
+    titles = {c.pk: str(c) for c in FailureCluster.objects.filter(pk__in=cluster_ids)}
+    for source, row in rows.items():
+        row.title = titles.get(source, f"cluster {source}") if source is not None else "no cluster"
+        row.other_clusters = [(cid, titles.get(cid, f"cluster {cid}"), n) for cid, n in moved.get(source, {}).items()]
+    return sorted(rows.values(), key=lambda r: (-r.repos, r.cluster_id or 0))

@@ -1,0 +1,79 @@
+"""Celery tasks for reruns: one task per item, a watchdog for lost deliveries, and result linking."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from fleetui.common.tasks import backoff_countdown
+from runs.reruns.dispatch import rerun_item_execute, stale_after
+from runs.reruns.models import RerunBatch
+from runs.reruns.services import _watchdog_interval, rerun_items_recover, rerun_results_link, unfinished_batches_exist
+
+logger = logging.getLogger(__name__)
+
+RETRY_CAP_SECONDS = 300.0
+
+RETRY_LIMIT = 5
+LINK_TRIES = 120
+
+
+@shared_task(
+    name="runs.tasks_reruns.rerun_item_task",
+    bind=True,
+    acks_late=True,
+    # A pool process killed mid-task puts its message back; the item's claim makes that safe.
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    max_retries=RETRY_LIMIT,
+    # Time limits: the app-wide CELERY_TASK_TIME_LIMIT / CELERY_TASK_SOFT_TIME_LIMIT, which the
+    # broker's visibility timeout exceeds, and which the runners' own timeouts stay under.
+)
+def rerun_item_task(self, item_id: int) -> str:
+    """Dispatch one rerun item; idempotent per (batch, repository) and per try."""
+
+    outcome = rerun_item_execute(item_id=item_id, final_try=self.request.retries >= RETRY_LIMIT)
+    if outcome.action == "wait":
+        # At the migration's concurrency limit: look again shortly (not counted as a retry).
+        rerun_item_task.apply_async((item_id,), countdown=random.uniform(1.0, 3.0), task_id=self.request.id)
+    elif outcome.action == "retry":
+        raise self.retry(countdown=backoff_countdown(self.request.retries, cap=RETRY_CAP_SECONDS))
+    return outcome.action
+
+
+@shared_task(name="runs.tasks_reruns.reruns_watchdog_task", acks_late=True, ignore_result=True)
+def reruns_watchdog_task() -> int:
+    """Send again what stopped workers took with them, then look again while batches are unfinished."""
+
+    interval = _watchdog_interval()
+    sent = rerun_items_recover(stale_after=stale_after(), stall_after=interval)
+    if sent:
+        logger.warning("re-sent %d rerun tasks lost with a stopped worker", sent)
+    if unfinished_batches_exist():
+        reruns_watchdog_task.apply_async(countdown=interval)
+    return sent
+
+
+@shared_task(name="runs.tasks_reruns.rerun_results_link_task", acks_late=True, ignore_result=True)
+def rerun_results_link_task(batch_id: int, tries: int = 0) -> int:
+    """Once the batch's import has run, link each item to the attempt it produced."""
+
+    batch = RerunBatch.objects.select_related("import_run").filter(pk=batch_id).first()
+    if batch is None:
+        return 0
+    if batch.import_run is not None and not batch.import_run.done and tries < LINK_TRIES:
+        rerun_results_link_task.apply_async((batch_id, tries + 1), countdown=min(60, 5 + tries * 2))
+        return 0
+    return rerun_results_link(batch=batch)
+
+
+@worker_ready.connect
+def _recover_on_start(sender=None, **kwargs) -> None:
+    # A worker that starts may replace one that was killed: look for its lost tasks soon.
+    try:
+        reruns_watchdog_task.apply_async(countdown=2)
+    except Exception:
+        logger.warning("could not schedule the rerun watchdog", exc_info=True)

@@ -1,0 +1,148 @@
+"""Rerun pages: the rerun form (selection, prompt editor, diff, confirm), the batch list and live batch page.
+
+Other pages start a rerun by sending the selection to `rerun-new` (GET or POST):
+`repos` (repeated owner/name), `cluster` (a cluster id), `exclude` (repeated owner/name),
+`include_pre_existing` ("1" to keep repositories whose baseline already failed) and
+optionally `prompt` (edited prompt text). The page previews; `confirm=1` creates the batch.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from fleetui.common.roles import MIGRATION_OWNER, role_required
+from runs.fleet.forms import repository_names_selected
+from runs.fleet.models import Migration
+from runs.reruns.selection import (
+    RerunRefused,
+    normalize_prompt,
+    prompt_diff,
+    prompt_revision_current,
+    rerun_selection_resolve,
+)
+from runs.reruns.selectors import (
+    rerun_batch_counts,
+    rerun_batch_get,
+    rerun_batch_list,
+    rerun_batch_status,
+    rerun_before_after,
+    rerun_item_list,
+)
+from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
+
+ITEMS_PER_PAGE = 100
+PREVIEW_ROWS = 200
+
+
+def _selection_params(data, migration) -> dict:
+    cluster = (data.get("cluster") or "").strip()
+    try:
+        cluster_id = int(cluster) if cluster else None
+    except ValueError:
+        raise RerunRefused(f"cluster must be a number, got {cluster[:40]!r}") from None
+    return {
+        "repos": repository_names_selected(migration=migration, data=data),
+        "cluster_id": cluster_id,
+        "exclude": [r for r in data.getlist("exclude") if r.strip()],
+        "include_pre_existing": data.get("include_pre_existing") in ("1", "true", "on"),
+    }
+
+
+@role_required(MIGRATION_OWNER)
+def rerun_new(request, slug: str):
+    """Preview a selection with the prompt editor and diff; `confirm=1` (POST) creates the batch."""
+    migration = get_object_or_404(Migration, slug=slug)
+    data = request.POST if request.method == "POST" else request.GET
+    current = prompt_revision_current(migration=migration)
+    current_text = current.text if current else ""
+    prompt = normalize_prompt(data["prompt"]) if "prompt" in data else current_text
+    context = {"migration": migration, "current": current, "prompt": prompt, "nav": "reruns"}
+    try:
+        params = _selection_params(data, migration)
+        context["params"] = params
+        if request.method == "POST" and data.get("confirm") == "1":
+            batch = rerun_batch_create(
+                migration=migration, user=request.user, prompt=prompt if prompt != current_text else None, **params
+            )
+            messages.success(
+                request,
+                f"Rerun #{batch.pk} queued: {batch.items.count()} repositories"
+                + (f", {len(batch.skipped)} skipped" if batch.skipped else "")
+                + ".",
+            )
+            return redirect("rerun-detail", batch_id=batch.pk)
+        selection = rerun_selection_resolve(migration=migration, **params)
+    except RerunRefused as exc:
+        context["refused"] = str(exc)
+        return render(request, "reruns/new.html", context, status=400 if request.method == "POST" else 200)
+    context.update(
+        selection=selection,
+        count=len(selection.targets),
+        preview=selection.targets[:PREVIEW_ROWS],
+        diff=prompt_diff(
+            current_text, prompt, old_label=f"r{current.number}" if current else "none", new_label="edited"
+        )
+        if prompt != current_text
+        else [],
+    )
+    return render(request, "reruns/new.html", context)
+
+
+def rerun_list(request):
+    page = Paginator(rerun_batch_list(), 50).get_page(request.GET.get("page"))
+    return render(request, "reruns/list.html", {"page": page, "batches": page.object_list, "nav": "reruns"})
+
+
+def _batch_or_404(batch_id: int):
+    batch = rerun_batch_get(batch_id=batch_id)
+    if batch is None:
+        raise Http404("no such rerun")
+    return batch
+
+
+def _status_context(request, batch) -> dict:
+    counts = rerun_batch_counts(batch=batch)
+    page = Paginator(rerun_item_list(batch=batch), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "batch": batch,
+        "counts": counts,
+        "status": rerun_batch_status(counts, batch),
+        "page": page,
+        "items": page.object_list,
+        "before_after": rerun_before_after(batch=batch),
+        "nav": "reruns",
+    }
+
+
+def rerun_detail(request, batch_id: int):
+    batch = _batch_or_404(batch_id)
+    return render(request, "reruns/detail.html", _status_context(request, batch))
+
+
+def rerun_status(request, batch_id: int):
+    """The live partial the batch page polls until the batch is done."""
+    batch = _batch_or_404(batch_id)
+    return TemplateResponse(request, "reruns/detail.html#status", _status_context(request, batch))
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def rerun_cancel(request, batch_id: int):
+    batch = _batch_or_404(batch_id)
+    cancelled = rerun_batch_cancel(batch=batch, user=request.user)
+    messages.success(request, f"Cancelled {cancelled} repositories not yet dispatched; runs already started finish.")
+    return redirect("rerun-detail", batch_id=batch.pk)
+
+
+@require_POST
+@role_required(MIGRATION_OWNER)
+def rerun_retry(request, batch_id: int):
+    batch = _batch_or_404(batch_id)
+    retried = rerun_batch_retry_failed(batch=batch, user=request.user)
+    messages.success(request, f"Queued {retried} failed repositories again.")
+    return redirect("rerun-detail", batch_id=batch.pk)

@@ -1,0 +1,117 @@
+"""The OpenAPI description of the endpoints for the review queue, reviewer decisions and review patterns; registered when the API routes load."""
+
+from fleetui.common import openapi
+from runs.reviews.models import ReviewDecision
+
+SCHEMAS = {
+    "ReviewItem": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer", "description": "Pull request id, for approve and request-changes."},
+            "migration": openapi.STRING,
+            "repo": openapi.STRING,
+            "pr": openapi.ref("PullRequest"),
+            "diff_url": openapi.STRING,
+            "trace_id": openapi.STRING,
+            "attempt": {"type": "integer"},
+            "attempt_url": openapi.STRING,
+            "ended_at": openapi.nullable({"type": "string", "format": "date-time"}),
+            "verifiers": {"type": "array", "items": openapi.ref("VerifierCall")},
+            "judge": openapi.nullable(openapi.ref("Judge")),
+        },
+    },
+    "ReviewDecision": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "pull_request": {"type": "integer"},
+            "trace_id": openapi.STRING,
+            "decision": {"enum": ReviewDecision.Decision.values},
+            "reviewer": openapi.nullable(openapi.STRING),
+            "reason": openapi.STRING,
+            "tags": {"type": "array", "items": openapi.STRING},
+            "comment": {"type": "boolean"},
+            "created_at": openapi.STRING,
+            "github_status": {"enum": ReviewDecision.GitHubStatus.values},
+            "github_error": openapi.nullable(openapi.STRING),
+        },
+    },
+    "ReviewPattern": {
+        "type": "object",
+        "properties": {
+            "slug": openapi.STRING,
+            "label": openapi.STRING,
+            "count": {"type": "integer"},
+            "examples": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+
+
+def _decision_body(with_tags: bool) -> dict:
+    properties = {"reason": openapi.STRING}
+    if with_tags:
+        properties |= {
+            "tags": {
+                "type": "array",
+                "items": openapi.STRING,
+                "description": "Pattern slugs or labels; new ones are created",
+            },
+            "comment": {"type": "boolean", "description": "Also post the reason as a comment on the PR"},
+        }
+    return {"content": {"application/json": {"schema": {"type": "object", "properties": properties}}}}
+
+
+def _decision_op(operation_id: str, summary: str, with_tags: bool) -> dict:
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [openapi.ID_PARAM],
+            "requestBody": _decision_body(with_tags),
+            "responses": {
+                "201": openapi.json_response("The decision, recorded", openapi.ref("ReviewDecision")),
+                "200": openapi.json_response("The same decision, recorded before", openapi.ref("ReviewDecision")),
+                "409": openapi.json_response("The attempt already has the other decision", openapi.ref("Error")),
+                **openapi.ERRORS,
+                **openapi.FORBIDDEN,
+                **openapi.NOT_FOUND,
+            },
+        }
+    }
+
+
+PATHS = {
+    "/reviews": {
+        "get": {
+            "operationId": "reviews_queue",
+            "summary": "Agent pull requests awaiting a reviewer, oldest first",
+            "parameters": [{"name": "migration", "in": "query", "schema": openapi.STRING}, *openapi.PAGE_PARAMS],
+            "responses": {
+                "200": openapi.json_response("A page of the queue", openapi.page_of("ReviewItem")),
+                **openapi.ERRORS,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+    "/pull-requests/{id}/approve": _decision_op(
+        "pull_request_approve", "Approve: mark the draft ready for review on GitHub (reviewer)", False
+    ),
+    "/pull-requests/{id}/request-changes": _decision_op(
+        "pull_request_request_changes", "Request changes with pattern tags; the attempt can be rerun (reviewer)", True
+    ),
+    "/migrations/{slug}/review-patterns": {
+        "get": {
+            "operationId": "migration_review_patterns",
+            "summary": "Why reviewers sent changes back: tags with counts, examples and copyable notes",
+            "parameters": [openapi.SLUG_PARAM, *openapi.PAGE_PARAMS],
+            "responses": {
+                "200": openapi.json_response("A page of patterns plus `notes`", openapi.page_of("ReviewPattern")),
+                **openapi.ERRORS,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+}
+
+openapi.register_paths(PATHS, SCHEMAS)

@@ -1,0 +1,67 @@
+"""The Celery convention: every scheduled task exists, and task names stay put when code moves."""
+
+import pytest
+from django.conf import settings
+
+from fleetui.celery import app
+
+# Loading a worker's modules runs Django's start-up checks, which read the database.
+pytestmark = pytest.mark.django_db
+
+# Queued messages and beat schedules name tasks by these strings; moving a task's code must not change them.
+PINNED_TASK_NAMES = {
+    "runs.tasks.import_traces_task",
+    "runs.tasks.pull_requests_refresh_task",
+    "runs.tasks.pull_requests_sync_task",
+    "runs.tasks.pull_requests_sync_chunk_task",
+    "runs.tasks.webhook_delivery_process_task",
+    "runs.tasks.webhook_deliveries_prune_task",
+    "runs.tasks.review_decision_push_task",
+    "runs.tasks_reruns.rerun_item_task",
+    "runs.tasks_reruns.reruns_watchdog_task",
+    "runs.tasks_reruns.rerun_results_link_task",
+    "triage.tasks.cluster_rebuild_task",
+    "triage.tasks.clusters_rebuild_all_task",
+    "triage.tasks.clusters_assign_new_task",
+    "notifications.tasks.slack_directory_sync_task",
+    "notifications.tasks.nudge_send_task",
+    "notifications.tasks.ownership_resolve_task",
+}
+
+
+def product_task_names() -> set[str]:
+    """The tasks a worker finds by autodiscovery, as a worker process loads them."""
+    app.loader.import_default_modules()
+    return {name for name in app.tasks if not name.startswith("celery.")}
+
+
+def test_every_task_in_the_beat_schedule_is_registered():
+    registered = product_task_names()
+
+    missing = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} - registered
+
+    assert not missing, f"scheduled but not registered: {sorted(missing)}"
+
+
+def test_every_task_keeps_its_pinned_name():
+    assert product_task_names() == PINNED_TASK_NAMES
+
+
+def test_tasks_are_found_in_each_domain_package_without_star_imports():
+    product_task_names()
+
+    modules = {app.tasks[name].__module__ for name in PINNED_TASK_NAMES}
+
+    assert modules == {
+        f"{package}.tasks"
+        for package in (
+            "runs.imports",
+            "runs.github",
+            "runs.reviews",
+            "runs.reruns",
+            "triage.clusters",
+            "notifications.ownership",
+            "notifications.slack",
+            "notifications.nudges",
+        )
+    }

@@ -1,0 +1,133 @@
+"""Failure clusters per migration, their members, and the clustering runs that build them."""
+
+from django.conf import settings
+from django.db import models
+
+from fleetui.common.models import TrackedRun
+
+
+class ClusterKind(models.TextChoices):
+    VERIFY = "verify", "verifier"
+    JUDGE = "judge", "judge"
+
+
+class FailureCluster(models.Model):
+    """A group of failures of one migration with the same cause, and what reviewers decided about it."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "new"
+        TRIAGED = "triaged", "triaged"
+        FIX_IN_PROMPT = "fix_in_prompt", "fix in prompt"
+        INFRA_FLAKY = "infra_flaky", "infra/flaky"
+        PRE_EXISTING = "pre_existing", "pre-existing"
+        WONT_FIX = "wont_fix", "won't fix"
+        RESOLVED = "resolved", "resolved"
+        REGRESSED = "regressed", "regressed"
+
+    migration = models.ForeignKey("runs.Migration", on_delete=models.CASCADE, related_name="failure_clusters")
+    kind = models.CharField(max_length=10, choices=ClusterKind.choices, default=ClusterKind.VERIFY)
+    key = models.CharField(max_length=64, blank=True, help_text="The clustering algorithm's key.")
+    title = models.CharField(max_length=300, blank=True)
+    title_locked = models.BooleanField(default=False, help_text="A person edited the title; rebuilds keep it.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    notes = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_clusters"
+    )
+    signature = models.CharField(max_length=64, blank=True, db_index=True)
+    top_terms = models.JSONField(default=list, blank=True)
+    exemplars = models.JSONField(default=list, blank=True, help_text="Normalised texts new failures are compared to.")
+    example_snippet = models.TextField(blank=True)
+    size = models.PositiveIntegerField(default=0)
+    repos = models.PositiveIntegerField(default=0)
+    agent_failures = models.PositiveIntegerField(default=0, help_text="Members whose baseline did not fail.")
+    pre_existing_failures = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-size", "id"]
+        indexes = [
+            models.Index(fields=["migration", "status", "-size"], name="cluster_migration_status_size"),
+            models.Index(fields=["migration", "-size"], name="cluster_migration_size"),
+            models.Index(fields=["migration", "kind"], name="cluster_migration_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title[:120] or f"cluster {self.pk}"
+
+    @property
+    def is_empty(self) -> bool:
+        return self.size == 0
+
+
+class ClusterMember(models.Model):
+    """One failed attempt (its verifier failures, or its judge rejection) in a cluster."""
+
+    class Why(models.TextChoices):
+        EXACT = "exact", "same signature"
+        SIMILAR = "similar", "similar text"
+        ALONE = "alone", "alone"
+        MANUAL = "manual", "placed by a person"
+
+    cluster = models.ForeignKey(FailureCluster, on_delete=models.CASCADE, related_name="members")
+    migration = models.ForeignKey("runs.Migration", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=ClusterKind.choices, default=ClusterKind.VERIFY)
+    attempt = models.ForeignKey("runs.Attempt", on_delete=models.CASCADE, related_name="cluster_memberships")
+    verifier_result = models.ForeignKey(
+        "runs.VerifierResult", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    repository = models.ForeignKey("runs.Repository", on_delete=models.CASCADE, related_name="+")
+    why = models.CharField(max_length=10, choices=Why.choices, default=Why.ALONE)
+    score = models.FloatField(default=1.0)
+    pre_existing = models.BooleanField(default=False, help_text="The repository's baseline failed too.")
+    sticky = models.BooleanField(default=False, help_text="Placed by a person; re-clustering keeps it here.")
+    snippet = models.TextField(blank=True)
+    normalized = models.TextField(blank=True, help_text="The masked text the clustering compared.")
+    signature = models.CharField(max_length=64, blank=True)
+    joined_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["cluster", "-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["migration", "attempt", "kind"], name="unique_cluster_membership")
+        ]
+        indexes = [models.Index(fields=["cluster", "joined_at"], name="member_cluster_joined")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} in {self.cluster_id}"
+
+
+class ClusteringRun(TrackedRun):
+    """One full rebuild or incremental assignment of a migration's clusters."""
+
+    class Mode(models.TextChoices):
+        FULL = "full", "full rebuild"
+        INCREMENTAL = "incremental", "incremental"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        SKIPPED = "skipped", "skipped"
+
+    FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED)
+
+    migration = models.ForeignKey("runs.Migration", on_delete=models.CASCADE, related_name="clustering_runs")
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.FULL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    failures = models.PositiveIntegerField(default=0)
+    clusters = models.PositiveIntegerField(default=0)
+    new_clusters = models.PositiveIntegerField(default=0)
+    assigned = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta(TrackedRun.Meta):
+        indexes = [models.Index(fields=["migration", "status"], name="clusteringrun_migration_status")]
+
+    def __str__(self) -> str:
+        return f"{self.mode} clustering #{self.pk} {self.status}"

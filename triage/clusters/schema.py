@@ -1,0 +1,182 @@
+"""The OpenAPI description of the endpoints for failure clusters; registered when the API routes load."""
+
+from fleetui.common import openapi
+from triage.clusters.models import ClusteringRun, ClusterKind, ClusterMember, FailureCluster
+
+INTEGER = {"type": "integer"}
+STATUSES = {"enum": FailureCluster.Status.values}
+
+SCHEMAS = {
+    "Cluster": {
+        "type": "object",
+        "properties": {
+            "id": INTEGER,
+            "title": openapi.STRING,
+            "kind": {"enum": ClusterKind.values},
+            "status": STATUSES,
+            "size": {"type": "integer", "description": "Failures in the cluster."},
+            "repos": INTEGER,
+            "signature": openapi.STRING,
+            "example_snippet": openapi.STRING,
+            "top_terms": {"type": "array", "items": openapi.STRING},
+            "agent_failures": {"type": "integer", "description": "Members whose baseline did not fail."},
+            "pre_existing": {"type": "integer", "description": "Members whose baseline already failed."},
+        },
+    },
+    "ClusterDetail": {
+        "allOf": [
+            openapi.ref("Cluster"),
+            {
+                "type": "object",
+                "properties": {
+                    "migration": openapi.STRING,
+                    "title_locked": {"type": "boolean"},
+                    "notes": openapi.STRING,
+                    "assignee": openapi.nullable(openapi.STRING),
+                    "first_seen_at": openapi.DATETIME,
+                    "last_seen_at": openapi.DATETIME,
+                    "updated_at": openapi.DATETIME,
+                },
+            },
+        ]
+    },
+    "ClusterWithMembers": {
+        "allOf": [
+            openapi.ref("ClusterDetail"),
+            {"type": "object", "properties": {"members": openapi.ref("ClusterMemberPage")}},
+        ]
+    },
+    "ClusterMember": {
+        "type": "object",
+        "properties": {
+            "repo": openapi.STRING,
+            "trace_id": openapi.STRING,
+            "snippet": openapi.STRING,
+            "why": {"enum": ClusterMember.Why.values},
+            "score": {"type": "number"},
+            "pre_existing": {"type": "boolean"},
+            "sticky": {"type": "boolean", "description": "Placed by a person; rebuilds keep it."},
+        },
+    },
+    "ClusterMemberPage": openapi.page_of("ClusterMember"),
+    "ClusterChange": {
+        "type": "object",
+        "properties": {
+            "status": STATUSES,
+            "title": {"type": "string", "description": "Rebuilds keep an edited title."},
+            "notes": openapi.STRING,
+            "assignee": openapi.nullable({"type": "string", "description": "Username"}),
+        },
+    },
+    "ClusteringRun": {
+        "type": "object",
+        "properties": {
+            "id": INTEGER,
+            "migration": openapi.STRING,
+            "mode": {"enum": ClusteringRun.Mode.values},
+            "status": {"enum": ClusteringRun.Status.values},
+            "created_at": openapi.DATETIME,
+            "started_at": openapi.DATETIME,
+            "finished_at": openapi.DATETIME,
+        },
+    },
+}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+PATHS = {
+    "/migrations/{slug}/clusters": {
+        "get": {
+            "operationId": "migration_clusters",
+            "summary": "A migration's failure clusters, largest first",
+            "parameters": [
+                openapi.SLUG_PARAM,
+                {"name": "status", "in": "query", "schema": STATUSES},
+                {"name": "kind", "in": "query", "schema": {"enum": ClusterKind.values}},
+                {"name": "q", "in": "query", "description": "Text in the title or example", "schema": openapi.STRING},
+                *openapi.PAGE_PARAMS,
+            ],
+            "responses": {
+                "200": openapi.json_response("A page of clusters", openapi.page_of("Cluster")),
+                **openapi.ERRORS,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+    "/migrations/{slug}/clusters/rebuild": {
+        "post": {
+            "operationId": "clusters_rebuild",
+            "summary": "Recluster the migration's failures on a worker (migration owner or admin)",
+            "parameters": [openapi.SLUG_PARAM],
+            "responses": {
+                "202": openapi.json_response("The queued clustering run", openapi.ref("ClusteringRun")),
+                **openapi.ERRORS,
+                **openapi.FORBIDDEN,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+    "/clusters/{id}": {
+        "get": {
+            "operationId": "cluster_get",
+            "summary": "One cluster with a page of its members",
+            "parameters": [openapi.ID_PARAM, *openapi.PAGE_PARAMS],
+            "responses": {
+                "200": openapi.json_response("The cluster", openapi.ref("ClusterWithMembers")),
+                **openapi.ERRORS,
+                **openapi.NOT_FOUND,
+            },
+        },
+        "patch": {
+            "operationId": "cluster_update",
+            "summary": "Change status, title, notes or assignee (migration owner or admin)",
+            "parameters": [openapi.ID_PARAM],
+            "requestBody": _body(openapi.ref("ClusterChange")),
+            "responses": {
+                "200": openapi.json_response("The changed cluster", openapi.ref("ClusterWithMembers")),
+                **openapi.ERRORS,
+                **openapi.FORBIDDEN,
+                **openapi.NOT_FOUND,
+            },
+        },
+    },
+    "/clusters/{id}/merge": {
+        "post": {
+            "operationId": "cluster_merge",
+            "summary": "Move every member into another cluster and delete this one (kept together on rebuilds)",
+            "parameters": [openapi.ID_PARAM],
+            "requestBody": _body({"type": "object", "required": ["into"], "properties": {"into": INTEGER}}),
+            "responses": {
+                "200": openapi.json_response("The cluster merged into", openapi.ref("ClusterDetail")),
+                **openapi.ERRORS,
+                **openapi.FORBIDDEN,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+    "/clusters/{id}/split": {
+        "post": {
+            "operationId": "cluster_split",
+            "summary": "Move the members with these trace ids into a new cluster (kept there on rebuilds)",
+            "parameters": [openapi.ID_PARAM],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["trace_ids"],
+                    "properties": {"trace_ids": {"type": "array", "items": openapi.STRING, "minItems": 1}},
+                }
+            ),
+            "responses": {
+                "201": openapi.json_response("The new cluster", openapi.ref("ClusterDetail")),
+                **openapi.ERRORS,
+                **openapi.FORBIDDEN,
+                **openapi.NOT_FOUND,
+            },
+        }
+    },
+}
+
+openapi.register_paths(PATHS, SCHEMAS)

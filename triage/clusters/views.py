@@ -1,0 +1,240 @@
+"""Pages for failure clusters: the cluster list per migration, a cluster with its members, and triage actions."""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from fleetui.common import charts
+from runs.fleet import selectors as run_selectors
+from runs.fleet.models import Migration, Target
+from triage.clusters import selectors as cluster_selectors
+from triage.clusters.models import ClusterKind, ClusterMember, FailureCluster
+from triage.clusters.services.actions import TriageError, cluster_merge, cluster_split, cluster_update, user_can_triage
+
+CLUSTER_BARS = 25
+GROWN_WINDOW = timedelta(days=1)
+SORTS = [("-size", "size"), ("-repos", "repositories"), ("-last_seen_at", "last seen"), ("title", "title")]
+
+
+def clusters_grown_recently(*, limit: int = 10) -> list[FailureCluster]:
+    """Clusters that gained most members in the last day, across migrations."""
+    return cluster_selectors.clusters_grown_since(since=timezone.now() - GROWN_WINDOW, limit=limit)
+
+
+def cluster_bars(*, migration: Migration) -> list[charts.ClusterBar]:
+    """The migration's largest clusters as chart bars linking to their pages."""
+    labels = dict(FailureCluster.Status.choices)
+    rows = FailureCluster.objects.filter(migration=migration, size__gt=0).order_by("-size", "id")[:CLUSTER_BARS]
+    return [
+        charts.ClusterBar(
+            title=c.title or f"cluster {c.pk}",
+            size=c.size,
+            status=c.status,
+            status_label=labels.get(c.status, c.status),
+            url=reverse("cluster-detail", args=[c.pk]),
+        )
+        for c in rows.only("id", "title", "size", "status")
+    ]
+
+
+def clusters_of_attempts(*, attempt_ids: list[int]) -> dict[int, FailureCluster]:
+    """attempt id -> the cluster it is in, with the cluster's title (two queries)."""
+    cluster_ids = cluster_selectors.attempt_clusters(attempt_ids=attempt_ids)
+    clusters = FailureCluster.objects.only("id", "title", "status").in_bulk(set(cluster_ids.values()))
+    return {attempt_id: clusters[cid] for attempt_id, cid in cluster_ids.items() if cid in clusters}
+
+
+class ClusterFilterForm(forms.Form):
+    """The cluster list's filters, all in the query string so a filtered view can be shared."""
+
+    status = forms.ChoiceField(choices=[("", "any status"), *FailureCluster.Status.choices], required=False)
+    kind = forms.ChoiceField(choices=[("", "any kind"), *ClusterKind.choices], required=False)
+    q = forms.CharField(max_length=200, required=False)
+    team = forms.CharField(max_length=200, required=False)
+    prompt_rev = forms.IntegerField(min_value=0, required=False)
+    new_since = forms.DateField(required=False)
+    order = forms.ChoiceField(choices=[(k, k) for k in cluster_selectors.ORDERS], required=False)
+
+    def filters(self) -> dict:
+        """The valid filters; an invalid field is dropped so the page still renders."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {
+            "status": cleaned.get("status") or "",
+            "kind": cleaned.get("kind") or "",
+            "search": (cleaned.get("q") or "").strip(),
+            "team": (cleaned.get("team") or "").strip(),
+            "prompt_rev": cleaned.get("prompt_rev"),
+            "new_since": cleaned.get("new_since"),
+            "order": cleaned.get("order") or "-size",
+        }
+
+
+def cluster_list(request, slug: str):
+    migration = get_object_or_404(Migration, slug=slug)
+    form = ClusterFilterForm(request.GET)
+    filters = form.filters()
+    new_since = filters["new_since"]
+    query = {**filters, "new_since": _start_of(new_since) if new_since else None}
+    clusters = cluster_selectors.cluster_list(migration=migration, **query)
+    page = Paginator(clusters, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    # Status tabs count within every other filter, so they say what each tab would show.
+    without_status = cluster_selectors.cluster_list(migration=migration, **{**query, "status": None})
+    counts = {row["status"]: row["n"] for row in without_status.order_by().values("status").annotate(n=Count("id"))}
+    context = {
+        "nav": "migrations",
+        "migration": migration,
+        "form": form,
+        "filters": filters,
+        "filtered": any(v for k, v in filters.items() if k != "order"),
+        "page": page,
+        "clusters": list(page.object_list),
+        "tabs": [(value, label, counts.get(value, 0)) for value, label in FailureCluster.Status.choices],
+        "total": sum(counts.values()),
+        "statuses": FailureCluster.Status.choices,
+        "kinds": ClusterKind.choices,
+        "teams": run_selectors.team_choices(migration=migration),
+        "sorts": SORTS,
+    }
+    return render(request, "triage/cluster_list.html", context)
+
+
+def _start_of(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def cluster_detail(request, cluster_id: int):
+    cluster = cluster_selectors.cluster_detail(cluster_id=cluster_id)
+    if cluster is None:
+        raise Http404("No cluster with this id")
+    migration = cluster.migration
+    team = (request.GET.get("team") or "").strip()[:200]
+    members = cluster_selectors.cluster_members(cluster=cluster, team=team or None)
+    page = Paginator(members, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    attempts_by_repo = dict(
+        Target.objects.filter(migration=migration, repository_id__in=[m.repository_id for m in rows]).values_list(
+            "repository_id", "attempts_count"
+        )
+    )
+    for member in rows:
+        member.attempts = attempts_by_repo.get(member.repository_id, 0)
+        prs = list(member.attempt.pull_requests.all())
+        member.pr = prs[0] if prs else None
+    context = {
+        "nav": "migrations",
+        "migration": migration,
+        "cluster": cluster,
+        "page": page,
+        "members": rows,
+        "matching": page.paginator.count,
+        "team": team,
+        "teams": run_selectors.team_choices(migration=migration),
+        "timeline": _member_timeline(cluster),
+        "statuses": FailureCluster.Status.choices,
+        "can_triage": user_can_triage(request.user),
+        "assignees": _assignee_choices(cluster) if user_can_triage(request.user) else [],
+        "merge_targets": _merge_targets(cluster) if user_can_triage(request.user) else [],
+        "why_counts": _why_counts(cluster),
+    }
+    return render(request, "triage/cluster_detail.html", context)
+
+
+def _member_timeline(cluster: FailureCluster) -> dict | None:
+    """Members per day by when their failing attempt ended, over at least a week."""
+    rows = (
+        ClusterMember.objects.filter(cluster=cluster, attempt__ended_at__isnull=False)
+        .annotate(day=TruncDate("attempt__ended_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    per_day = {row["day"]: row["n"] for row in rows}
+    if not per_day:
+        return None
+    end = max(per_day)
+    start = min(min(per_day), end - timedelta(days=6))
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return charts.daily_counts_figure(days, [per_day.get(d, 0) for d in days], name="failures that day")
+
+
+def _why_counts(cluster: FailureCluster) -> list[tuple[str, int]]:
+    labels = dict(ClusterMember.Why.choices)
+    rows = cluster.members.values("why").annotate(n=Count("id")).order_by("-n")
+    return [(labels.get(row["why"], row["why"]), row["n"]) for row in rows]
+
+
+def _assignee_choices(cluster: FailureCluster):
+    return list(get_user_model().objects.filter(is_active=True).order_by("username").only("id", "username")[:200])
+
+
+def _merge_targets(cluster: FailureCluster):
+    return list(
+        FailureCluster.objects.filter(migration_id=cluster.migration_id, kind=cluster.kind)
+        .exclude(pk=cluster.pk)
+        .order_by("-size", "id")
+        .only("id", "title", "size")[:200]
+    )
+
+
+@require_POST
+def cluster_action(request, cluster_id: int):
+    """Triage actions from the cluster page: update fields, merge into another cluster, move members out."""
+    cluster = get_object_or_404(FailureCluster.objects.select_related("migration"), pk=cluster_id)
+    if not user_can_triage(request.user):
+        return HttpResponseForbidden("Only migration owners and admins change clusters.")
+    action = request.POST.get("action", "")
+    try:
+        if action == "update":
+            _update(request, cluster)
+        elif action == "merge":
+            if request.POST.get("confirm") != "yes":
+                raise TriageError("confirm the merge first")
+            into = get_object_or_404(FailureCluster, pk=_int(request.POST.get("into")))
+            cluster = cluster_merge(source=cluster, into=into, actor=request.user)
+            messages.success(request, "Merged; every member is now in this cluster.")
+        elif action == "split":
+            repos = request.POST.getlist("repos")
+            trace_ids = list(
+                cluster.members.filter(repository__full_name__in=repos).values_list("attempt__trace_id", flat=True)
+            )
+            cluster = cluster_split(cluster=cluster, trace_ids=trace_ids, actor=request.user)
+            messages.success(request, f"Moved {len(trace_ids)} members out into this new cluster.")
+        else:
+            raise TriageError("unknown action")
+    except TriageError as error:
+        messages.error(request, f"Not done: {error}.")
+    return redirect("cluster-detail", cluster_id=cluster.pk)
+
+
+def _update(request, cluster: FailureCluster) -> None:
+    fields: dict = {}
+    for name in ("status", "title", "notes"):
+        if name in request.POST:
+            fields[name] = request.POST[name]
+    # The title field is always posted with the notes: only an edited title is a person's title.
+    if fields.get("title", "").strip()[:300] == cluster.title:
+        del fields["title"]
+    if "assignee" in request.POST:
+        raw = request.POST["assignee"]
+        fields["assignee"] = get_object_or_404(get_user_model(), pk=_int(raw)) if raw else None
+    cluster_update(cluster=cluster, actor=request.user, **fields)
+    messages.success(request, "Cluster updated.")
+
+
+def _int(raw) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise Http404("Not a number") from None

@@ -1,0 +1,129 @@
+"""Mask what varies between repositories in a failure snippet, keep what names the cause (pure)."""
+
+import hashlib
+import re
+from functools import lru_cache
+
+from triage.engine.rules import SYSTEMS
+
+# Boilerplate a build tool prints after every failure: it would make unrelated failures look alike.
+_BOILERPLATE = [s.filler for s in SYSTEMS if s.filler is not None]
+# One search per line instead of one per build system (each pattern is tested on its own line, so
+# joining them as alternatives matches exactly the same lines).
+_BOILERPLATE_ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _BOILERPLATE))
+# Lines repeat across a fleet (the same compiler error in many repositories): their masked form is cached.
+LINE_CACHE_SIZE = 200_000
+
+_EXT = (
+    r"java|kt|kts|scala|groovy|gradle|xml|json|ya?ml|toml|lock|properties|py|pyi|go|mod|rs|[cm]?[jt]sx?|vue|svelte"
+    r"|cs|csproj|fs|vb|sln|rb|php|swift|c|cc|cpp|h|hpp|proto|sh|txt|log|jar|war|class|html|css|scss|md|bzl|bazel"
+)
+# Order matters: each pattern runs on the output of the ones before it.
+_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()\]]+", re.I), "<url>"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
+    (
+        re.compile(r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b"),
+        "<ts>",
+    ),
+    (re.compile(r"\b\d\d:\d\d:\d\d(?:[.,]\d+)?\b"), "<ts>"),
+    # Windows and POSIX absolute paths, home and relative paths, and bare file names with a known extension.
+    (re.compile(r"\b[A-Za-z]:\\[^\s:'\"<>|*?]+"), "<path>"),
+    (
+        re.compile(
+            r"(?:(?<=[\s'\"(=\[:])|^)(?:~|\.{1,2})?/[^\s:'\"<>()\[\],;]+"
+            r"|\b(?:[\w.@+-]+/){2,}[\w.@+-]+"
+            rf"|\b(?:[\w.@+-]+/)+[\w@+-]+\.(?:{_EXT})\b"
+        ),
+        "<path>",
+    ),
+    (re.compile(rf"\b[\w-]+\.(?:{_EXT})\b(?=[:(\[\s,]|$)"), "<file>"),
+    (re.compile(r"\b0x[0-9a-f]+\b|\b(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{7,}\b", re.I), "<hex>"),
+    (re.compile(r"\b\d+(?:\.\d+)?[ \t]?(?:ms|s|sec|secs|seconds?|min|mins|minutes?|h|hours?)\b"), "<dur>"),
+    # Versions: 1.2, 1.2.3-SNAPSHOT, v2.0.0-rc.1, 422.v9d1a_89cede51; a group:artifact in front keeps its name.
+    (re.compile(r"(?<![\w.])v?\d+(?:\.[\w-]+)+(?![\w.])"), "<v>"),
+    (re.compile(r"(?<![\w.-])\d+(?![\w])"), "<n>"),
+    # Long digit runs inside words: temp files, build numbers, generated class names.
+    (re.compile(r"\d{6,}"), "<n>"),
+]
+_LINE_COL = re.compile(r":\[\d+,\d+\]|:\d+:\d+(?![\w.])|\(\d+,\d+\)|:\d+(?![\w.])|, line \d+|line \d+")
+# Maven and Gradle name the module being built: that is the repository, not the cause.
+_PROJECT = re.compile(r"\b(on project|for project|project) [\w.:-]+")
+_SPACES = re.compile(r"[ \t]+")
+_MASKED_RUN = re.compile(r"(<(?:n|v|hex|path|file)>)(?:[ \t,]*\1)+")
+
+
+def _repo_names(repo: str) -> list[tuple[str, str]]:
+    owner, _, name = repo.strip().strip("/").rpartition("/")
+    short = re.sub(r"(?i)[-_.](?:maven-plugin|plugin|api|service|lib|library)$", "", name)
+    # Very short names ("a", "io") would mask ordinary words.
+    return [(w, mask) for w, mask in ((name, "<repo>"), (short, "<repo>"), (owner, "<owner>")) if len(w) >= 3]
+
+
+@lru_cache(maxsize=16_384)
+def _repo_words(repo: str) -> tuple[str, ...]:
+    """The repository's own names, lower-cased: a cheap test of whether a line can name it."""
+    return tuple(w.lower() for w, _ in _repo_names(repo))
+
+
+@lru_cache(maxsize=1024)
+def _repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Masking rules for a repository's own names (compiled only for lines that name it)."""
+    return tuple((re.compile(rf"(?<![\w]){re.escape(w)}(?![\w])", re.I), mask) for w, mask in _repo_names(repo))
+
+
+def _mask_generic(line: str) -> str:
+    for pattern, mask in _RULES[:6]:
+        line = pattern.sub(mask, line)
+    return line
+
+
+def _mask_rest(line: str, repo_rules: list[tuple[re.Pattern[str], str]] | tuple = ()) -> str:
+    for pattern, mask in repo_rules:
+        line = pattern.sub(mask, line)
+    line = _PROJECT.sub(r"\1 <project>", line)
+    line = _LINE_COL.sub(lambda m: re.sub(r"\d+", "<n>", m.group(0)), line)
+    for pattern, mask in _RULES[6:]:
+        line = pattern.sub(mask, line)
+    line = _MASKED_RUN.sub(r"\1", line)
+    return _SPACES.sub(" ", line).strip()
+
+
+# Lines repeat across a fleet (the same compiler error in many repositories, often once paths are masked):
+# both masking stages are cached.
+@lru_cache(maxsize=LINE_CACHE_SIZE)
+def _stage_one(raw: str) -> str | None:
+    """URLs, ids, times and paths masked, or None for a blank or boilerplate line."""
+    if not raw.strip() or _BOILERPLATE_ANY.search(raw):
+        return None
+    return _mask_generic(raw)
+
+
+_stage_two = lru_cache(maxsize=LINE_CACHE_SIZE)(_mask_rest)
+
+
+def normalize_text(snippet: str, *, repo: str | None = None) -> str:
+    """Mask paths, numbers, versions, hashes, times and the repository's own names; drop boilerplate lines."""
+    words = _repo_words(repo) if repo else ()
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in snippet.splitlines():
+        line = _stage_one(raw)
+        if line is None:
+            continue
+        # A line still naming the repository is masked for this repository only, so not cached; so is a
+        # non-ASCII line, where case-insensitive matching can go beyond what lower() shows.
+        if words and (not line.isascii() or any(w in line.lower() for w in words)):
+            line = _mask_rest(line, _repo_rules(repo))
+        else:
+            line = _stage_two(line)
+        # Repeated lines (the same error at several places) say nothing new once masked.
+        if line and line not in seen:
+            seen.add(line)
+            out.append(line)
+    return "\n".join(out)
+
+
+def signature(normalized: str) -> str:
+    """Stable 40-character hex digest of a normalised text."""
+    return hashlib.sha1(normalized.encode("utf-8"), usedforsecurity=False).hexdigest()
