@@ -5,13 +5,9 @@ One client per worker thread; its transport keeps an in-memory ETag cache and th
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
-
-import requests
 
 from fleetui.common.errors import PermanentAPIError, RateLimitedError
 from runs.github.links import graphql_url_for, parse_pr_url
@@ -67,37 +63,14 @@ class GitHubClient:
         self,
         base_url: str = "https://api.github.com",
         token: str | None = None,
-        timeout: float | tuple[float, float] = 10,
-        max_retries: int = 3,
-        sleep: Callable[[float], None] = time.sleep,
-        *,
-        max_rate_limit_wait: float = 120.0,
-        backoff_base: float = 1.0,
-        max_backoff: float = 30.0,
-        page_size: int = 100,
-        etag_cache_size: int = 2048,
+        *args: Any,
         graphql_url: str | None = None,
-        clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-        session: requests.Session | None = None,
+        **transport_options: Any,
     ) -> None:
+        """`args` and `transport_options` (timeout, retries, sleep, clock, ...) configure its GitHubTransport."""
         self.base_url = base_url.rstrip("/")
         self.graphql_url = graphql_url or graphql_url_for(self.base_url)
-        self.transport = GitHubTransport(
-            self.base_url,
-            token,
-            timeout,
-            max_retries,
-            sleep,
-            max_rate_limit_wait=max_rate_limit_wait,
-            backoff_base=backoff_base,
-            max_backoff=max_backoff,
-            page_size=page_size,
-            etag_cache_size=etag_cache_size,
-            clock=clock,
-            rng=rng,
-            session=session,
-        )
+        self.transport = GitHubTransport(self.base_url, token, *args, **transport_options)
 
     # Settings and counters the transport keeps, read (and set) on the client as before.
     session = _on_transport("session")
