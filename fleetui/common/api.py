@@ -81,15 +81,18 @@ def json_body(request) -> dict:
 
 
 def iso(value) -> str | None:
+    """A datetime as ISO 8601, or None."""
     return value.isoformat() if value else None
 
 
 def not_found(request, path: str = ""):
+    """Any /api/ path no endpoint answers: a JSON 404, not the HTML page."""
     return JsonResponse({"error": f"no API endpoint at /api/{path[:200]}"}, status=404)
 
 
 @api_view("GET")
 def openapi(request):
+    """The OpenAPI 3.1 document of every registered endpoint."""
     return JsonResponse(
         openapi_document(server_url=request.build_absolute_uri("/api")), json_dumps_params={"indent": 1}
     )

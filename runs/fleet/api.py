@@ -6,6 +6,7 @@ from runs.fleet.models import Attempt, Migration, PullRequest
 
 
 def migration_or_404(slug: str) -> Migration:
+    """The migration with this slug, or an API 404."""
     migration = Migration.objects.filter(slug=slug).first()
     if migration is None:
         raise ApiError(404, f"no migration with slug {slug[:200]!r}")
