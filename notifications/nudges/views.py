@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from fleetui.common.redirects import next_url_or
 from fleetui.common.roles import MIGRATION_OWNER, role_required
 from notifications.nudges import selectors
 from notifications.nudges.drafts import (
@@ -24,7 +25,6 @@ from notifications.nudges.drafts import (
 from notifications.nudges.forms import DraftEditForm, NudgeCreateForm, SendForm, SnoozeForm
 from notifications.nudges.models import Nudge
 from notifications.nudges.sending import nudge_send_enqueue
-from notifications.slack.views import _safe_next
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration, Team
 
@@ -45,7 +45,7 @@ def team_snooze_set(request, slug: str):
         until = timezone.now() + timedelta(days=form.cleaned_data["days"])
         team_snooze(team=team, until=until, user=request.user, migration=migration, reason=form.cleaned_data["reason"])
         messages.success(request, f"{team.name or team.slug} gets no nudges until {until:%Y-%m-%d}.")
-    return redirect(request.POST.get("next") if _safe_next(request) else reverse("notifications:unowned"))
+    return redirect(next_url_or(request, reverse("notifications:unowned")))
 
 
 @require_POST

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from fleetui.common.redirects import next_url_or
 from fleetui.common.roles import MIGRATION_OWNER, role_required
 from notifications.ownership import selectors as ownership_selectors
 from notifications.slack import selectors as slack_selectors
@@ -46,12 +47,7 @@ def team_channel_set(request, slug: str):
     else:
         team_channel_choose(team=team, channel=channel, user=request.user)
         messages.success(request, f"Nudges for {team.name or team.slug} go to #{channel.name}.")
-    return redirect(request.POST.get("next") if _safe_next(request) else reverse("notifications:unowned"))
-
-
-def _safe_next(request) -> bool:
-    target = request.POST.get("next") or ""
-    return target.startswith("/") and not target.startswith("//")
+    return redirect(next_url_or(request, reverse("notifications:unowned")))
 
 
 @require_GET

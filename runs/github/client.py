@@ -72,17 +72,10 @@ class GitHubClient:
         self.graphql_url = graphql_url or graphql_url_for(self.base_url)
         self.transport = GitHubTransport(self.base_url, token, *args, **transport_options)
 
-    # Settings and counters the transport keeps, read (and set) on the client as before.
-    session = _on_transport("session")
-    timeout = _on_transport("timeout")
-    max_retries = _on_transport("max_retries")
+    # What the transport has seen of the rate limit and of 304s, and its longest rate-limit wait, read on the client.
     max_rate_limit_wait = _on_transport("max_rate_limit_wait")
-    backoff_base = _on_transport("backoff_base")
-    max_backoff = _on_transport("max_backoff")
-    page_size = _on_transport("page_size")
     rate_limit_remaining = _on_transport("rate_limit_remaining")
     rate_limit_reset = _on_transport("rate_limit_reset")
-    requests_made = _on_transport("requests_made")
     not_modified_count = _on_transport("not_modified_count")
 
     # -- pull requests -------------------------------------------------------------------------------------------

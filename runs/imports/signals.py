@@ -2,6 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent once an import run has read every experiment, inside its last transaction; `run` is the ImportRun.
-# Receivers that start background work should do so with transaction.on_commit.
+# Sent once an import run has read every experiment, just before it is marked succeeded; `run` is the ImportRun.
+# A receiver that starts background work does so with transaction.on_commit, in case the caller holds a transaction.
 import_finished = Signal()

@@ -54,10 +54,10 @@ def _enqueue_on_commit(items: list[tuple[int, int]]) -> None:
 def _watchdog_on_commit() -> None:
     from runs.reruns.tasks import reruns_watchdog_task
 
-    transaction.on_commit(partial(reruns_watchdog_task.apply_async, countdown=_watchdog_interval()))
+    transaction.on_commit(partial(reruns_watchdog_task.apply_async, countdown=watchdog_interval()))
 
 
-def _watchdog_interval() -> int:
+def watchdog_interval() -> int:
     return max(2, min(60, settings.CELERY_TASK_TIME_LIMIT))
 
 

@@ -11,7 +11,7 @@ from celery.signals import worker_ready
 from fleetui.common.tasks import backoff_countdown
 from runs.reruns.dispatch import rerun_item_execute, stale_after
 from runs.reruns.models import RerunBatch
-from runs.reruns.services import _watchdog_interval, rerun_items_recover, rerun_results_link, unfinished_batches_exist
+from runs.reruns.services import rerun_items_recover, rerun_results_link, unfinished_batches_exist, watchdog_interval
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def rerun_item_task(self, item_id: int) -> str:
 def reruns_watchdog_task() -> int:
     """Send again what stopped workers took with them, then look again while batches are unfinished."""
 
-    interval = _watchdog_interval()
+    interval = watchdog_interval()
     sent = rerun_items_recover(stale_after=stale_after(), stall_after=interval)
     if sent:
         logger.warning("re-sent %d rerun tasks lost with a stopped worker", sent)

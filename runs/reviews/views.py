@@ -6,9 +6,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from fleetui.common.redirects import next_url_or
 from fleetui.common.roles import REVIEWER, role_required, user_has_role
 from runs.fleet.models import Migration, PullRequest
 from runs.fleet.selectors import attempt_judge
@@ -21,13 +21,6 @@ MAX_BULK = 200
 
 
 # -- review queue ------------------------------------------------------------------------------------------------
-
-
-def _back(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
 
 
 def _web_url(url: str) -> str:
@@ -105,7 +98,7 @@ def review_approve(request, pr_id: int):
             messages.success(request, f"Approved {pr.url}; marking it ready for review on GitHub.")
         else:
             messages.info(request, f"{pr.url} was already approved.")
-    return redirect(_back(request, _queue_url(pr)))
+    return redirect(next_url_or(request, _queue_url(pr)))
 
 
 @require_POST
@@ -128,7 +121,7 @@ def review_request_changes(request, pr_id: int):
             messages.success(request, f"Requested changes on {pr.url}; the attempt can now be rerun.")
         else:
             messages.info(request, f"Changes were already requested on {pr.url}.")
-    return redirect(_back(request, _queue_url(pr)))
+    return redirect(next_url_or(request, _queue_url(pr)))
 
 
 @require_POST
@@ -137,7 +130,7 @@ def review_bulk_approve(request):
     """First POST shows a confirmation with the count; the confirmed POST approves."""
     ids = [int(value) for value in request.POST.getlist("pr") if value.isdigit()][:MAX_BULK]
     prs = selectors.pull_requests_for_review(ids=ids)
-    back = _back(request, reverse("reviews"))
+    back = next_url_or(request, reverse("reviews"))
     if not prs:
         messages.error(request, "Select at least one pull request still awaiting review.")
         return redirect(back)
