@@ -76,3 +76,26 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.25) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+@contextmanager
+def broker_in_use(url: str, *, transport_options: dict | None = None) -> Iterator[str]:
+    """Send this block's tasks to `url`, then put the app's broker back.
+
+    The app pools its broker connections and producers: without dropping them a send after the swap still goes to
+    the broker an earlier test used, where no worker of this test listens.
+    """
+    from fleetui.celery import app
+
+    def reset_pool() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    old = (app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.broker_url, app.conf.broker_transport_options = url, transport_options or {}
+    reset_pool()
+    try:
+        yield url
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = old
+        reset_pool()

@@ -7,7 +7,7 @@ from runs.demo.tracing import experiment, fleet_tags, tracking, write_trace
 from runs.fleet.models import Attempt
 from runs.imports.models import ImportRun
 from runs.imports.services import import_run_enqueue
-from tests.celery_support import broker_url, wait_for, worker_process
+from tests.celery_support import broker_in_use, broker_url, wait_for, worker_process
 from tests.mlflow_support import verify_span
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -22,11 +22,7 @@ def test_an_enqueued_import_is_run_by_a_worker_process(tmp_path, settings):
         ]
     broker = broker_url(tmp_path)
     settings.CELERY_BROKER_URL = broker
-    from fleetui.celery import app
-
-    app.conf.broker_url = broker
-    app.conf.broker_transport_options = {}
-    with worker_process(broker=broker, env={"MLFLOW_TRACKING_URI": uri}):
+    with broker_in_use(broker), worker_process(broker=broker, env={"MLFLOW_TRACKING_URI": uri}):
         with transaction.atomic():
             run = import_run_enqueue(trigger="manual")
         finished = wait_for(lambda: ImportRun.objects.get(pk=run.pk).done, timeout=90)

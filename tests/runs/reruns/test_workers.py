@@ -14,7 +14,7 @@ from fleetui.common.db import database_url
 from runs.fleet.models import Outcome
 from runs.reruns.models import RerunItem, RerunState
 from runs.reruns.services import rerun_batch_cancel, rerun_batch_create
-from tests.celery_support import ROOT, wait_for
+from tests.celery_support import ROOT, broker_in_use, wait_for
 from tests.conftest import need_service
 from tests.factories import make_attempt, make_migration, make_repo, make_user
 
@@ -45,12 +45,6 @@ def redis_available() -> bool:
     return True
 
 
-def reset_pool(app) -> None:
-    """Drop pooled broker connections so the next send uses the broker set for this test."""
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture(params=["embedded", "redis"])
 def broker(request, tmp_path, settings):
     if request.param == "redis":
@@ -62,18 +56,12 @@ def broker(request, tmp_path, settings):
         redis.Redis.from_url(url).flushdb()
     else:
         url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    from fleetui.celery import app
-
-    old = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = {"visibility_timeout": TIME_LIMIT * 2} if url.startswith("redis") else {}
-    reset_pool(app)
     settings.CELERY_BROKER_URL = url
     settings.CELERY_TASK_TIME_LIMIT = TIME_LIMIT
     settings.CELERY_TASK_SOFT_TIME_LIMIT = TIME_LIMIT - 1
-    yield url
-    app.conf.broker_url, app.conf.broker_transport_options = old
-    reset_pool(app)
+    options = {"visibility_timeout": TIME_LIMIT * 2} if url.startswith("redis") else {}
+    with broker_in_use(url, transport_options=options):
+        yield url
 
 
 @pytest.fixture
