@@ -37,6 +37,7 @@ bench-import: install
 
 # The labelled data sets live outside the repository: BENCH_DATA=/path/to/data make bench-clusters
 bench-clusters: install
+	$(PY) bench/extraction_quality.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
 	$(PY) bench/cluster_quality.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
 	$(PY) bench/cluster_speed.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
 
