@@ -177,6 +177,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Liveness of in-flight work (rerun items, import runs): a worker beats several times per timeout;
+# work whose worker has not beaten for this many seconds is taken back by a watchdog and retried.
+FLEETUI_HEARTBEAT_TIMEOUT = float(os.environ.get("FLEETUI_HEARTBEAT_TIMEOUT") or 60)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # An acks_late task that is still running when the visibility timeout passes is handed
 # to a second worker; keep the timeout well above the hard time limit.
@@ -222,6 +225,9 @@ CLUSTER_THRESHOLD = float(os.environ.get("FLEETUI_CLUSTER_THRESHOLD") or 0.8)
 
 # --- GitHub -------------------------------------------------------------------------
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+# Where pull requests live; blank: github.com, or the Enterprise host of GITHUB_API_URL (`https://host/api/v3`).
+# Imports accept a trace's fleet.pr_url only on this host.
+GITHUB_WEB_URL = os.environ.get("GITHUB_WEB_URL", "")
 GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
 GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
 GITHUB_SYNC_CONCURRENCY = envint("GITHUB_SYNC_CONCURRENCY", 4)
@@ -250,6 +256,14 @@ FLEETUI_RUNNER_K8S_NAMESPACE = os.environ.get("FLEETUI_RUNNER_K8S_NAMESPACE", "f
 FLEETUI_RUNNER_K8S_IMAGE = os.environ.get("FLEETUI_RUNNER_K8S_IMAGE", "")
 FLEETUI_RUNNER_K8S_TEMPLATE = os.environ.get("FLEETUI_RUNNER_K8S_TEMPLATE", "")
 FLEETUI_RUNNER_K8S_API_URL = os.environ.get("FLEETUI_RUNNER_K8S_API_URL", "")
+# The agent gets an allow-list, never this server's environment (runs/reruns/runners/environment.py):
+# FLEETUI_RUNNER_ENV_<NAME>=value gives it <NAME>=value; FLEETUI_RUNNER_PASS_ENV=A,B hands on A and B.
+FLEETUI_RUNNER_ENV = {
+    name.removeprefix("FLEETUI_RUNNER_ENV_"): value
+    for name, value in os.environ.items()
+    if name.startswith("FLEETUI_RUNNER_ENV_") and name != "FLEETUI_RUNNER_ENV_"
+}
+FLEETUI_RUNNER_PASS_ENV = envlist("FLEETUI_RUNNER_PASS_ENV")
 RERUN_MAX_BATCH = envint("FLEETUI_RERUN_MAX_BATCH", 2000)
 RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
 

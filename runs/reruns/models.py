@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from fleetui.common.models import Liveness
 from runs.fleet.models import Attempt, Migration, PromptRevision, Repository
 from runs.imports.models import ImportRun
 
@@ -52,8 +53,15 @@ class RerunBatch(models.Model):
         return self.finished_at is not None
 
 
-class RerunItem(models.Model):
+class RerunItem(Liveness):
     """One repository of a rerun batch: its dispatch state and the attempt it produced."""
+
+    # The worker dispatching an item beats for it; the reruns watchdog takes back items whose worker is gone.
+    LIVENESS_FIELD = "state"
+    LIVE_STATUSES = IN_FLIGHT_STATES
+    RETRY_STATUS = RerunState.QUEUED
+    GIVE_UP_STATUS = RerunState.FAILED
+    LIVENESS_SINCE_FIELD = "dispatched_at"
 
     batch = models.ForeignKey(RerunBatch, on_delete=models.CASCADE, related_name="items")
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="+")

@@ -1,0 +1,57 @@
+"""A heartbeat thread for work that blocks: it beats for the row while the worker waits on something slow."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+from fleetui.common.models import Liveness, heartbeat_interval
+
+logger = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    """The state of one heartbeat thread: `lost` is set once the row is no longer the worker's claim."""
+
+    def __init__(self) -> None:
+        self.lost = threading.Event()
+        self.stopped = threading.Event()
+
+
+@contextmanager
+def heartbeat(row: Liveness, *, interval: float | None = None) -> Iterator[Heartbeat]:
+    """Beat for `row` every `interval` seconds (default `heartbeat_interval()`) until the block ends.
+
+    The thread stops beating, and sets `lost`, as soon as `row.beat()` answers False; the block should then stop
+    and write nothing. A database error skips one beat: the next one may pass, and a worker that cannot reach the
+    database for a whole timeout is rightly taken for gone.
+    """
+    state = Heartbeat()
+    every = heartbeat_interval() if interval is None else interval
+
+    def run() -> None:
+        try:
+            while not state.stopped.wait(every):
+                try:
+                    alive = row.beat()
+                except Exception:
+                    logger.warning("could not record a heartbeat for %s", row._meta.label, exc_info=True)
+                    continue
+                if not alive:
+                    state.lost.set()
+                    return
+        finally:
+            # The thread's own database connection: not left open for the server to reap.
+            connection.close()
+
+    thread = threading.Thread(target=run, name=f"heartbeat-{row._meta.model_name}-{row.pk}", daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        state.stopped.set()
+        thread.join(timeout=10)
