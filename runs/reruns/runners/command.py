@@ -2,7 +2,8 @@
 
 The template is split with `shlex.split` BEFORE the placeholders are filled, and the process is
 started from the argument list without a shell, so a repository name stays one argument whatever
-characters it holds.
+characters it holds. The process gets an allow-listed environment (`environment.py`), never the
+server's own.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from runs.reruns.runners.base import (
     TransientRunnerError,
     tail,
 )
+from runs.reruns.runners.environment import command_environment, operator_variables
 
 PLACEHOLDERS = ("repo", "migration", "prompt_file", "attempt", "prompt_revision", "batch", "item", "idempotency_key")
 
@@ -71,6 +73,7 @@ class CommandRunner(Runner):
 
     def check(self) -> None:
         self._args = parse_template(self.template)
+        operator_variables()
 
     def arguments(self, job: RunJob, prompt_file: str) -> list[str]:
         """The argument list for a job: each template argument filled in on its own."""
@@ -94,13 +97,8 @@ class CommandRunner(Runner):
             with open(prompt_file, "w", encoding="utf-8") as handle:
                 handle.write(job.prompt_text)
             argv = self.arguments(job, prompt_file)
-            env = {
-                **os.environ,
-                "FLEETUI_REPO": job.repo,
-                "FLEETUI_MIGRATION": job.migration,
-                "FLEETUI_ATTEMPT": str(job.attempt),
-                "FLEETUI_IDEMPOTENCY_KEY": job.idempotency_key,
-            }
+            # An allow-list, never the server's environment: the agent must not see the server's secrets.
+            env = command_environment(job)
             try:
                 # Its own session, so a timeout can stop the command and everything it started.
                 process = subprocess.Popen(

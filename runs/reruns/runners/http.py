@@ -2,7 +2,9 @@
 
 The service answers with the run's state. A finished state ends the dispatch; otherwise the
 runner polls the `status_url` it returned, or, without one, leaves the item running until the
-service calls back `POST /api/reruns/callback` signed the same way.
+service calls back `POST /api/reruns/callback` signed the same way. The payload carries the job
+and only the variables an operator passes on purpose (`environment.py`); the secret signs the
+body and is never part of it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from runs.reruns.runners.base import (
     TransientRunnerError,
     tail,
 )
+from runs.reruns.runners.environment import operator_variables
 
 SIGNATURE_HEADER = "X-Fleetui-Signature"
 FINISHED = {
@@ -51,6 +54,7 @@ def signature_valid(secret: str, body: bytes, header: str) -> bool:
 
 
 def job_payload(job: RunJob) -> dict[str, Any]:
+    """The job as sent: what to run, and in `env` only what the operator passes to the agent on purpose."""
     return {
         "batch": job.batch_id,
         "item": job.item_id,
@@ -60,6 +64,7 @@ def job_payload(job: RunJob) -> dict[str, Any]:
         "prompt": job.prompt_text,
         "attempt": job.attempt,
         "idempotency_key": job.idempotency_key,
+        "env": operator_variables(),
     }
 
 
@@ -100,6 +105,7 @@ class HttpRunner(Runner):
             raise RunnerConfigurationError("FLEETUI_RUNNER_URL must be an http:// or https:// address")
         if not self.secret:
             raise RunnerConfigurationError("FLEETUI_RUNNER_SECRET must be set to sign the jobs sent to the runner")
+        operator_variables()
 
     def reference(self, job: RunJob) -> str:
         return f"idempotency-key:{job.idempotency_key}"

@@ -25,6 +25,7 @@ from runs.reruns.runners.base import (
     TransientRunnerError,
     job_name,
 )
+from runs.reruns.runners.environment import job_variables, operator_variables, secret_refuse
 
 REQUEST_TIMEOUT = (5, 30)
 
@@ -47,27 +48,26 @@ def default_template(image: str) -> dict[str, Any]:
 
 
 def job_manifest(template: dict[str, Any], job: RunJob, *, name: str, namespace: str) -> dict[str, Any]:
-    """The template filled for one job: name, namespace, labels, and the job in every container's env."""
+    """The template filled for one job: name, namespace, labels, and the job (plus what the operator passes)
+    in every container's env."""
     body = copy.deepcopy(template)
     meta = body.setdefault("metadata", {})
     meta["name"] = name
     meta["namespace"] = namespace
     labels = meta.setdefault("labels", {})
     labels.update({"fleetui/batch": str(job.batch_id), "fleetui/item": str(job.item_id)})
-    env = [
-        {"name": "FLEETUI_REPO", "value": job.repo},
-        {"name": "FLEETUI_MIGRATION", "value": job.migration},
-        {"name": "FLEETUI_PROMPT_REVISION", "value": "" if job.prompt_revision is None else str(job.prompt_revision)},
-        {"name": "FLEETUI_PROMPT", "value": job.prompt_text},
-        {"name": "FLEETUI_ATTEMPT", "value": str(job.attempt)},
-        {"name": "FLEETUI_IDEMPOTENCY_KEY", "value": job.idempotency_key},
-    ]
+    # The pod's basics (PATH, HOME) come from its image; the server's own environment is never copied in.
+    variables = {**operator_variables(), **job_variables(job), "FLEETUI_PROMPT": job.prompt_text}
+    env = [{"name": name, "value": value} for name, value in variables.items()]
     containers = body.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
     if not containers:
         raise RunnerConfigurationError("the Kubernetes Job template has no containers")
     for container in containers:
-        names = {e["name"] for e in env}
-        container["env"] = [e for e in container.get("env") or [] if e.get("name") not in names] + env
+        container["env"] = [e for e in container.get("env") or [] if e.get("name") not in variables] + env
+        secret_refuse(
+            {e.get("name", ""): e.get("value") for e in container["env"] if isinstance(e, dict)},
+            where="the Kubernetes Job's env",
+        )
     return body
 
 
@@ -132,6 +132,7 @@ class KubernetesRunner(Runner):
             self.template = load_template(self.template_path, self.image)
         if not self.namespace:
             raise RunnerConfigurationError("FLEETUI_RUNNER_K8S_NAMESPACE is empty")
+        operator_variables()
 
     def batch_api(self):
         if self._api is None:
