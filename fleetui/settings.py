@@ -202,6 +202,12 @@ CELERY_BEAT_SCHEDULE = {
     "sync-slack-channels": {"task": "notifications.tasks.slack_directory_sync_task", "schedule": SLACK_SYNC_INTERVAL},
     "resolve-ownership": {"task": "notifications.tasks.ownership_resolve_task", "schedule": SLACK_SYNC_INTERVAL},
     "prune-webhook-deliveries": {"task": "runs.tasks.webhook_deliveries_prune_task", "schedule": 24 * 3600},
+    # Takes back rerun items whose worker stopped beating (fleetui.common.models.watchdog_interval()).
+    "recover-reruns": {
+        "task": "runs.tasks_reruns.reruns_watchdog_task",
+        "schedule": max(1.0, min(60.0, min(FLEETUI_HEARTBEAT_TIMEOUT, CELERY_TASK_TIME_LIMIT + 5) / 6)),
+        "kwargs": {"follow": False},
+    },
 }
 
 # --- MLflow -------------------------------------------------------------------------

@@ -24,13 +24,21 @@ class Recovered:
 
 
 def heartbeat_timeout() -> float:
-    """Seconds without a heartbeat after which a worker is taken to be gone (FLEETUI_HEARTBEAT_TIMEOUT)."""
-    return float(settings.FLEETUI_HEARTBEAT_TIMEOUT)
+    """Seconds without a heartbeat after which a worker is taken to be gone (FLEETUI_HEARTBEAT_TIMEOUT).
+
+    Never more than the task's hard time limit (and a margin): no task holds its work longer than that.
+    """
+    return min(float(settings.FLEETUI_HEARTBEAT_TIMEOUT), settings.CELERY_TASK_TIME_LIMIT + 5.0)
 
 
 def heartbeat_interval() -> float:
     """How often a live worker beats: several times per timeout, so one slow write is not taken for death."""
     return max(0.2, heartbeat_timeout() / 4)
+
+
+def watchdog_interval() -> float:
+    """How often a watchdog looks for work whose worker is gone: a small part of the timeout, at most a minute."""
+    return max(1.0, min(60.0, heartbeat_timeout() / 6))
 
 
 class Liveness(models.Model):

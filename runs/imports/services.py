@@ -7,6 +7,11 @@ skipped when their content has not changed, so re-reading is harmless. Each page
 traces is written in one transaction, each trace in its own savepoint: a crash loses
 nothing committed and leaves no half-written trace; the watermark moves only once an
 experiment has been read to the end.
+
+A worker running an import beats for it (`fleetui.common.models.Liveness`); an import whose
+worker stopped beating is taken back by the next scheduled import (`import_runs_recover`),
+queued again and run from the start, and what its late original would still write is fenced
+off by the claim token.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from fleetui.common.liveness import Heartbeat, heartbeat
+from fleetui.common.models import Recovered
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import Attempt
@@ -43,6 +50,10 @@ from runs.imports.traces import (
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_ROWS = 1000
+
+
+class ClaimLost(Exception):
+    """The run was taken back from this worker (it stopped beating for too long): it must write nothing more."""
 
 
 @dataclass
@@ -90,7 +101,11 @@ def import_run_execute(
     tracking_uri = tracking_uri or settings.MLFLOW_TRACKING_URI
     if run_id is None:
         run = ImportRun.objects.create(
-            trigger=trigger, tracking_uri=tracking_uri, status=ImportRun.Status.RUNNING, started_at=timezone.now()
+            trigger=trigger,
+            tracking_uri=tracking_uri,
+            status=ImportRun.Status.RUNNING,
+            started_at=timezone.now(),
+            **ImportRun.claim_fields(),
         )
     else:
         # Claim the run: a redelivered task finds it no longer queued and does nothing.
@@ -99,15 +114,21 @@ def import_run_execute(
             logger.info("import run %s is already %s; nothing to do", run_id, run.status)
             return run
     try:
-        source = TraceSource(tracking_uri)
-        wanted = experiments if experiments is not None else settings.MLFLOW_EXPERIMENTS
-        found = source.experiments(wanted)
-        ImportRun.objects.filter(pk=run.pk).update(experiments=[e.experiment_id for e in found])
-        message = "" if found else "no experiments to read in MLflow"
-        for experiment in found:
-            _import_experiment(run, source, experiment.experiment_id, tracking_uri=tracking_uri, full=full)
+        with heartbeat(run) as beat:
+            source = TraceSource(tracking_uri)
+            wanted = experiments if experiments is not None else settings.MLFLOW_EXPERIMENTS
+            found = source.experiments(wanted)
+            ImportRun.objects.filter(pk=run.pk).update(experiments=[e.experiment_id for e in found])
+            message = "" if found else "no experiments to read in MLflow"
+            for experiment in found:
+                _import_experiment(
+                    run, source, experiment.experiment_id, tracking_uri=tracking_uri, full=full, beat=beat
+                )
+            _check_claim(beat)
         import_finished.send(sender=ImportRun, run=run)
         _finish(run, ImportRun.Status.SUCCEEDED, message)
+    except ClaimLost:
+        logger.warning("import run %s was taken back from this worker; it stops here", run.pk)
     except TraceSourceUnavailable as exc:
         _finish(run, ImportRun.Status.FAILED, f"{exc} (tracking URI {_redact(tracking_uri)})")
     except Exception as exc:
@@ -117,7 +138,14 @@ def import_run_execute(
     return run
 
 
-def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, *, tracking_uri: str, full: bool):
+def _check_claim(beat: Heartbeat) -> None:
+    if beat.lost.is_set():
+        raise ClaimLost()
+
+
+def _import_experiment(
+    run: ImportRun, source: TraceSource, experiment_id: str, *, tracking_uri: str, full: bool, beat: Heartbeat
+):
     watermark, _ = ImportWatermark.objects.get_or_create(tracking_uri=tracking_uri, experiment_id=experiment_id)
     rewind_ms = settings.IMPORT_REWIND_SECONDS * 1000
     since = 0 if full or watermark.end_time_ms == 0 else max(0, watermark.end_time_ms - rewind_ms)
@@ -125,6 +153,8 @@ def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, 
     for infos in source.trace_infos(
         experiment_id, filter_string=f"trace.end_time_ms >= {since}", page_size=settings.IMPORT_PAGE_SIZE
     ):
+        # Between pages: a run taken back from this worker stops before it writes another page.
+        _check_claim(beat)
         tally = _Tally()
         ended = _import_page(infos, source, tally, output_cap=settings.VERIFIER_OUTPUT_CAP)
         highest = max(highest, ended)
@@ -137,6 +167,7 @@ def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, 
         running += sum(1 for info in infos if has_fleet_tags(info))
     if running:
         _record(run, _Tally(seen=running, skipped=running, skip_reasons=Counter({"still in progress": running})))
+    _check_claim(beat)
     ImportWatermark.objects.filter(pk=watermark.pk).update(end_time_ms=highest)
     ImportRun.objects.filter(Q(watermark_ms__isnull=True) | Q(watermark_ms__lt=highest), pk=run.pk).update(
         watermark_ms=highest
@@ -280,7 +311,48 @@ def _record(run: ImportRun, tally: _Tally) -> None:
 
 
 def _finish(run: ImportRun, status: str, message: str) -> None:
+    # Fenced by the run's claim: a run taken back meanwhile keeps what its retry writes.
     run.finish(status, message=message[:5000])
+
+
+def import_runs_recover() -> Recovered:
+    """Take back, exactly once each, import runs whose worker stopped beating, and send the retried ones again.
+
+    A retried run is queued again with its counts and errors cleared (its retry reads from the start and
+    recounts); on its RECOVERY_LIMIT-th recovery it fails with the reason, for a person to look at.
+    """
+    from runs.imports.tasks import import_traces_task
+
+    limit = ImportRun.RECOVERY_LIMIT
+    recovered = ImportRun.recover_stale(
+        retry_fields={
+            "message": "its worker stopped; queued again",
+            "started_at": None,
+            "seen": 0,
+            "imported": 0,
+            "updated": 0,
+            "skipped": 0,
+            "errors": 0,
+            "skip_reasons": {},
+        },
+        give_up_fields={
+            "message": f"its worker stopped {limit} times during this import; it needs a person",
+            "finished_at": timezone.now(),
+        },
+    )
+    if recovered.retried:
+        ImportRunError.objects.filter(run_id__in=recovered.retried).delete()
+        logger.warning("import runs %s lost their worker; queued again", recovered.retried)
+        for pk in recovered.retried:
+            transaction.on_commit(partial(import_traces_task.delay, pk))
+    if recovered.given_up:
+        logger.warning("import runs %s lost their worker %d times; failed", recovered.given_up, limit)
+    return recovered
+
+
+def import_running_elsewhere() -> bool:
+    """Whether an import is running on a worker that is still beating."""
+    return ImportRun.objects.filter(ImportRun.live_q()).exists()
 
 
 def _redact(uri: str) -> str:

@@ -4,8 +4,7 @@ import logging
 
 from celery import shared_task
 
-from runs.imports.models import ImportRun
-from runs.imports.services import import_run_execute
+from runs.imports.services import import_run_execute, import_running_elsewhere, import_runs_recover
 
 logger = logging.getLogger(__name__)
 
@@ -15,10 +14,15 @@ logger = logging.getLogger(__name__)
 def import_traces_task(run_id: int | None = None) -> None:
     """Runs a queued import, or (from the schedule) a new one unless another is running.
 
-    Idempotent: a redelivered task finds its run already claimed; re-importing a trace
-    only updates it.
+    The scheduled call first takes back imports whose worker is gone: they run again instead,
+    and no longer block the schedule. Idempotent: a redelivered task finds its run already
+    claimed; re-importing a trace only updates it.
     """
-    if run_id is None and ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exists():
-        logger.info("an import is already running; the scheduled import waits for the next tick")
-        return
+    if run_id is None:
+        if import_runs_recover().retried:
+            logger.info("an import whose worker stopped runs again; the scheduled import waits for the next tick")
+            return
+        if import_running_elsewhere():
+            logger.info("an import is already running; the scheduled import waits for the next tick")
+            return
     import_run_execute(run_id=run_id, trigger="schedule")

@@ -1,11 +1,13 @@
 """Dispatch one rerun item to the runner, exactly once per try, whatever the worker goes through.
 
-The item row is the dispatch record: a conditional UPDATE (queued -> dispatched) claims it
-and sets the try's idempotency key before the runner is called, so a redelivered task finds
-the claim and does not dispatch blindly. What it does then depends on the backend: runners
-that name a run in advance (Kubernetes Job names, HTTP idempotency keys) are called again
-with the same key and only follow the existing run; a local command that had started is
-not started again (its result went with the worker) and the item fails with that reason.
+The item row is the dispatch record: a conditional UPDATE (queued -> dispatched) claims it,
+sets the try's idempotency key and a claim token before the runner is called, so a redelivered
+task finds the claim and does not dispatch blindly. While the runner works, a heartbeat thread
+shows the worker is alive; every write of the outcome is fenced by the claim token. When the
+worker is gone, the watchdog (`recovery.py`) takes the item back: runners that name a run in
+advance (Kubernetes Job names, HTTP idempotency keys) are called again with the same key and
+only follow the existing run; a local command that had started is not started again (its
+result went with the worker) and the item fails with that reason.
 """
 
 from __future__ import annotations
@@ -18,16 +20,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from fleetui.common.liveness import heartbeat
 from runs.fleet.models import Migration
 from runs.reruns.models import RerunItem, RerunState
+from runs.reruns.recovery import rerun_items_take_back
 from runs.reruns.runners import RunJob, Runner, RunResult, runner_get
 from runs.reruns.runners.base import PermanentRunnerError, RunnerConfigurationError, TransientRunnerError, tail
 from runs.reruns.services import rerun_batch_finish_if_done
 
 logger = logging.getLogger(__name__)
-
-# Backends whose dispatch is idempotent per key: calling again follows the run already made.
-IDEMPOTENT_RUNNERS = frozenset({"http", "kubernetes"})
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,6 @@ class Outcome:
 
     action: str
     detail: str = ""
-
-
-def stale_after() -> float:
-    """Seconds after which an in-flight item's task is certainly gone (it would have hit its hard time limit)."""
-    return settings.CELERY_TASK_TIME_LIMIT + 5
 
 
 def idempotency_key(item: RerunItem, tries: int) -> str:
@@ -83,28 +79,39 @@ def _claim(item: RerunItem, runner: Runner) -> bool | None:
             dispatched_at=timezone.now(),
             updated_at=timezone.now(),
             error="",
+            **RerunItem.claim_fields(),
         )
     return bool(claimed)
 
 
-def _record(item: RerunItem, **fields) -> int:
-    """Update the item only while it is still this try's and not finished."""
-    return RerunItem.objects.filter(
+def _record(item: RerunItem, *, fenced: bool = True, **fields) -> int:
+    """Update the item only while it is still this try's, not finished and (when `fenced`) still this claim's."""
+    rows = RerunItem.objects.filter(
         pk=item.pk, dispatch_token=item.dispatch_token, state__in=(RerunState.DISPATCHED, RerunState.RUNNING)
-    ).update(updated_at=timezone.now(), **fields)
+    )
+    if fenced:
+        # Taken back from this worker meanwhile: what it learnt lands nowhere.
+        rows = rows.filter(claim_token=item.claim_token)
+    return rows.update(updated_at=timezone.now(), **fields)
 
 
 def _fail(item: RerunItem, reason: str, *, result: RunResult | None = None) -> Outcome:
-    _record(
+    if not _record(
         item,
         state=RerunState.FAILED,
         error=reason[:4000],
         finished_at=timezone.now(),
         exit_code=result.exit_code if result else None,
         output_tail=result.output_tail if result else "",
-    )
+    ):
+        return _taken_back(item)
     rerun_batch_finish_if_done(batch_id=item.batch_id)
     return Outcome("done", reason)
+
+
+def _taken_back(item: RerunItem) -> Outcome:
+    logger.warning("rerun item %s was taken back from this worker while it ran; its outcome is dropped", item.pk)
+    return Outcome("skip", "taken back by the watchdog while it ran")
 
 
 def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try: bool = True) -> Outcome:
@@ -136,22 +143,25 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
         if not claimed:
             return Outcome("skip", "claimed by another delivery")
         item.refresh_from_db()
-    elif (timezone.now() - item.updated_at).total_seconds() < stale_after():
-        # Another delivery of this task is dispatching it right now.
-        return Outcome("skip", "in flight in another task")
-    elif runner.name not in IDEMPOTENT_RUNNERS and item.started:
-        # Redelivered after the worker stopped mid-run: the command ran, its result is lost.
-        return _fail(
-            item,
-            "the worker stopped while this run was in progress; its result is unknown and it was not "
-            "started a second time (retry to run it again)",
-        )
+    else:
+        # Redelivered while in flight: a live worker holds it, or the worker is gone and it is taken back here,
+        # exactly as the watchdog would.
+        taken = rerun_items_take_back(items=RerunItem.objects.filter(pk=item.pk))
+        if taken.given_up:
+            rerun_batch_finish_if_done(batch_id=item.batch_id)
+            return Outcome("done", "its worker stopped; taken back")
+        if not taken.retried:
+            return Outcome("skip", "in flight in another task")
+        return rerun_item_execute(item_id=item_id, runner=runner, final_try=final_try)
 
     def on_started(ref: str) -> None:
         _record(item, state=RerunState.RUNNING, started=True, runner_ref=ref[:300])
 
     try:
-        result = runner.dispatch(_job(item), on_started=on_started)
+        with heartbeat(item) as beat:
+            result = runner.dispatch(_job(item), on_started=on_started)
+        if beat.lost.is_set():
+            return _taken_back(item)
     except TransientRunnerError as exc:
         if final_try:
             return _fail(item, f"runner unavailable after {item.tries} tries: {exc}")
@@ -165,7 +175,7 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
         return _fail(item, tail(f"{type(exc).__name__}: {exc}", 2000))
 
     if result.state == "succeeded":
-        _record(
+        if not _record(
             item,
             state=RerunState.SUCCEEDED,
             started=True,
@@ -173,13 +183,22 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
             exit_code=result.exit_code,
             output_tail=result.output_tail,
             finished_at=timezone.now(),
-        )
+        ):
+            return _taken_back(item)
         rerun_batch_finish_if_done(batch_id=item.batch_id)
         return Outcome("done")
     if result.state == "failed":
         return _fail(item, result.error or "the run failed", result=result)
-    # Still running at the runner: its callback finishes the item.
-    _record(item, state=RerunState.RUNNING, started=True, runner_ref=result.runner_ref[:300] or item.runner_ref)
+    # Still running at the runner: its callback finishes the item. No worker holds it any more, so no heartbeat
+    # (the claim stays: the watchdog leaves an item handed to a callback alone).
+    if not _record(
+        item,
+        state=RerunState.RUNNING,
+        started=True,
+        runner_ref=result.runner_ref[:300] or item.runner_ref,
+        heartbeat_at=None,
+    ):
+        return _taken_back(item)
     return Outcome("done", "running; waiting for the runner's callback")
 
 
@@ -204,7 +223,8 @@ def rerun_callback_apply(
             output_tail=tail(output),
             exit_code=exit_code if isinstance(exit_code, int) else None,
         )
-    changed = _record(item, **fields)
+    # A report names its try by key, whichever worker holds the item.
+    changed = _record(item, fenced=False, **fields)
     if changed and new_state != RerunState.RUNNING:
         rerun_batch_finish_if_done(batch_id=item.batch_id)
     return bool(changed)

@@ -61,7 +61,8 @@ class RerunItem(Liveness):
     LIVE_STATUSES = IN_FLIGHT_STATES
     RETRY_STATUS = RerunState.QUEUED
     GIVE_UP_STATUS = RerunState.FAILED
-    LIVENESS_SINCE_FIELD = "dispatched_at"
+    # Items dispatched before heartbeats existed: stale once nothing moved for a timeout.
+    LIVENESS_SINCE_FIELD = "updated_at"
 
     batch = models.ForeignKey(RerunBatch, on_delete=models.CASCADE, related_name="items")
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="+")

@@ -7,9 +7,9 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from fleetui.common.models import watchdog_interval
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import Attempt, Migration, Phase
@@ -55,10 +55,6 @@ def _watchdog_on_commit() -> None:
     from runs.reruns.tasks import reruns_watchdog_task
 
     transaction.on_commit(partial(reruns_watchdog_task.apply_async, countdown=watchdog_interval()))
-
-
-def watchdog_interval() -> int:
-    return max(2, min(60, settings.CELERY_TASK_TIME_LIMIT))
 
 
 def rerun_batch_create(
@@ -234,40 +230,6 @@ def rerun_results_link(*, batch: RerunBatch) -> int:
             RerunItem.objects.filter(pk=item.pk).update(result_attempt=attempt, updated_at=timezone.now())
             linked += 1
     return linked
-
-
-def rerun_items_recover(*, stale_after: float, stall_after: float) -> int:
-    """Send again the tasks a stopped worker took with it; the items' claims make duplicates harmless.
-
-    Dispatched or running items older than `stale_after` seconds whose task can no longer be
-    running, and the queued items of a batch where nothing moved for `stall_after` seconds.
-    """
-    now = timezone.now()
-    unfinished = RerunBatch.objects.filter(finished_at__isnull=True)
-    stale = list(
-        RerunItem.objects.filter(
-            batch__in=unfinished,
-            state__in=(RerunState.DISPATCHED, RerunState.RUNNING),
-            updated_at__lt=now - timezone.timedelta(seconds=stale_after),
-        )
-        # An HTTP runner's run may wait for its callback for hours; it is not stale.
-        .exclude(Q(batch__runner="http") & Q(state=RerunState.RUNNING))
-        .values_list("pk", "tries")
-    )
-    resend = [(pk, max(0, tries - 1)) for pk, tries in stale]
-    for batch_id in unfinished.values_list("pk", flat=True):
-        items = RerunItem.objects.filter(batch_id=batch_id)
-        if items.filter(state__in=(RerunState.DISPATCHED, RerunState.RUNNING)).exists():
-            continue
-        queued = items.filter(state=RerunState.QUEUED)
-        last_move = items.order_by("-updated_at").values_list("updated_at", flat=True).first()
-        if last_move and (now - last_move).total_seconds() >= stall_after:
-            resend += list(queued.values_list("pk", "tries"))
-            RerunItem.objects.filter(pk__in=queued.values("pk")).update(updated_at=now)
-        if not queued.exists():
-            rerun_batch_finish_if_done(batch_id=batch_id)
-    rerun_items_enqueue(items=resend)
-    return len(resend)
 
 
 def unfinished_batches_exist() -> bool:

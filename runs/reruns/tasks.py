@@ -8,10 +8,12 @@ import random
 from celery import shared_task
 from celery.signals import worker_ready
 
+from fleetui.common.models import watchdog_interval
 from fleetui.common.tasks import backoff_countdown
-from runs.reruns.dispatch import rerun_item_execute, stale_after
+from runs.reruns.dispatch import rerun_item_execute
 from runs.reruns.models import RerunBatch
-from runs.reruns.services import rerun_items_recover, rerun_results_link, unfinished_batches_exist, watchdog_interval
+from runs.reruns.recovery import rerun_items_recover
+from runs.reruns.services import rerun_results_link, unfinished_batches_exist
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +47,20 @@ def rerun_item_task(self, item_id: int) -> str:
 
 
 @shared_task(name="runs.tasks_reruns.reruns_watchdog_task", acks_late=True, ignore_result=True)
-def reruns_watchdog_task() -> int:
-    """Send again what stopped workers took with them, then look again while batches are unfinished."""
+def reruns_watchdog_task(follow: bool = True) -> int:
+    """Take back items whose worker is gone and send again lost tasks; with `follow`, look again while batches run.
+
+    The beat schedule calls it with follow=False every `watchdog_interval()`; batches and starting workers start a
+    following chain, so recovery also happens where no beat runs. Idempotent: every take-back is a conditional UPDATE.
+    """
 
     interval = watchdog_interval()
-    sent = rerun_items_recover(stale_after=stale_after(), stall_after=interval)
-    if sent:
-        logger.warning("re-sent %d rerun tasks lost with a stopped worker", sent)
-    if unfinished_batches_exist():
+    moved = rerun_items_recover(stall_after=interval)
+    if moved:
+        logger.warning("moved %d rerun items a stopped worker had taken", moved)
+    if follow and unfinished_batches_exist():
         reruns_watchdog_task.apply_async(countdown=interval)
-    return sent
+    return moved
 
 
 @shared_task(name="runs.tasks_reruns.rerun_results_link_task", acks_late=True, ignore_result=True)
