@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("runs.reruns.urls")),
     path("", include("triage.clusters.urls")),
     path("", include("notifications.urls")),
+    path("", include("runs.accounts.urls")),
     # The JSON API; its last pattern answers any other /api/ path with a JSON 404.
     *[path("api/", include(module)) for module in API_URLS],
     path("api/openapi.json", api.openapi, name="api-openapi"),

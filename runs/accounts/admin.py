@@ -7,9 +7,10 @@ from runs.accounts.models import ApiToken
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are created with `manage.py create_api_token`; here they can be reviewed and revoked."""
+    """Tokens are created on the API tokens page or with `manage.py create_api_token`; here they can be reviewed."""
 
-    list_display = ("user", "name", "prefix", "created_at", "last_used_at")
+    list_display = ("user", "name", "prefix", "scope", "created_at", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("scope",)
     search_fields = ("user__username", "name", "prefix")
     readonly_fields = ("user", "prefix", "key_hash", "created_at", "last_used_at")
     list_select_related = ("user",)
