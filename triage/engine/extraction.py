@@ -5,6 +5,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from triage.engine.logdiff import baseline_keys, shared_lines
 from triage.engine.rules import (
     COMMON_NOISE,
     GENERIC,
@@ -15,24 +16,21 @@ from triage.engine.rules import (
     Anchor,
     BuildSystem,
 )
+from triage.engine.selection import FILLER, MAX_BYTES, MAX_LINES, Focus, select_lines
+from triage.engine.steps import failed_step, is_boilerplate
 
-MAX_LINES = 40
-MAX_BYTES = 4096
+__all__ = ["MAX_BYTES", "MAX_LINES", "clean_lines", "extract_snippet", "extract_snippet_bytes", "split_note"]
+
 # Failures are reported at the end of a log; scanning only the tail keeps a 200 MB line cheap.
 MAX_SCAN_CHARS = 2_000_000
 SNIFF_CHARS = 300_000
 MAX_SNIFF_LINES = 5_000
 # Long lines are cut before matching so no pattern can go quadratic on them.
 MAX_MATCH_CHARS = 2_000
-MAX_LINE_CHARS = 320
-FALLBACK_LINES = 20
-# Blocks are joined across at most this many lines of boilerplate and blanks.
-MAX_BRIDGE = 12
-# Blocks at least this strong are taken latest first: the end of a log holds the failure that stopped it.
-STRONG = 4
-# Score of boilerplate lines: kept inside a block, never a reason to keep one.
-FILLER = 0.5
 JUDGE_SENTENCES = 3
+# A snippet's closing note starts like this; the rest of the line says what was left out and why.
+NOTE_PREFIX = "[fleetui] "
+BASELINE_NOTE = NOTE_PREFIX + "{n} line{s} also in the passing baseline log left out"
 JUDGE_CHARS = 600
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
@@ -46,8 +44,8 @@ SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'`(])")
 WHITESPACE_RE = re.compile(r"\s+")
 
 
-def clean_lines(text: str) -> list[str]:
-    """Split a log into lines without ANSI codes, CI timestamps, group markers or control bytes."""
+def _clean(text: str) -> list[str]:
+    """Lines without ANSI codes, CI timestamps or control bytes; CI step markers are kept."""
     if len(text) > MAX_SCAN_CHARS:
         text = text[-MAX_SCAN_CHARS:]
     if "\x1b" in text:
@@ -55,13 +53,12 @@ def clean_lines(text: str) -> list[str]:
     if CI_PREFIX_RE.search(text[:20_000]) or CI_PREFIX_RE.search(text[-20_000:]):
         text = CI_PREFIX_RE.sub("", text)
     text = CONTROL_RE.sub("", text)
-    lines = []
-    for line in text.splitlines():
-        if line.startswith("##["):
-            if GROUP_RE.match(line):
-                continue
-        lines.append(line.rstrip())
-    return lines
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def clean_lines(text: str) -> list[str]:
+    """Split a log into lines without ANSI codes, CI timestamps, group markers or control bytes."""
+    return [line for line in _clean(text) if not (line.startswith("##[") and GROUP_RE.match(line))]
 
 
 def detect_systems(lines: list[str], verifier: str | None = None) -> list[BuildSystem]:
@@ -189,90 +186,6 @@ def score_lines(lines: list[str], systems: list[BuildSystem], candidates: list[i
     return scores
 
 
-def _regions(lines: list[str], scores: dict[int, float]) -> list[list[int]]:
-    """Group scored lines into blocks: neighbours separated only by boilerplate, blanks or one plain line."""
-    regions: list[list[int]] = []
-    current: list[int] = []
-    for i in sorted(scores):
-        if scores[i] < 0:
-            if current:
-                regions.append(current)
-            current = []
-            continue
-        if current:
-            gap = range(current[-1] + 1, i)
-            plain = sum(1 for j in gap if lines[j].strip())
-            if len(gap) > MAX_BRIDGE or plain > 1:
-                regions.append(current)
-                current = []
-            else:
-                current.extend(j for j in gap if lines[j].strip())
-        current.append(i)
-    if current:
-        regions.append(current)
-    return [r for r in regions if any(scores.get(i, 0) > FILLER for i in r)]
-
-
-def select_lines(lines: list[str], scores: dict[int, float]) -> list[str]:
-    """Keep whole failure blocks, strongest and latest first, within the line and byte budget, in log order."""
-    regions = _regions(lines, scores)
-    regions.sort(key=lambda r: (-min(STRONG, max(scores.get(i, 0) for i in r)), -r[-1]))
-    if not regions:
-        tail = [i for i in range(len(lines)) if lines[i].strip() and scores.get(i, 0) >= 0]
-        regions = [tail[-FALLBACK_LINES:]]
-    chosen: dict[int, str] = {}
-    seen: set[str] = set()
-    budget = _Budget()
-    for region in regions:
-        fresh = [(i, _clip(lines[i])) for i in region]
-        fresh = [(i, line) for i, line in fresh if line.strip() not in seen]
-        if budget.fits(fresh):
-            picked = fresh
-        else:
-            # Too big to keep whole: its strongest, latest lines first.
-            picked = []
-            for i, line in sorted(fresh, key=lambda p: (-scores.get(p[0], 0), -p[0])):
-                if line.strip() not in seen and budget.fits([*picked, (i, line)]):
-                    picked.append((i, line))
-                    seen.add(line.strip())
-        for i, line in picked:
-            seen.add(line.strip())
-            chosen[i] = line
-        budget.take(picked)
-        if budget.full():
-            break
-    return [chosen[i] for i in sorted(chosen)]
-
-
-def _clip(line: str) -> str:
-    line = line.rstrip()
-    if len(line) > MAX_LINE_CHARS:
-        return line[: MAX_LINE_CHARS - 1] + "…"
-    return line
-
-
-class _Budget:
-    """Lines and bytes still available in a snippet."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-        self.size = 0
-
-    @staticmethod
-    def _cost(picked: list[tuple[int, str]]) -> int:
-        return sum(len(line.encode("utf-8", "replace")) + 1 for _, line in picked)
-
-    def fits(self, picked: list[tuple[int, str]]) -> bool:
-        return self.lines + len(picked) <= MAX_LINES and self.size + self._cost(picked) <= MAX_BYTES
-
-    def take(self, picked: list[tuple[int, str]]) -> None:
-        self.lines += len(picked)
-        self.size += self._cost(picked)
-
-    def full(self) -> bool:
-        return self.lines >= MAX_LINES or self.size >= MAX_BYTES - 40
-
-
 def extract_judge(text: str) -> str:
     """Keep the first sentences of an LLM judge's rationale, whitespace collapsed."""
     flat = WHITESPACE_RE.sub(" ", CONTROL_RE.sub(" ", ANSI_RE.sub("", text[:20_000]))).strip()
@@ -283,22 +196,44 @@ def extract_judge(text: str) -> str:
     return kept
 
 
-def extract_snippet(text: str | bytes, verifier: str | None = None) -> str:
-    """Return the part of a verifier's output that explains the failure: at most 40 lines and 4 KB."""
+def extract_snippet(text: str | bytes, verifier: str | None = None, *, baseline: str | bytes | None = None) -> str:
+    """Return the part of a verifier's output that explains the failure: at most 40 lines and 4 KB.
+
+    With the output of a passing run of the same verifier on the same repository as baseline, the lines
+    both share are left out, and a last line says so.
+    """
     if isinstance(text, bytes | bytearray):
-        return extract_snippet_bytes(bytes(text), verifier)
+        return extract_snippet_bytes(bytes(text), verifier, baseline=baseline)
     if not text:
         return ""
     if (verifier or "").strip().lower() == "judge":
         return extract_judge(text)
-    lines = clean_lines(text)
-    if not lines:
+    lines = _clean(text)
+    if not any(line.strip() for line in lines):
         return ""
-    candidates = _candidate_lines(lines)
+    step = failed_step(lines)
+    focus = Focus(step.start, step.end, step.marker) if step is not None else Focus(0, len(lines))
+    candidates = [i for i in _candidate_lines(lines) if focus.start <= i < focus.end]
     # Sniffing only the candidate lines is enough: every sniff pattern names an error or a failure.
     systems = detect_systems([lines[i] for i in candidates[-MAX_SNIFF_LINES:]], verifier)
+    rules = _rules_for(systems)
     scores = score_lines(lines, systems, candidates)
-    snippet = "\n".join(select_lines(lines, scores))
+    for i in range(focus.start, focus.end):
+        if is_boilerplate(lines[i]):
+            scores[i] = -1
+    shared: set[int] = set()
+    if baseline:
+        base = baseline.decode("utf-8", "replace") if isinstance(baseline, bytes | bytearray) else baseline
+        shared = shared_lines(lines, baseline_keys(clean_lines(base)), range(focus.start, focus.end))
+    kept = select_lines(
+        lines, scores | dict.fromkeys(shared, -1), focus, lambda i: _line_score(lines, i, scores, rules)
+    )
+    if shared and kept:
+        kept = _with_note(kept, BASELINE_NOTE.format(n=len(shared), s="" if len(shared) == 1 else "s"))
+    elif shared:
+        # Everything was in the passing log too (a flaky or environmental failure): show it anyway.
+        kept = select_lines(lines, scores, focus, lambda i: _line_score(lines, i, scores, rules))
+    snippet = "\n".join(kept)
     # The byte budget is already respected line by line; this guards multi-byte edge cases.
     encoded = snippet.encode("utf-8")
     if len(encoded) > MAX_BYTES:
@@ -306,8 +241,31 @@ def extract_snippet(text: str | bytes, verifier: str | None = None) -> str:
     return snippet
 
 
-def extract_snippet_bytes(data: bytes, verifier: str | None = None) -> str:
+def _line_score(lines: list[str], i: int, scores: dict[int, float], rules: "_Rules") -> float:
+    """A line's score, classifying it on demand when it was not a candidate."""
+    score = scores.get(i)
+    if score is None:
+        score = _classify_cached(lines[i], rules)[0]
+    return score
+
+
+def _with_note(kept: list[str], note: str) -> list[str]:
+    """The snippet's lines with a last line saying why some were left out, within the line budget."""
+    return [*kept[: MAX_LINES - 1], note]
+
+
+def split_note(snippet: str) -> tuple[str, str]:
+    """A snippet's lines and its closing note (empty when it has none)."""
+    head, _, last = snippet.rpartition("\n")
+    if last.startswith(NOTE_PREFIX):
+        return head, last
+    if not head and snippet.startswith(NOTE_PREFIX):
+        return "", snippet
+    return snippet, ""
+
+
+def extract_snippet_bytes(data: bytes, verifier: str | None = None, *, baseline: str | bytes | None = None) -> str:
     """Decode raw output (invalid UTF-8 replaced) and extract its snippet."""
     if len(data) > MAX_SCAN_CHARS * 2:
         data = data[-MAX_SCAN_CHARS * 2 :]
-    return extract_snippet(data.decode("utf-8", "replace"), verifier)
+    return extract_snippet(data.decode("utf-8", "replace"), verifier, baseline=baseline)

@@ -1,0 +1,221 @@
+"""Choose which scored lines of a failing step make the snippet, within its line and byte budget (pure)."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from triage.engine.folding import fold_traces, is_frame
+from triage.engine.logdiff import line_key as _masked_key
+
+MAX_LINES = 40
+MAX_BYTES = 4096
+MAX_LINE_CHARS = 320
+# Blocks are joined across at most this many lines of boilerplate and blanks.
+MAX_BRIDGE = 12
+# Blocks at least this strong are taken latest first: the end of a log holds the failure that stopped it.
+STRONG = 4
+# A block this strong comes from a build tool's own failure format: the end of the step adds little.
+TOOL_STRENGTH = 6
+# Score of boilerplate lines: kept inside a block, never a reason to keep one.
+FILLER = 0.5
+# A block goes on over the lines that continue its last line: indented, frames, code frames, diffs.
+MAX_CONTINUATION = 24
+# When no tool rule names the failure, the last lines of the failing step explain it most often.
+TAIL_LINES = 24
+TAIL_LINES_AFTER_STRONG = 12
+# How far back from the end of the step the tail is looked for.
+MAX_TAIL_WALK = 2_000
+# The first lines of that tail come before weak blocks, the rest after them.
+TAIL_FIRST = 10
+
+_CONTINUATION_RE = re.compile(r"^(?:\s+\S|[|^~+>-]|\d+ \||E\s|Caused by|\.\.\. )")
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The part of the log that holds the failure: lines[start:end], and the line that said it failed."""
+
+    start: int
+    end: int
+    marker: int | None = None
+
+
+def _regions(lines: list[str], scores: dict[int, float], focus: Focus) -> list[list[int]]:
+    """Group scored lines into blocks: neighbours separated only by boilerplate, blanks or one plain line."""
+    regions: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(k for k in scores if focus.start <= k < focus.end):
+        if scores[i] < 0:
+            if current:
+                regions.append(current)
+            current = []
+            continue
+        if current:
+            gap = range(current[-1] + 1, i)
+            plain = sum(1 for j in gap if lines[j].strip())
+            if len(gap) > MAX_BRIDGE or plain > 1:
+                regions.append(current)
+                current = []
+            else:
+                current.extend(j for j in gap if lines[j].strip())
+        current.append(i)
+    if current:
+        regions.append(current)
+    return [_continued(r, lines, scores, focus) for r in regions if any(scores.get(i, 0) > FILLER for i in r)]
+
+
+def _continued(region: list[int], lines: list[str], scores: dict[int, float], focus: Focus) -> list[int]:
+    """The region and the lines that go on from its last line (indented detail, frames, code frames)."""
+    out = list(region)
+    j = region[-1] + 1
+    limit = min(focus.end, j + MAX_CONTINUATION)
+    while j < limit:
+        line = lines[j]
+        if not line.strip() or scores.get(j, 0) < 0 or not _CONTINUATION_RE.match(line):
+            break
+        out.append(j)
+        j += 1
+    return out
+
+
+def line_key(line: str) -> str:
+    return _masked_key(line) if MASKED_DEDUPE else line.strip()
+
+
+MASKED_DEDUPE = False
+
+
+def _clip(line: str) -> str:
+    line = line.rstrip()
+    if len(line) > MAX_LINE_CHARS:
+        return line[: MAX_LINE_CHARS - 1] + "…"
+    return line
+
+
+class _Budget:
+    """Lines and bytes still available in a snippet."""
+
+    def __init__(self, lines: int = MAX_LINES) -> None:
+        self.max_lines = lines
+        self.lines = 0
+        self.size = 0
+
+    @staticmethod
+    def _cost(picked: list[tuple[int, str]]) -> int:
+        return sum(len(line.encode("utf-8", "replace")) + 1 for _, line in picked)
+
+    def fits(self, picked: list[tuple[int, str]]) -> bool:
+        return self.lines + len(picked) <= self.max_lines and self.size + self._cost(picked) <= MAX_BYTES
+
+    def take(self, picked: list[tuple[int, str]]) -> None:
+        self.lines += len(picked)
+        self.size += self._cost(picked)
+
+    def full(self) -> bool:
+        return self.lines >= self.max_lines or self.size >= MAX_BYTES - 40
+
+
+def _folded(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The block with its long stack traces folded; a fold marker takes the place of the first frame it hides."""
+    text, origin = fold_traces([line for _, line in pairs])
+    return [(pairs[k][0], line) for k, line in zip(origin, text, strict=True)]
+
+
+def select_lines(
+    lines: list[str],
+    scores: dict[int, float],
+    focus: Focus | None = None,
+    line_score: Callable[[int], float] | None = None,
+) -> list[str]:
+    """Keep whole failure blocks, strongest and latest first, then the end of the failing step, in log order."""
+    focus = focus or Focus(0, len(lines))
+    regions = _regions(lines, scores, focus)
+    strength = {id(r): max(scores.get(i, 0) for i in r) for r in regions}
+    # Strong blocks (a tool's own failure lines, exceptions) latest first; then the end of the failing
+    # step; then weak blocks (a keyword somewhere) latest first, with what is left.
+    strong = sorted((r for r in regions if strength[id(r)] >= STRONG), key=lambda r: -r[-1])
+    weak = sorted((r for r in regions if strength[id(r)] < STRONG), key=lambda r: -r[-1])
+    chosen: dict[int, str] = {}
+    seen: set[str] = set()
+    budget = _Budget()
+    for region in strong:
+        if budget.full():
+            break
+        _add_region(region, lines, scores, chosen, seen, budget)
+    strongest = max(strength.values(), default=0)
+    wanted = TAIL_LINES_AFTER_STRONG if strongest >= TOOL_STRENGTH else TAIL_LINES
+    score_of = line_score or (lambda i: scores.get(i, 0))
+    first = _add_tail(lines, score_of, focus, chosen, seen, budget, min(wanted, TAIL_FIRST))
+    for region in weak:
+        if budget.full():
+            break
+        _add_region(region, lines, scores, chosen, seen, budget)
+    _add_tail(lines, score_of, focus, chosen, seen, budget, wanted - first)
+    return [chosen[i] for i in sorted(chosen)]
+
+
+def _add_region(
+    region: list[int],
+    lines: list[str],
+    scores: dict[int, float],
+    chosen: dict[int, str],
+    seen: set[str],
+    budget: _Budget,
+) -> None:
+    """Add a block whole if it fits, else folded, else its strongest and latest lines."""
+    fresh: list[tuple[int, str]] = [(i, _clip(lines[i])) for i in region]
+    fresh = [(i, line) for i, line in fresh if line_key(line) not in seen and i not in chosen]
+    if not budget.fits(fresh):
+        fresh = _folded(fresh)
+    if budget.fits(fresh):
+        picked = fresh
+    else:
+        picked = []
+        for i, line in sorted(fresh, key=lambda p: (-scores.get(p[0], 0), is_frame(p[1]), -p[0])):
+            if line_key(line) not in seen and budget.fits([*picked, (i, line)]):
+                picked.append((i, line))
+                seen.add(line_key(line))
+    for i, line in picked:
+        seen.add(line_key(line))
+        chosen[i] = line
+    budget.take(picked)
+
+
+def _add_tail(
+    lines: list[str],
+    line_score: Callable[[int], float],
+    focus: Focus,
+    chosen: dict[int, str],
+    seen: set[str],
+    budget: _Budget,
+    wanted: int,
+) -> int:
+    """Add up to `wanted` more of the last plain lines of the failing step (and the line that said it failed)."""
+    picked: list[tuple[int, str]] = []
+    if focus.marker is not None and focus.marker not in chosen and (not chosen or wanted):
+        marker = _clip(lines[focus.marker])
+        if marker.strip() and budget.fits([(focus.marker, marker)]):
+            budget.take([(focus.marker, marker)])
+            chosen[focus.marker] = marker
+    taken = 0
+    floor = max(focus.start, focus.end - MAX_TAIL_WALK)
+    for j in range(focus.end - 1, floor - 1, -1):
+        if taken >= wanted:
+            break
+        line = lines[j]
+        if j in chosen:
+            continue
+        # Boilerplate (FILLER) and noise never stand alone: the end of a step only adds plain lines.
+        if not line.strip() or line_score(j) in (-1, FILLER):
+            continue
+        clipped = _clip(line)
+        if line_key(clipped) in seen:
+            continue
+        if not budget.fits([*picked, (j, clipped)]):
+            break
+        picked.append((j, clipped))
+        seen.add(line_key(clipped))
+        taken += 1
+    budget.take(picked)
+    chosen.update(picked)
+    return len(picked)
