@@ -9,12 +9,16 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
+from triage.engine.causes import Cause, cause_of
 from triage.engine.extraction import extract_snippet
 from triage.engine.normalize import normalize_text, signature
 
 DEFAULT_THRESHOLD = 0.8
 BATCH = 2_000
 MAX_EXEMPLARS = 5
+MAX_TITLE = 200
+# Cause keys kept per cluster so that a new failure of a known cause joins it exactly.
+MAX_CAUSES = 200
 TOP_TERMS = 8
 # Tokens: words, error codes, dotted names; masks like <path> carry no cause and are left out.
 TOKEN_PATTERN = r"(?u)(?<![<\w])[A-Za-z_][\w.$-]*\w|\b[A-Z]+\d+\b"
@@ -43,15 +47,21 @@ class FailureText:
     normalized: str
     signature: str
     kind: str = "verify"
+    cause: Cause | None = None
+
+    def decided(self) -> Cause:
+        """The failure's cause: given, or read from the snippet."""
+        return self.cause if self.cause is not None else cause_of(self.snippet)
 
 
 @dataclass
 class Member:
-    """Why an item joined its cluster: exact signature of the representative, similar, or alone."""
+    """Why an item joined its cluster: same cause or signature as the representative, similar, or alone."""
 
     id: str
     why: str
     score: float
+    deciding_line: str = ""
 
 
 @dataclass
@@ -66,6 +76,8 @@ class Cluster:
     members: list[Member]
     exemplars: list[str] = field(default_factory=list)
     kind: str = "verify"
+    causes: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,8 @@ class ClusterExemplars:
     signature: str
     exemplars: list[str]
     kind: str = "verify"
+    causes: tuple[str, ...] = ()
+    tokens: tuple[str, ...] | None = None
 
 
 def prepare_failure(
@@ -86,7 +100,14 @@ def prepare_failure(
         verifier = "judge"
     snippet = extract_snippet(text, verifier)
     normalized = normalize_text(snippet, repo=repo)
-    return FailureText(id=str(id), snippet=snippet, normalized=normalized, signature=signature(normalized), kind=kind)
+    return FailureText(
+        id=str(id),
+        snippet=snippet,
+        normalized=normalized,
+        signature=signature(normalized),
+        kind=kind,
+        cause=cause_of(snippet, repo=repo),
+    )
 
 
 def _vectorize(texts: list[str]) -> tuple[sparse.csr_matrix, TfidfVectorizer | None]:
@@ -153,16 +174,64 @@ def _title(lines: list[str], weights: dict[str, float]) -> str:
     return best[:200]
 
 
+def _unit_of(item: FailureText, cause: Cause) -> str:
+    """Failures of one cause, or with no deciding line of one signature, always share a cluster."""
+    return f"cause\n{cause.key}" if cause.key else f"signature\n{item.signature}"
+
+
+def _partitions(tokens: list[tuple[str, ...]]) -> list[list[int]]:
+    """Rows grouped by the tokens that name their cause, in row order: only rows of one group may merge."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for row, names in enumerate(tokens):
+        groups.setdefault(names, []).append(row)
+    return list(groups.values())
+
+
+def _partitioned_leaders(
+    x: sparse.csr_matrix, weights: np.ndarray, tokens: list[tuple[str, ...]], threshold: float
+) -> np.ndarray:
+    labels = np.full(x.shape[0], -1, dtype=np.int64)
+    k = 0
+    for rows in _partitions(tokens):
+        if len(rows) == 1:
+            labels[rows[0]] = k
+            k += 1
+            continue
+        index = np.array(rows)
+        local = _leader_clusters(x[index], weights[index], threshold)
+        labels[index] = local + k
+        k += int(local.max()) + 1
+    return labels
+
+
+def _distinct_titles(clusters: list[Cluster]) -> None:
+    """Two clusters never carry one title: the later one adds the term that tells it apart."""
+    seen: dict[str, int] = Counter()
+    for cluster in sorted(clusters, key=lambda c: (-len(c.members), c.key)):
+        seen[cluster.title] += 1
+        if seen[cluster.title] > 1:
+            extra = next((t for t in cluster.top_terms if t not in cluster.title), cluster.key[:8])
+            cluster.title = f"{cluster.title[: MAX_TITLE - len(extra) - 3]} [{extra}]"
+
+
 def _cluster_kind(items: list[FailureText], threshold: float) -> list[Cluster]:
-    counts = Counter(item.signature for item in items)
-    by_sig: dict[str, FailureText] = {}
+    causes = {item.id: item.decided() for item in items}
+    unit_items: dict[str, list[FailureText]] = defaultdict(list)
     for item in items:
-        by_sig.setdefault(item.signature, item)
-    sigs = sorted(counts, key=lambda s: (-counts[s], s))
-    texts = [by_sig[s].normalized for s in sigs]
+        unit_items[_unit_of(item, causes[item.id])].append(item)
+    units = sorted(unit_items, key=lambda u: (-len(unit_items[u]), u))
+    reps: list[FailureText] = []
+    for unit in units:
+        group = sorted(unit_items[unit], key=lambda i: i.id)
+        counts = Counter(i.signature for i in group)
+        best = min(counts, key=lambda s: (-counts[s], s))
+        reps.append(next(i for i in group if i.signature == best))
+        unit_items[unit] = group
+    texts = [rep.normalized for rep in reps]
+    tokens = [tuple(sorted(set(causes[rep.id].tokens))) for rep in reps]
     x, vectorizer = _vectorize(texts)
-    weights = np.array([counts[s] for s in sigs], dtype=np.float32)
-    labels = _leader_clusters(x, weights, threshold)
+    weights = np.array([len(unit_items[u]) for u in units], dtype=np.float32)
+    labels = _partitioned_leaders(x, weights, tokens, threshold)
     k = int(labels.max()) + 1 if len(labels) else 0
     cents = _centroids(x, labels, weights, k)
     score_to_centroid = np.asarray(x.multiply(cents[labels]).sum(axis=1)).ravel()
@@ -171,48 +240,49 @@ def _cluster_kind(items: list[FailureText], threshold: float) -> list[Cluster]:
     groups: dict[int, list[int]] = defaultdict(list)
     for row, label in enumerate(labels):
         groups[int(label)].append(row)
-    members_by_sig: dict[str, list[str]] = defaultdict(list)
-    for item in items:
-        members_by_sig[item.signature].append(item.id)
-    # Ids in a stable order so that the output does not depend on the input order.
-    for ids in members_by_sig.values():
-        ids.sort()
 
     clusters = []
     for label, rows in groups.items():
         # Medoid: the distinct text closest to the centroid, ties to the most frequent.
-        medoid_row = min(rows, key=lambda r: (-round(float(score_to_centroid[r]), 6), -weights[r], sigs[r]))
-        medoid_sig = sigs[medoid_row]
+        medoid_row = min(rows, key=lambda r: (-round(float(score_to_centroid[r]), 6), -weights[r], units[r]))
+        medoid = reps[medoid_row]
         centroid = cents[label].toarray().ravel()
         top = np.argsort(-centroid, kind="stable")[:TOP_TERMS]
         top_terms = [str(vocab[t]) for t in top if centroid[t] > 0] if len(vocab) else []
         term_weights = {str(vocab[t]): float(centroid[t]) for t in cents[label].indices} if len(vocab) else {}
         members: list[Member] = []
-        total = sum(counts[sigs[r]] for r in rows)
-        for r in sorted(rows, key=lambda r: (r != medoid_row, -weights[r], sigs[r])):
-            for item_id in members_by_sig[sigs[r]]:
+        total = sum(len(unit_items[units[r]]) for r in rows)
+        ordered = sorted(rows, key=lambda r: (r != medoid_row, -weights[r], units[r]))
+        for r in ordered:
+            for item in unit_items[units[r]]:
+                line = causes[item.id].line
                 if total == 1:
-                    members.append(Member(item_id, "alone", 1.0))
+                    members.append(Member(item.id, "alone", 1.0, line))
                 elif r == medoid_row:
-                    members.append(Member(item_id, "exact", 1.0))
+                    members.append(Member(item.id, "exact", 1.0, line))
                 else:
-                    members.append(Member(item_id, "similar", round(float(score_to_centroid[r]), 4)))
-        exemplar_rows = [medoid_row] + [
-            r for r in sorted(rows, key=lambda r: (-weights[r], sigs[r])) if r != medoid_row
-        ]
-        kind = by_sig[medoid_sig].kind
+                    members.append(Member(item.id, "similar", round(float(score_to_centroid[r]), 4), line))
+        # The title is the cause of most members: the largest unit's deciding line.
+        largest = min(rows, key=lambda r: (-weights[r], units[r]))
+        named = causes[reps[largest].id]
+        title = named.title or _title(reps[largest].normalized.splitlines(), term_weights)
+        kind = medoid.kind
+        key_text = units[medoid_row] if kind == "verify" else f"{kind}\n{units[medoid_row]}"
         clusters.append(
             Cluster(
-                key=medoid_sig if kind == "verify" else signature(f"{kind}\n{medoid_sig}"),
-                title=_title(by_sig[medoid_sig].normalized.splitlines(), term_weights),
+                key=signature(key_text),
+                title=title[:MAX_TITLE],
                 top_terms=top_terms,
-                medoid_id=members_by_sig[medoid_sig][0],
-                signature=medoid_sig,
+                medoid_id=unit_items[units[medoid_row]][0].id,
+                signature=medoid.signature,
                 members=members,
-                exemplars=[texts[r] for r in exemplar_rows[:MAX_EXEMPLARS]],
+                exemplars=[texts[r] for r in ordered[:MAX_EXEMPLARS]],
                 kind=kind,
+                causes=sorted({causes[reps[r].id].key for r in rows if causes[reps[r].id].key})[:MAX_CAUSES],
+                tokens=list(tokens[medoid_row]),
             )
         )
+    _distinct_titles(clusters)
     return clusters
 
 

@@ -19,13 +19,27 @@ _EXT = (
     r"|cs|csproj|fs|vb|sln|rb|php|swift|c|cc|cpp|h|hpp|proto|sh|txt|log|jar|war|class|html|css|scss|md|bzl|bazel"
 )
 # Order matters: each pattern runs on the output of the ones before it.
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_TLD = r"(?:com|net|org|edu|gov|mil|io|de|fr|uk|jp|cn|ru|br|nl|au|ca|us)"
+# Order matters: each pattern runs on the output of the ones before it.
 _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()\]]+", re.I), "<url>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
+    # MAC and IPv6 addresses, then IPv4 with an optional port: where a message came from, not what it says.
+    (
+        re.compile(
+            r"\b(?=[\w:]*\d)(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*::(?:[0-9a-f]{1,4}:?)*",
+            re.I,
+        ),
+        "<hex>",
+    ),
+    (re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])"), "<host>"),
+    (re.compile(rf"\b(?:[\w-]+\.)+{_TLD}\b(?![\w.:-])"), "<host>"),
     (
         re.compile(r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b"),
         "<ts>",
     ),
+    (re.compile(rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?{_MONTH} +\d{{1,2}}\b(?:,? \d{{4}}\b)?"), "<ts>"),
     (re.compile(r"\b\d\d:\d\d:\d\d(?:[.,]\d+)?\b"), "<ts>"),
     # Windows and POSIX absolute paths, home and relative paths, and bare file names with a known extension.
     (re.compile(r"\b[A-Za-z]:\\[^\s:'\"<>|*?]+"), "<path>"),
@@ -40,17 +54,31 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b[\w-]+\.(?:{_EXT})\b(?=[:(\[\s,]|$)"), "<file>"),
     (re.compile(r"\b0x[0-9a-f]+\b|\b(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{7,}\b", re.I), "<hex>"),
     (re.compile(r"\b\d+(?:\.\d+)?[ \t]?(?:ms|s|sec|secs|seconds?|min|mins|minutes?|h|hours?)\b"), "<dur>"),
+    # A value given as key=value that holds a digit or a dot (a host, an id, a size) is the instance's own.
+    (re.compile(r"(?<=[A-Za-z]=)(?=[^\s,;)\]]*[\d.])[^\s,;)\]'\"]+"), "<n>"),
     # Versions: 1.2, 1.2.3-SNAPSHOT, v2.0.0-rc.1, 422.v9d1a_89cede51; a group:artifact in front keeps its name.
     (re.compile(r"(?<![\w.])v?\d+(?:\.[\w-]+)+(?![\w.])"), "<v>"),
-    (re.compile(r"(?<![\w.-])\d+(?![\w])"), "<n>"),
+    # Ids made of a name and a number: node-12, core.2275, rdd_2_0, storage234, root3_domain, attempt_..._1012.
+    (re.compile(r"(?<=[A-Za-z]\.)\d+(?![\w.])"), "<n>"),
+    (re.compile(r"(?<![\w.-])[A-Za-z]+_-\d+(?![\w.-])"), "<id>"),
+    # Error codes (TS2345, E0308, CS0246) name a cause and keep their digits.
+    (
+        re.compile(
+            r"(?<![\w.@/:-])(?![A-Z]{1,3}\d{3,5}(?![\w.@/:-]))(?=[A-Za-z_]*\d)(?=\w*(?:\d\d|_\d|\d_))[A-Za-z_]\w*(?![\w.@/:-])"
+        ),
+        "<id>",
+    ),
+    (re.compile(r"(?<![\w.])\d+(?![\w])"), "<n>"),
     # Long digit runs inside words: temp files, build numbers, generated class names.
     (re.compile(r"\d{6,}"), "<n>"),
 ]
+# The rules up to paths run before a line is tested for the repository's names; the rest after.
+_STAGE_ONE = 10
 _LINE_COL = re.compile(r":\[\d+,\d+\]|:\d+:\d+(?![\w.])|\(\d+,\d+\)|:\d+(?![\w.])|, line \d+|line \d+")
 # Maven and Gradle name the module being built: that is the repository, not the cause.
 _PROJECT = re.compile(r"\b(on project|for project|project) [\w.:-]+")
 _SPACES = re.compile(r"[ \t]+")
-_MASKED_RUN = re.compile(r"(<(?:n|v|hex|path|file)>)(?:[ \t,]*\1)+")
+_MASKED_RUN = re.compile(r"(<(?:n|v|hex|path|file|host|id)>)(?:[ \t,]*\1)+")
 
 
 def _repo_names(repo: str) -> list[tuple[str, str]]:
@@ -73,7 +101,7 @@ def _repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 def _mask_generic(line: str) -> str:
-    for pattern, mask in _RULES[:6]:
+    for pattern, mask in _RULES[:_STAGE_ONE]:
         line = pattern.sub(mask, line)
     return line
 
@@ -83,7 +111,7 @@ def _mask_rest(line: str, repo_rules: list[tuple[re.Pattern[str], str]] | tuple 
         line = pattern.sub(mask, line)
     line = _PROJECT.sub(r"\1 <project>", line)
     line = _LINE_COL.sub(lambda m: re.sub(r"\d+", "<n>", m.group(0)), line)
-    for pattern, mask in _RULES[6:]:
+    for pattern, mask in _RULES[_STAGE_ONE:]:
         line = pattern.sub(mask, line)
     line = _MASKED_RUN.sub(r"\1", line)
     return _SPACES.sub(" ", line).strip()
@@ -100,6 +128,20 @@ def _stage_one(raw: str) -> str | None:
 
 
 _stage_two = lru_cache(maxsize=LINE_CACHE_SIZE)(_mask_rest)
+
+
+def repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Masking rules for a repository's own names (owner and name)."""
+    return _repo_rules(repo)
+
+
+def mask_line(raw: str, *, repo: str | None = None) -> str:
+    """One line masked as `normalize_text` masks it (boilerplate lines too)."""
+    line = _mask_generic(raw)
+    words = _repo_words(repo) if repo else ()
+    if words and (not line.isascii() or any(w in line.lower() for w in words)):
+        return _mask_rest(line, _repo_rules(repo))
+    return _stage_two(line)
 
 
 def normalize_text(snippet: str, *, repo: str | None = None) -> str:

@@ -1,0 +1,240 @@
+"""Find the line of a failure snippet that decides its cause, and the tokens that name the cause (pure).
+
+A snippet says many things: the build tool's wrapper ("Failed to execute goal ...", "Could not resolve all
+files for configuration ..."), the place (paths, line numbers, test names) and, on one line, the cause: the
+missing module, the unresolved artifact, the rule, the error code, the property. That line is the failure's
+deciding line; its masked form is the cause key, which failures of one cause share whatever wraps them, and
+the names on it are the cause tokens, which failures of different causes never share.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from triage.engine.normalize import mask_line, repo_rules
+
+# A wrapper line names the tool or step that failed, not why: never a deciding line while another line says more.
+_WRAPPER = re.compile(
+    r"BUILD FAILURE|BUILD FAILED|FAILURE: Build failed|COMPILATION ERROR|Compilation failure\W*$|^\W*\[ERROR\]\W*$"
+    r"|Tests run:|There (?:are|were) test failures|-> \[Help|Finished: FAILURE|marked build as failure"
+    r"|exit code|exited with|Process completed|^\W*(?:\[(?:ERROR|INFO)\] )?(?:Errors?|Failures|Failed tests|Tests in error):\s*$"
+    r"|npm (?:ERR!|error) (?:code|errno|syscall|path|workspace|location|command|cwd|A complete log|Lifecycle script)"
+    r"|npm (?:ERR!|error) network (?:This is a problem|In most cases|If you are behind|'proxy' config)"
+    r"|npm (?:ERR!|error) (?:Fix the upstream|this command with|to accept an incorrect|For a full report|While resolving)"
+    r"|Command failed|^FAIL\b|could not compile|Failed to execute goal|Could not resolve all (?:files|dependencies|artifacts)"
+    r"|Execution failed for task|What went wrong|A failure occurred while executing|See log for more details"
+    r"|For more information about (?:this|an) error|A complete log of this run|Run with --(?:stacktrace|info|debug|scan)"
+    r"|Get more help at|short test summary info|^=+ ?(?:FAILURES|ERRORS) ?=+$|Interrupted: \d+ error|Please refer to"
+    r"|failed with message:?\s*$|Failed while enforcing|^\W*(?:\[\w+\] )?Rule \d+: [\w.]+ failed"
+    r"|ERROR: Job failed|script returned exit code|Error: Process completed|Some problems were encountered"
+    r"|To see the full stack trace|Re-run Maven|For more information about the errors|\[Help \d\]"
+    r"|^\W*(?:\[ERROR\] )?(?:and|Searched in the following locations:|Required by:)\s*$|Hint: make sure your test"
+    r"|Traceback \(most recent call last\)|^Traceback:|problems? \(\d+ errors?|Found \d+ errors?|^\W*\d+ errors?\W*$"
+    r"|ERROR collecting|warnings found and -Werror|BUILD FAILED in|Failing tests?:|Test Suites: |Tests: +\d|Time elapsed:.*<<<",
+    re.I,
+)
+# The shapes that name a cause outright, strongest first; the groups are its tokens. A shape marked whole
+# names the cause by its tokens alone, so its key is the tokens and any wrapper around them is left out;
+# otherwise the rest of the line (the types of a type error, say) belongs to the cause too.
+_NAMED: tuple[tuple[re.Pattern[str], int, bool], ...] = tuple(
+    (re.compile(p), w, whole)
+    for p, w, whole in (
+        (r"No module named '?([\w.]+)'?", 9, True),
+        (r"cannot import name '(\w+)' from '([\w.]+)'", 9, True),
+        (r"Cannot find module '([^']+)'", 9, True),
+        (
+            r"(?:Could not resolve|Could not find|Failure to find|Could not find artifact|Missing artifact) "
+            r"((?:[\w.-]+:){2,}[\w.+-]*[\w+])",
+            9,
+            True,
+        ),
+        (r"[Cc]ould not resolve dependenc(?:y|ies)[^\n]*?((?:[\w.-]+:){2,}[\w.+-]*[\w+])", 7, True),
+        (r"(?:Dependency convergence|Require upper bound dependencies) error for ([\w.-]+:[\w.-]+)", 9, True),
+        (r"[Pp]eer ([@\w./-]+)@\"?[^\s\"]+\"? from ([@\w./-]+)@", 9, True),
+        (r"404 Not Found - GET \S*?/((?:@[\w.-]+/)?[\w.-]+)\s", 8, True),
+        (r"(?:Property|property) '([\w$]+)' does not exist", 9, False),
+        (r"[Uu]nresolved reference:? '?([\w$]+)'?", 9, True),
+        (r"undefined: ([\w.]+)", 8, True),
+        (r"unresolved import `([^`]+)`", 8, True),
+        (r"Could not get unknown property '(\w+)'", 9, True),
+        (r"Could not resolve placeholder '([^']+)'", 9, True),
+        (r"Unknown (?:property|option|config(?:uration)? key):? '?([\w.-]+)'?", 8, True),
+        (r"symbol: +((?:class|method|variable|static) [\w$.]+)", 8, True),
+        (r"package ([\w.]+) does not exist", 8, True),
+        (r"class file for ([\w.$]+) not found", 8, True),
+        (r"cannot access ([\w.$]+)", 7, True),
+        # What cannot be cast is the cause; what it was cast to is the repository's choice.
+        (r"class ([\w.$]+) cannot be cast to", 7, True),
+        (r"\S\s+\[([A-Z][a-z]\w+)\]\s*$", 6, True),  # checkstyle and friends: the rule in brackets at the end
+        (r"\b(TS\d{4,5})\b", 6, False),
+        (r"\berror\[(E\d{4})\]", 6, False),
+        (r"\b(CS\d{4})\b", 6, False),
+        (r"\b(E(?!RROR)[A-Z]{3,})\b(?=[: ]|$)", 4, False),  # errno names: ETIMEDOUT, ECONNREFUSED, EACCES
+    )
+)
+# ESLint and stylelint: "  12:5  error  'x' is defined but never used  no-unused-vars".
+_LINT = re.compile(r"^\s*\d+:\d+\s+(?:error|warning)\s+(.+?)\s{2,}(@?[\w-]+(?:/[\w-]+)*)\s*$")
+_EXCEPTION = re.compile(r"\b[\w.$]*(?:Exception|Error|Failure|Failed)\b:|\bassert(?:ion)?\b", re.I)
+_CAUSE_WORDS = re.compile(
+    r"cannot find|does not exist|not found|undefined|mismatch|incompatible|expected|requires|differ|conflict"
+    r"|could not resolve|unresolved|Exception|Error\b|error\[|error TS|error CS|violat|assert|panic|denied|no such"
+    r"|not assignable|cannot be|unable to|refused|timed? ?out|missing|unknown|invalid|illegal|forbidden|unauthori",
+    re.I,
+)
+_ERRORISH = re.compile(r"\berror\b|\bERR!|\bfail|\bFATAL\b|^E +\S|^e: ", re.I)
+_FRAME = re.compile(r"^\s*(?:at [\w.$<>]+\(|\.\.\. \d+ more|… \d+ frames folded|File \"|\d+ \|| *\|)")
+_TOKENISH = re.compile(r"'[^'\s]{2,80}'|`[^`\s]{2,80}`|\"[^\"\s]{2,80}\"|\b(?:[\w-]+\.)+[\w$-]+\b|\b[\w.-]+:[\w.-]+\b")
+# Prefixes that say who printed the line, not what it says.
+_PREFIX = re.compile(
+    r"^(?:\s*(?:\[(?:ERROR|WARNING|WARN|INFO|FATAL)\]|npm (?:ERR!|error)|E(?= {2,})|e:|error:|ERROR:|>|-+>|\*|::error::|##\[error\])\s*)+"
+)
+# Surefire's summary names the test before "»"; the test is where, not why.
+_SUREFIRE_TEST = re.compile(
+    r"^(?:[\w$]+\.)+[\w$<>]+(?:\([^)]*\))?(?:\[[^\]]*\])?(?::\d+)?(?:->[\w$.<>]+(?::\d+)?)*(?:\s+»)?\s+(?=\S)"
+)
+# Surefire's summary shortens exception names ("ClassCast" for java.lang.ClassCastException): keys use the short form.
+_EXCEPTION_NAME = re.compile(r"\b(?:[a-z][\w$]*\.)*([A-Z][\w$]*?)(?:Exception|Error)\b:?")
+_SPACES = re.compile(r"\s+")
+MAX_TITLE = 200
+DECIDING_LINE_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The deciding line of a failure, the key its cause shares with others, a title and the naming tokens."""
+
+    line: str
+    key: str
+    title: str
+    tokens: tuple[str, ...]
+    named: bool
+
+
+NO_CAUSE = Cause(line="", key="", title="", tokens=(), named=False)
+
+
+def _named(line: str) -> tuple[int, tuple[str, ...], int]:
+    """(weight, tokens, index of the shape) of the strongest shape on the line; index -1 for none."""
+    lint = _LINT.match(line)
+    if lint:
+        return 8, (lint.group(2),), -1
+    for index, (pattern, weight, _) in enumerate(_NAMED):
+        m = pattern.search(line)
+        if m:
+            return weight, tuple(g for g in m.groups() if g), index
+    return 0, (), -1
+
+
+# Maven and Gradle print the cause after the goal or task that failed, on the same line.
+_GOAL = re.compile(
+    r"Failed to execute goal (?:[\w.:-]+ \([^)]*\) )?on project [\w.:-]+: ?|Execution failed for task '[^']*'\.? ?>? ?"
+    r"| -> \[Help \d+\]\s*$"
+)
+
+
+@lru_cache(maxsize=200_000)
+def _line_score(line: str) -> tuple[float, tuple[str, ...], int]:
+    """How well a line names a cause, and the tokens it names it by."""
+    text = line.strip()
+    if len(text) < 3 or _FRAME.match(line):
+        return -10.0, (), -1
+    if "Failed to execute goal" in text or "Execution failed for task" in text:
+        rest = _GOAL.sub("", text).strip(" :")
+        if len(rest) >= 8 and not _WRAPPER.search(rest):
+            text = rest
+    weight, tokens, shape = _named(text)
+    score = float(weight)
+    if _WRAPPER.search(text):
+        score -= 12.0
+    if _EXCEPTION.search(text):
+        score += 3.0
+    if _CAUSE_WORDS.search(text):
+        score += 2.0
+    if _ERRORISH.search(text):
+        score += 1.0
+    if not _CAUSE_WORDS.search(text) and not _ERRORISH.search(text) and not weight and not _EXCEPTION.search(text):
+        # Names alone do not make a cause: a line that says nothing went wrong is not the deciding line.
+        score -= 5.0
+    score += min(3, len(_TOKENISH.findall(text))) * 0.5
+    if not re.search(r"[A-Za-z]{3}", text):
+        score -= 10.0
+    return score, tokens, shape
+
+
+def _body(line: str) -> str:
+    """The line without who printed it and without the test it ran in."""
+    body = _PREFIX.sub("", line.strip())
+    if "Failed to execute goal" in body or "Execution failed for task" in body:
+        rest = _GOAL.sub("", body).strip(" :")
+        if len(rest) >= 8 and not _WRAPPER.search(rest):
+            body = rest
+    return _SUREFIRE_TEST.sub("", body).strip()
+
+
+# Where the error is (a file and position) comes first on compiler lines: it is not part of the cause.
+_LEAD = re.compile(r"^(?:error|warning|ERROR):\s*")
+_LOCATION = re.compile(r"^(?:<(?:path|file)>|file:<path>)\S*?(?:[:(\[][<>n,\]):\s]*)+\s*")
+
+
+def _protected_mask(body: str, tokens: tuple[str, ...], repo: str | None) -> str:
+    """The line masked as normalisation masks it, except the tokens that name the cause."""
+    placeholders: dict[str, str] = {}
+    for i, token in enumerate(sorted(set(tokens), key=len, reverse=True)):
+        if token and token in body:
+            # Private-use characters: no masking rule matches them.
+            mark = f"\ue000{chr(0xE100 + i)}\ue000"
+            placeholders[mark] = token
+            body = body.replace(token, mark)
+    masked = mask_line(body, repo=repo)
+    for mark, token in placeholders.items():
+        # A repository's own name inside a token (its own package) is still the repository's.
+        if repo:
+            for pattern, mask in repo_rules(repo):
+                token = pattern.sub(mask, token)
+        masked = masked.replace(mark, token)
+    return _SPACES.sub(" ", masked).strip()
+
+
+def _lint_cause(line: str, repo: str | None) -> Cause:
+    """A lint rule is the cause; the names in its message are the repository's own."""
+    m = _LINT.match(line)
+    assert m is not None
+    rule, message = m.group(2), re.sub(r"'[^']*'", "'…'", m.group(1))
+    title = f"{rule}: {mask_line(message, repo=repo)}"[:MAX_TITLE]
+    return Cause(line=line, key=f"lint {rule}", title=title, tokens=(rule,), named=True)
+
+
+def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
+    """The deciding line of a snippet and its cause; NO_CAUSE for a snippet with no line worth naming."""
+    best_i, best_score, best_tokens, best_shape = -1, float("-inf"), (), -1
+    lines = snippet.splitlines()
+    for i, raw in enumerate(lines):
+        score, tokens, shape = _line_score(raw[:DECIDING_LINE_CHARS])
+        # The first of equally strong lines: compilers and test runners report the cause first.
+        if score > best_score:
+            best_i, best_score, best_tokens, best_shape = i, score, tokens, shape
+    if best_i < 0 or best_score <= 0:
+        return NO_CAUSE
+    raw = lines[best_i].strip()[:DECIDING_LINE_CHARS]
+    if _LINT.match(raw):
+        return _lint_cause(raw, repo)
+    if raw.endswith(":") and _EXCEPTION.search(raw):
+        # An exception with its message on the next line ("java.lang.AssertionError:"): the message is the cause.
+        following = next((x.strip() for x in lines[best_i + 1 : best_i + 3] if _line_score(x)[0] > 0), "")
+        raw = f"{raw} {following[:DECIDING_LINE_CHARS]}".strip()
+    body = _body(raw)
+    title = _LEAD.sub("", _LOCATION.sub("", _protected_mask(body, best_tokens, repo))) or body
+    # javac puts the symbol on its own line: the title says what it is missing from where.
+    if best_tokens and best_tokens[0].split(" ")[0] in ("class", "method", "variable", "static"):
+        title = f"cannot find symbol: {title.split(':', 1)[-1].strip()}"
+    if best_tokens:
+        tokens = tuple(_protected_mask(t, (t,), repo) for t in best_tokens)
+    else:
+        # No shape names the cause: the names on the line (dotted, quoted, coordinates) stand for it.
+        tokens = tuple(sorted(set(_TOKENISH.findall(title))))
+        tokens = tuple(t for t in tokens if not _EXCEPTION_NAME.fullmatch(t))
+    if best_shape >= 0 and _NAMED[best_shape][2]:
+        key = f"{best_shape}: {' '.join(tokens)}"
+    else:
+        key = _EXCEPTION_NAME.sub(r"\1", title).rstrip(". ")
+    return Cause(line=raw, key=key, title=title[:MAX_TITLE], tokens=tokens, named=bool(best_tokens))
