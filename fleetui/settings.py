@@ -5,6 +5,7 @@ no server, so a laptop runs the whole product; production points the same variab
 PostgreSQL, Redis and an MLflow tracking server. `.env.example` lists every variable.
 """
 
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -42,18 +43,35 @@ DEBUG = envbool("DEBUG", default=False)
 DATA_DIR = Path(os.environ.get("FLEETUI_DATA_DIR") or BASE_DIR / "data")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+
+# The fixed key below signs sessions for the demo, development and the test suite only, and
+# only while every served host name is a loopback one: anyone could forge a session with it.
+LOCAL_ONLY_SECRET_KEY = "insecure-local-only-key-set-DJANGO_SECRET_KEY-in-production"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "testserver"})
+TESTING = envbool("FLEETUI_TESTING") or "pytest" in sys.modules
+# Commands run beside `make demo` (e.g. create_api_token) use its database: the demo's data
+# folder (it holds demo-catalog/) counts as demo mode for the key, without FLEETUI_DEMO=1.
+DEMO_DATA_DIR = not os.environ.get("DATABASE_URL") and (DATA_DIR / "demo-catalog").is_dir()
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if DEMO_MODE or DEBUG or envbool("FLEETUI_TESTING") or "pytest" in sys.modules:
-        # Only for the demo, development and the test suite: never served to anyone else.
-        SECRET_KEY = "insecure-local-only-key-set-DJANGO_SECRET_KEY-in-production"
+if not SECRET_KEY or SECRET_KEY == LOCAL_ONLY_SECRET_KEY:
+    public_hosts = [host for host in ALLOWED_HOSTS if host not in LOOPBACK_HOSTS]
+    if TESTING or ((DEMO_MODE or DEBUG or DEMO_DATA_DIR) and not public_hosts):
+        SECRET_KEY = LOCAL_ONLY_SECRET_KEY
+    elif DEMO_MODE or DEBUG or DEMO_DATA_DIR:
+        raise ImproperlyConfigured(
+            f"The local-only secret key serves loopback host names only, but ALLOWED_HOSTS names "
+            f"{', '.join(public_hosts)}. Set DJANGO_SECRET_KEY to a long random string, e.g. "
+            "the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     else:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Set it to a long random string, or set "
-            "FLEETUI_DEMO=1 (demo) or DEBUG=1 (development) to use a local-only key."
+            "DJANGO_SECRET_KEY is not set"
+            + (" (it holds the local-only key, which is refused here)" if SECRET_KEY else "")
+            + ". In production set it to a long random string (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'). In a demo or development checkout set FLEETUI_DEMO=1 "
+            "or DEBUG=1 to use the local-only key, e.g. FLEETUI_DEMO=1 python manage.py create_api_token owner"
         )
-
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -66,6 +84,7 @@ INSTALLED_APPS = [
     "runs",
     "triage",
     "notifications",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "runs.accounts.middleware.LoginRequiredEverywhereMiddleware",
+    # Last, as django-axes asks: turns a refused login into the "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fleetui.urls"
@@ -130,6 +151,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (django-axes, failures kept in the database): after FLEETUI_LOGIN_FAILURE_LIMIT
+# wrong passwords for one username from one address, logins are refused for the cool-off,
+# which every further try starts again. `manage.py axes_reset` lifts every lock at once.
+AUTHENTICATION_BACKENDS = [
+    "runs.accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("FLEETUI_LOGIN_FAILURE_LIMIT", 10)
+LOGIN_COOLOFF_MINUTES = envint("FLEETUI_LOGIN_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("FLEETUI_LOGIN_FAILURE_LIMIT and FLEETUI_LOGIN_COOLOFF_MINUTES must be 1 or more")
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+# One username from one address: a stranger elsewhere cannot lock a colleague out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "runs.accounts.views.login_locked_out"
+# Behind FLEETUI_PROXY_COUNT reverse proxies the client's address is in X-Forwarded-For.
+PROXY_COUNT = envint("FLEETUI_PROXY_COUNT", 0)
+if PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
@@ -147,6 +191,28 @@ SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS in production (README, "Running it in production"): all off by default for the local run.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", default=False)
+
+
+def proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto` -> ("HTTP_X_FORWARDED_PROTO", "https"): the TLS proxy's header that marks HTTPS."""
+    value = os.environ.get(name, "").strip()
+    if value.lower() in {"", "0", "false", "no", "off"}:
+        return None
+    if value.lower() in {"1", "true", "yes", "on"}:
+        value = "X-Forwarded-Proto"
+    if not value.replace("-", "").replace("_", "").isalnum() or not value.isascii():
+        raise ImproperlyConfigured(f"{name} must be a header name such as X-Forwarded-Proto, got {value!r}")
+    return "HTTP_" + value.upper().replace("-", "_"), "https"
+
+
+# Trust it only behind a proxy that sets or strips it on every request.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 
 # Untrusted text (verifier output, judge rationales, repository names) is rendered on
 # every page, so scripts may come only from our own static files.

@@ -1,5 +1,8 @@
-"""The API tokens page: a user lists, creates and revokes their own tokens."""
+"""The API tokens page (a user lists, creates and revokes their own tokens) and the login lockout page."""
 
+import math
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -46,3 +49,16 @@ def api_token_revoke_confirm(request, token_id: int):
             messages.info(request, f"Token “{token.name or token.prefix}” was already revoked.")
         return redirect("api-tokens")
     return render(request, "accounts/api_token_revoke.html", {"token": token, "nav": "tokens"})
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a refused login: 429 and when to try again (every try restarts the cool-off)."""
+    minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    response = render(
+        request,
+        "accounts/locked_out.html",
+        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response
