@@ -246,6 +246,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Liveness of in-flight work (rerun items, import runs): a worker beats several times per timeout;
 # work whose worker has not beaten for this many seconds is taken back by a watchdog and retried.
 FLEETUI_HEARTBEAT_TIMEOUT = float(os.environ.get("FLEETUI_HEARTBEAT_TIMEOUT") or 60)
+# How often beat sends the watchdogs: fleetui.common.models.watchdog_interval(), a twelfth of the timeout.
+HEARTBEAT_WATCHDOG_INTERVAL = max(1.0, min(60.0, min(FLEETUI_HEARTBEAT_TIMEOUT, CELERY_TASK_TIME_LIMIT + 5) / 12))
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # An acks_late task that is still running when the visibility timeout passes is handed
 # to a second worker; keep the timeout well above the hard time limit.
@@ -268,10 +270,10 @@ CELERY_BEAT_SCHEDULE = {
     "sync-slack-channels": {"task": "notifications.tasks.slack_directory_sync_task", "schedule": SLACK_SYNC_INTERVAL},
     "resolve-ownership": {"task": "notifications.tasks.ownership_resolve_task", "schedule": SLACK_SYNC_INTERVAL},
     "prune-webhook-deliveries": {"task": "runs.tasks.webhook_deliveries_prune_task", "schedule": 24 * 3600},
-    # Takes back rerun items whose worker stopped beating (fleetui.common.models.watchdog_interval()).
+    # Takes back rerun items whose worker stopped beating.
     "recover-reruns": {
         "task": "runs.tasks_reruns.reruns_watchdog_task",
-        "schedule": max(1.0, min(60.0, min(FLEETUI_HEARTBEAT_TIMEOUT, CELERY_TASK_TIME_LIMIT + 5) / 6)),
+        "schedule": HEARTBEAT_WATCHDOG_INTERVAL,
         "kwargs": {"follow": False},
     },
 }

@@ -69,6 +69,35 @@ def worker_process(
                 process.wait(timeout=5)
 
 
+@contextmanager
+def beat_process(*, broker: str, schedule_file: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """A `celery beat` subprocess sending the beat schedule to `broker`; stopped on exit."""
+    child_env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker,
+        "FLEETUI_TESTING": "1",
+        "DJANGO_SETTINGS_MODULE": "fleetui.settings",
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "fleetui", "beat", "-s", str(schedule_file), "--loglevel", "WARNING"],
+        cwd=ROOT,
+        env=child_env,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.25) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

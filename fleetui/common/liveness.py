@@ -26,9 +26,11 @@ class Heartbeat:
 def heartbeat(row: Liveness, *, interval: float | None = None) -> Iterator[Heartbeat]:
     """Beat for `row` every `interval` seconds (default `heartbeat_interval()`) until the block ends.
 
-    The thread stops beating, and sets `lost`, as soon as `row.beat()` answers False; the block should then stop
-    and write nothing. A database error skips one beat: the next one may pass, and a worker that cannot reach the
-    database for a whole timeout is rightly taken for gone.
+    The thread stops beating, and sets `lost`, as soon as `row.beat()` answers False. It is a hint only: the
+    thread has its own database connection, which does not see the block's uncommitted writes, so the block
+    decides by its own `row.beat()` between steps and by fencing its writes with the claim token. A database
+    error skips one beat: the next one may pass, and a worker that cannot reach the database for a whole timeout
+    is rightly taken for gone.
     """
     state = Heartbeat()
     every = heartbeat_interval() if interval is None else interval

@@ -33,12 +33,12 @@ def heartbeat_timeout() -> float:
 
 def heartbeat_interval() -> float:
     """How often a live worker beats: several times per timeout, so one slow write is not taken for death."""
-    return max(0.2, heartbeat_timeout() / 4)
+    return max(0.2, heartbeat_timeout() / 6)
 
 
 def watchdog_interval() -> float:
     """How often a watchdog looks for work whose worker is gone: a small part of the timeout, at most a minute."""
-    return max(1.0, min(60.0, heartbeat_timeout() / 6))
+    return max(1.0, min(60.0, heartbeat_timeout() / 12))
 
 
 class Liveness(models.Model):

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from fleetui.common.liveness import Heartbeat, heartbeat
+from fleetui.common.liveness import heartbeat
 from fleetui.common.models import Recovered
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
@@ -114,17 +114,18 @@ def import_run_execute(
             logger.info("import run %s is already %s; nothing to do", run_id, run.status)
             return run
     try:
-        with heartbeat(run) as beat:
+        # The thread keeps the heartbeat fresh through long pages; between pages the run checks it still holds it.
+        with heartbeat(run):
             source = TraceSource(tracking_uri)
             wanted = experiments if experiments is not None else settings.MLFLOW_EXPERIMENTS
             found = source.experiments(wanted)
-            ImportRun.objects.filter(pk=run.pk).update(experiments=[e.experiment_id for e in found])
+            ImportRun.objects.filter(pk=run.pk, claim_token=run.claim_token).update(
+                experiments=[e.experiment_id for e in found]
+            )
             message = "" if found else "no experiments to read in MLflow"
             for experiment in found:
-                _import_experiment(
-                    run, source, experiment.experiment_id, tracking_uri=tracking_uri, full=full, beat=beat
-                )
-            _check_claim(beat)
+                _import_experiment(run, source, experiment.experiment_id, tracking_uri=tracking_uri, full=full)
+            _check_claim(run)
         import_finished.send(sender=ImportRun, run=run)
         _finish(run, ImportRun.Status.SUCCEEDED, message)
     except ClaimLost:
@@ -138,14 +139,13 @@ def import_run_execute(
     return run
 
 
-def _check_claim(beat: Heartbeat) -> None:
-    if beat.lost.is_set():
+def _check_claim(run: ImportRun) -> None:
+    """Beat once more; stop when the run is no longer this worker's."""
+    if not run.beat():
         raise ClaimLost()
 
 
-def _import_experiment(
-    run: ImportRun, source: TraceSource, experiment_id: str, *, tracking_uri: str, full: bool, beat: Heartbeat
-):
+def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, *, tracking_uri: str, full: bool):
     watermark, _ = ImportWatermark.objects.get_or_create(tracking_uri=tracking_uri, experiment_id=experiment_id)
     rewind_ms = settings.IMPORT_REWIND_SECONDS * 1000
     since = 0 if full or watermark.end_time_ms == 0 else max(0, watermark.end_time_ms - rewind_ms)
@@ -154,7 +154,7 @@ def _import_experiment(
         experiment_id, filter_string=f"trace.end_time_ms >= {since}", page_size=settings.IMPORT_PAGE_SIZE
     ):
         # Between pages: a run taken back from this worker stops before it writes another page.
-        _check_claim(beat)
+        _check_claim(run)
         tally = _Tally()
         ended = _import_page(infos, source, tally, output_cap=settings.VERIFIER_OUTPUT_CAP)
         highest = max(highest, ended)
@@ -167,7 +167,7 @@ def _import_experiment(
         running += sum(1 for info in infos if has_fleet_tags(info))
     if running:
         _record(run, _Tally(seen=running, skipped=running, skip_reasons=Counter({"still in progress": running})))
-    _check_claim(beat)
+    _check_claim(run)
     ImportWatermark.objects.filter(pk=watermark.pk).update(end_time_ms=highest)
     ImportRun.objects.filter(Q(watermark_ms__isnull=True) | Q(watermark_ms__lt=highest), pk=run.pk).update(
         watermark_ms=highest
@@ -291,23 +291,28 @@ def _expected_spans(info: Any) -> int | None:
 
 
 def _record(run: ImportRun, tally: _Tally) -> None:
-    """Adds a page's counts and errors to the run, so the page shows progress as it goes."""
-    ImportRun.objects.filter(pk=run.pk).update(
-        seen=F("seen") + tally.seen,
-        imported=F("imported") + tally.imported,
-        updated=F("updated") + tally.updated,
-        skipped=F("skipped") + tally.skipped,
-        errors=F("errors") + tally.errors,
-    )
-    if tally.skip_reasons:
-        with transaction.atomic():
-            current = ImportRun.objects.select_for_update().get(pk=run.pk)
-            reasons = Counter(current.skip_reasons) + tally.skip_reasons
-            ImportRun.objects.filter(pk=run.pk).update(skip_reasons=dict(reasons))
-    if tally.error_rows:
-        ImportRunError.objects.bulk_create(
-            ImportRunError(run_id=run.pk, trace_id=trace_id, reason=reason) for trace_id, reason in tally.error_rows
-        )
+    """Adds a page's counts and errors to the run, so the page shows progress as it goes.
+
+    Only while the run is still this worker's claim: a run taken back keeps the counts its retry makes.
+    """
+    with transaction.atomic():
+        held = ImportRun.objects.select_for_update().filter(pk=run.pk, claim_token=run.claim_token).first()
+        if held is None:
+            return
+        counts = {
+            "seen": F("seen") + tally.seen,
+            "imported": F("imported") + tally.imported,
+            "updated": F("updated") + tally.updated,
+            "skipped": F("skipped") + tally.skipped,
+            "errors": F("errors") + tally.errors,
+        }
+        if tally.skip_reasons:
+            counts["skip_reasons"] = dict(Counter(held.skip_reasons) + tally.skip_reasons)
+        ImportRun.objects.filter(pk=run.pk).update(**counts)
+        if tally.error_rows:
+            ImportRunError.objects.bulk_create(
+                ImportRunError(run_id=run.pk, trace_id=trace_id, reason=reason) for trace_id, reason in tally.error_rows
+            )
 
 
 def _finish(run: ImportRun, status: str, message: str) -> None:

@@ -158,10 +158,9 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
         _record(item, state=RerunState.RUNNING, started=True, runner_ref=ref[:300])
 
     try:
-        with heartbeat(item) as beat:
+        # The heartbeat shows the worker is alive while the runner blocks; the outcome's write is fenced by the claim.
+        with heartbeat(item):
             result = runner.dispatch(_job(item), on_started=on_started)
-        if beat.lost.is_set():
-            return _taken_back(item)
     except TransientRunnerError as exc:
         if final_try:
             return _fail(item, f"runner unavailable after {item.tries} tries: {exc}")
