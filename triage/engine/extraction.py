@@ -225,9 +225,8 @@ def extract_snippet(text: str | bytes, verifier: str | None = None, *, baseline:
     if baseline:
         base = baseline.decode("utf-8", "replace") if isinstance(baseline, bytes | bytearray) else baseline
         shared = shared_lines(lines, baseline_keys(clean_lines(base)), range(focus.start, focus.end))
-    kept = select_lines(
-        lines, scores | dict.fromkeys(shared, -1), focus, lambda i: _line_score(lines, i, scores, rules)
-    )
+    diffed = scores | dict.fromkeys(shared, -1)
+    kept = select_lines(lines, diffed, focus, lambda i: _line_score(lines, i, diffed, rules))
     if shared and kept:
         kept = _with_note(kept, BASELINE_NOTE.format(n=len(shared), s="" if len(shared) == 1 else "s"))
     elif shared:

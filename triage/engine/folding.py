@@ -43,24 +43,39 @@ def _frames(lines: list[str]) -> list[tuple[int, int]]:
     return runs
 
 
-def fold_traces(lines: list[str], *, min_frames: int = FOLD_MIN_FRAMES) -> tuple[list[str], list[int]]:
+def trace_runs(lines: list[str]) -> list[list[int]]:
+    """The frames of each stack trace in the lines, as lists of line positions (detail lines left out)."""
+    return [
+        [k for k in range(start, end) if FRAME_RE.match(lines[k]) or _GO_FUNC_RE.match(lines[k])]
+        for start, end in _frames(lines)
+    ]
+
+
+def fold_traces(
+    lines: list[str],
+    *,
+    min_frames: int = FOLD_MIN_FRAMES,
+    keep_first: int = KEEP_FIRST,
+    keep_last: int = KEEP_LAST,
+    runs: list[list[int]] | None = None,
+) -> tuple[list[str], list[int]]:
     """Lines with each long run of frames cut to its first and last frames, and where each kept line came from.
 
-    The returned positions index the input; a fold marker takes the position of the first frame it replaces.
+    "Caused by" lines are not frames, so each cause keeps its own first and last frames. The returned
+    positions index the input; a fold marker takes the position of the first frame it replaces.
     """
     out: list[str] = []
     origin: list[int] = []
     done = 0
-    for start, end in _frames(lines):
-        frames = [k for k in range(start, end) if FRAME_RE.match(lines[k]) or _GO_FUNC_RE.match(lines[k])]
-        if len(frames) <= min_frames:
+    for frames in trace_runs(lines) if runs is None else runs:
+        if len(frames) <= max(min_frames, keep_first + keep_last + 1):
             continue
-        head_end = frames[KEEP_FIRST]
-        tail_start = frames[-KEEP_LAST]
+        head_end = frames[keep_first]
+        tail_start = frames[-keep_last] if keep_last else frames[-1] + 1
         out.extend(lines[done:head_end])
         origin.extend(range(done, head_end))
         indent = lines[head_end][: len(lines[head_end]) - len(lines[head_end].lstrip())]
-        out.append(f"{indent}… {len(frames) - KEEP_FIRST - KEEP_LAST} frames folded")
+        out.append(f"{indent}… {len(frames) - keep_first - keep_last} frames folded")
         origin.append(head_end)
         done = tail_start
     out.extend(lines[done:])

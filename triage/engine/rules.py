@@ -94,6 +94,9 @@ _NPM = BuildSystem(
     ),
     filler=re.compile(
         r"A complete log of this run|^npm (?:ERR!|error)\s*$|_logs/|^npm (?:ERR!|error) (?:A complete|Log files)"
+        # A script that exited non-zero: the wrapper, not the reason.
+        r"|^npm (?:ERR!|error) (?:code ELIFECYCLE|errno \d|Exit status|Failed at the|This is probably not a problem"
+        r"|Test failed\.|\S+@\S+ \S+: `)|^ERROR: \"[\w:-]+\" exited with \d+"
     ),
 )
 
@@ -241,8 +244,20 @@ GENERIC = BuildSystem(
     name="generic",
     sniff=re.compile(r"$^"),
     anchors=(
+        # GitHub Actions' own "step failed" line only says that the step failed: weak.
+        _a(r"^##\[error\]Process completed with exit code", 2),
         _a(r"^##\[error\]", 6),
         _a(r"^Traceback \(most recent call last\)", 5, 12),
+        # Compilers and linkers (gcc, clang, swiftc, ld, javac, go vet, ...): file:line[:col]: error: ...
+        _a(r"^\S+?:\d+(?::\d+)?:? (?:fatal )?error\b", 5, 3),
+        _a(r"^CMake Error\b", 5, 6),
+        # sbt, rspec, unittest, mix and Elixir, tox, PHPUnit and friends: their own failure lines.
+        _a(r"^\[error\] \S", 4),
+        _a(r"^\s*Failure/Error: ", 5, 6),
+        _a(r"^(?:FAIL|ERROR): \w+ \([\w.]+\)", 5),
+        _a(r"^\s*\*\* \((?:[\w.]+)\)", 5, 8),
+        _a(r"^ERROR: InvocationError\b|^ERROR:\s+\S+: commands failed", 3),
+        _a(r"^(?:There (?:was|were) \d+ (?:failures?|errors?):|FAILURES!$)", 4),
         _a(r"^\s*(?:Caused by: )?(?:[\w$]+\.)*[\w$]*(?:Error|Exception)\b(?::|$)", 5, 4),
         _a(r"^\s*(?:fatal|error|FATAL|ERROR)(?:\[\w+\])?:", 5, 2),
         _a(
@@ -289,7 +304,7 @@ KEYWORDS: tuple[str, ...] = (
     ".go:",
 )
 # Lines starting like this are also checked: pytest `E   `, go `# pkg`, pytest headers, indented continuations.
-SPECIAL_STARTS: tuple[str, ...] = ("E ", "# ", "___", " ", "\t", "//", "> ", "/", "FAIL")
+SPECIAL_STARTS: tuple[str, ...] = ("E ", "# ", "___", " ", "\t", "//", "> ", "/", "FAIL", "** (")
 
 # Shared noise that never explains a failure on its own.
 COMMON_NOISE = re.compile(r"^[-=_*#~]{3,}\s*$|^\s*\d+%|Downloading|Downloaded|^Progress|^\s*\|\s*$")

@@ -4,7 +4,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from triage.engine.folding import fold_traces, is_frame
+from triage.engine.folding import fold_traces, is_frame, trace_runs
 from triage.engine.logdiff import line_key as _masked_key
 
 MAX_LINES = 40
@@ -23,6 +23,8 @@ MAX_CONTINUATION = 24
 # When no tool rule names the failure, the last lines of the failing step explain it most often.
 TAIL_LINES = 24
 TAIL_LINES_AFTER_STRONG = 12
+# A trace too long for the budget keeps its last frame and as many of its first ones as fit.
+FOLD_KEEP_FIRST = (16, 10, 6, 4, 2, 1)
 # How far back from the end of the step the tail is looked for.
 MAX_TAIL_WALK = 2_000
 # The first lines of that tail come before weak blocks, the rest after them.
@@ -115,10 +117,20 @@ class _Budget:
         return self.lines >= self.max_lines or self.size >= MAX_BYTES - 40
 
 
-def _folded(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """The block with its long stack traces folded; a fold marker takes the place of the first frame it hides."""
-    text, origin = fold_traces([line for _, line in pairs])
-    return [(pairs[k][0], line) for k, line in zip(origin, text, strict=True)]
+def _folded(pairs: list[tuple[int, str]], budget: "_Budget") -> list[tuple[int, str]]:
+    """The block with its long stack traces folded, keeping as many first frames as the budget allows.
+
+    A fold marker takes the place of the first frame it hides.
+    """
+    text = [line for _, line in pairs]
+    runs = trace_runs(text)
+    folded = pairs
+    for keep_first in FOLD_KEEP_FIRST:
+        lines, origin = fold_traces(text, keep_first=keep_first, runs=runs)
+        folded = [(pairs[k][0], line) for k, line in zip(origin, lines, strict=True)]
+        if budget.fits(folded):
+            break
+    return folded
 
 
 def select_lines(
@@ -137,20 +149,21 @@ def select_lines(
     weak = sorted((r for r in regions if strength[id(r)] < STRONG), key=lambda r: -r[-1])
     chosen: dict[int, str] = {}
     seen: set[str] = set()
+    covered: set[int] = set()
     budget = _Budget()
     for region in strong:
         if budget.full():
             break
-        _add_region(region, lines, scores, chosen, seen, budget)
+        _add_region(region, lines, scores, chosen, seen, budget, covered)
     strongest = max(strength.values(), default=0)
     wanted = TAIL_LINES_AFTER_STRONG if strongest >= TOOL_STRENGTH else TAIL_LINES
     score_of = line_score or (lambda i: scores.get(i, 0))
-    first = _add_tail(lines, score_of, focus, chosen, seen, budget, min(wanted, TAIL_FIRST))
+    first = _add_tail(lines, score_of, focus, chosen, seen, budget, covered, min(wanted, TAIL_FIRST))
     for region in weak:
         if budget.full():
             break
-        _add_region(region, lines, scores, chosen, seen, budget)
-    _add_tail(lines, score_of, focus, chosen, seen, budget, wanted - first)
+        _add_region(region, lines, scores, chosen, seen, budget, covered)
+    _add_tail(lines, score_of, focus, chosen, seen, budget, covered, wanted - first)
     return [chosen[i] for i in sorted(chosen)]
 
 
@@ -161,12 +174,13 @@ def _add_region(
     chosen: dict[int, str],
     seen: set[str],
     budget: _Budget,
+    covered: set[int],
 ) -> None:
     """Add a block whole if it fits, else folded, else its strongest and latest lines."""
     fresh: list[tuple[int, str]] = [(i, _clip(lines[i])) for i in region]
     fresh = [(i, line) for i, line in fresh if line_key(line) not in seen and i not in chosen]
     if not budget.fits(fresh):
-        fresh = _folded(fresh)
+        fresh = _folded(fresh, budget)
     if budget.fits(fresh):
         picked = fresh
     else:
@@ -179,6 +193,8 @@ def _add_region(
         seen.add(line_key(line))
         chosen[i] = line
     budget.take(picked)
+    # Lines a fold hid stay hidden: the end of the step must not bring them back.
+    covered.update(range(region[0], region[-1] + 1))
 
 
 def _add_tail(
@@ -188,6 +204,7 @@ def _add_tail(
     chosen: dict[int, str],
     seen: set[str],
     budget: _Budget,
+    covered: set[int],
     wanted: int,
 ) -> int:
     """Add up to `wanted` more of the last plain lines of the failing step (and the line that said it failed)."""
@@ -203,7 +220,7 @@ def _add_tail(
         if taken >= wanted:
             break
         line = lines[j]
-        if j in chosen:
+        if j in chosen or j in covered:
             continue
         # Boilerplate (FILLER) and noise never stand alone: the end of a step only adds plain lines.
         if not line.strip() or line_score(j) in (-1, FILLER):

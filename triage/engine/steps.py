@@ -65,6 +65,9 @@ _AFTER_STEP_RE = re.compile(r"(?i)after_script|after_failure|cleanup|upload_arti
 _TRAVIS_END_RE = re.compile(r"^travis_time:end:(\w+)")
 _TRAVIS_EXIT_RE = re.compile(r'" (?:failed and )?exited with (\d+)')
 MAX_COMMAND_LINES = 20
+_SKIPPED_RE = re.compile(r"(?i)\bskipped\b|^\s*[{}]\s*$")
+# A step has output of its own when one of its first lines is not a marker.
+MAX_OUTPUT_PROBE = 50
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,8 @@ def failed_step(lines: list[str]) -> FailedStep | None:
                 if code is None:
                     break
                 if int(code) != 0:
-                    begin = _step_start(lines, starts[system], travis_timers, i, previous_end)
-                    return FailedStep(begin, i, i, int(code))
+                    begin, end = _step_range(lines, starts[system], travis_timers, i, previous_end)
+                    return FailedStep(begin, end, i, int(code))
                 previous_end = i + 1
                 break
             else:
@@ -133,14 +136,31 @@ def _command_exit(lines: list[str], at: int) -> str | None:
     return None
 
 
-def _step_start(lines: list[str], starts: list[int], timers: dict[str, int], failed_at: int, floor: int) -> int:
-    """First line of the step that ended at failed_at."""
+def _step_range(
+    lines: list[str], starts: list[int], timers: dict[str, int], failed_at: int, floor: int
+) -> tuple[int, int]:
+    """Where the output of the step that the marker at failed_at reports on lies."""
     # Travis brackets each command with timers of one id: the matching start is exact.
     for j in range(failed_at - 1, max(floor, failed_at - 4) - 1, -1):
         end = _TRAVIS_END_RE.match(lines[j])
         if end is not None:
             if end.group(1) in timers:
-                return timers[end.group(1)] + 1
+                return timers[end.group(1)] + 1, failed_at
             break
+    # Otherwise the latest step with output of its own: Jenkins reports the failed `sh` only once the
+    # pipeline has unwound, after the headers of the stages it skipped.
     before = [i for i in starts if floor <= i < failed_at]
-    return before[-1] + 1 if before else floor
+    if not before:
+        return floor, failed_at
+    ends = [*before[1:], failed_at]
+    for start, end in zip(reversed(before), reversed(ends), strict=True):
+        if _has_output(lines, start + 1, end):
+            return start + 1, end
+    return before[-1] + 1, failed_at
+
+
+def _has_output(lines: list[str], start: int, end: int) -> bool:
+    for line in lines[start : min(end, start + MAX_OUTPUT_PROBE)]:
+        if line.strip() and not is_boilerplate(line) and not _SKIPPED_RE.search(line):
+            return True
+    return False

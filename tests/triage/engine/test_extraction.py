@@ -188,3 +188,219 @@ def test_it_keeps_the_first_sentences_of_a_judge_rationale():
 def test_it_accepts_bytes_and_replaces_invalid_utf8():
     snippet = extract_snippet(b"error: bad byte \xff\xfe here\n", None)
     assert "error: bad byte" in snippet
+
+
+# CI job logs: the failing step is found by its CI system's markers, and what other steps print stays out.
+GITLAB_JOB = (
+    "Running with gitlab-runner 16.5.0 (853330f9)\n"
+    "\x1b[0Ksection_start:1700000000:prepare_executor\r\x1b[0K\x1b[36;1mPreparing the docker executor\x1b[0;m\n"
+    "Using docker image python:3.12 ...\n"
+    "\x1b[0Ksection_end:1700000010:prepare_executor\r\x1b[0K\n"
+    "\x1b[0Ksection_start:1700000020:step_script\r\x1b[0KExecuting step_script stage of the job script\n"
+    "$ pip install -r requirements.txt\n"
+    "Successfully installed requests-2.31.0\n"
+    "$ python -m pytest -q\n"
+    "..F\n"
+    "FAILED tests/test_api.py::test_timeout - requests.exceptions.ConnectTimeout: timed out\n"
+    "1 failed, 2 passed in 0.31s\n"
+    "\x1b[0Ksection_end:1700000090:step_script\r\x1b[0K\n"
+    "\x1b[0Ksection_start:1700000090:after_script\r\x1b[0KRunning after_script\n"
+    "$ ./ci/upload-coverage.sh\n"
+    "upload failed: no such file coverage.xml\n"
+    "\x1b[0Ksection_end:1700000095:after_script\r\x1b[0K\n"
+    "\x1b[0Ksection_start:1700000095:cleanup_file_variables\r\x1b[0KCleaning up project directory and file based variables\n"
+    "\x1b[0Ksection_end:1700000096:cleanup_file_variables\r\x1b[0K\n"
+    "\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m\n"
+)
+
+JENKINS_PIPELINE = """Started by user admin
+[Pipeline] Start of Pipeline
+[Pipeline] node
+Running on agent-1 in /var/jenkins/workspace/api
+[Pipeline] {
+[Pipeline] stage
+[Pipeline] { (Lint)
+[Pipeline] sh
++ golangci-lint run
+level=warning msg="[runner] error: deprecated linter golint"
+[Pipeline] }
+[Pipeline] // stage
+[Pipeline] stage
+[Pipeline] { (Test)
+[Pipeline] sh
++ go test ./...
+--- FAIL: TestParse (0.00s)
+    parse_test.go:14: got "a", want "b"
+FAIL
+FAIL	example.com/api/parse	0.004s
+[Pipeline] }
+[Pipeline] // stage
+[Pipeline] stage
+[Pipeline] { (Deploy)
+Stage "Deploy" skipped due to earlier failure(s)
+[Pipeline] }
+[Pipeline] // stage
+[Pipeline] }
+[Pipeline] End of Pipeline
+ERROR: script returned exit code 1
+Finished: FAILURE
+"""
+
+BUILDKITE_JOB = """~~~ Preparing working directory
+$ cd /var/lib/buildkite-agent/builds/agent-1/acme/ledger
+# Host "github.com" already in list of known hosts
+--- :rust: Running tests
+$ cargo test
+   Compiling ledger v0.3.1 (/var/lib/buildkite-agent/builds/agent-1/acme/ledger)
+error[E0425]: cannot find value `rate` in this scope
+  --> src/lib.rs:12:9
+   |
+12 |         rate * amount
+   |         ^^^^ not found in this scope
+
+error: could not compile `ledger` due to previous error
+^^^ +++
+🚨 Error: The command exited with status 101
+~~~ Running global pre-exit hook
+$ /etc/buildkite-agent/hooks/pre-exit
+warning: could not remove cache: permission denied
+"""
+
+GITHUB_JOB = """2024-05-02T10:11:12.0000000Z ##[group]Run actions/setup-node@v4
+2024-05-02T10:11:12.1000000Z with:
+2024-05-02T10:11:12.3000000Z ##[endgroup]
+2024-05-02T10:11:12.5000000Z Error: no cache entry found for node 20, downloading
+2024-05-02T10:11:13.0000000Z Found in cache @ /opt/hostedtoolcache/node/20.12.2/x64
+2024-05-02T10:11:14.0000000Z ##[group]Run npm test
+2024-05-02T10:11:14.1000000Z npm test
+2024-05-02T10:11:14.3000000Z ##[endgroup]
+2024-05-02T10:11:15.1000000Z > vitest run
+2024-05-02T10:11:16.0000000Z  FAIL  src/cart.test.ts > Cart > adds the tax
+2024-05-02T10:11:16.1000000Z AssertionError: expected 41 to be 42 // Object.is equality
+2024-05-02T10:11:16.2000000Z  ❯ src/cart.test.ts:12:23
+2024-05-02T10:11:16.4000000Z       Tests  1 failed | 7 passed (8)
+2024-05-02T10:11:17.0000000Z ##[error]Process completed with exit code 1.
+2024-05-02T10:11:18.0000000Z ##[group]Run actions/upload-artifact@v4
+2024-05-02T10:11:18.1000000Z ##[endgroup]
+2024-05-02T10:11:18.2000000Z ##[warning]No files were found with the provided path: report/. No artifacts will be uploaded.
+"""
+
+TRAVIS_JOB = """travis_fold:start:install
+travis_time:start:0a1b2c3d
+$ bundle install --jobs=3 --retry=3
+Bundle complete! 42 Gemfile dependencies, 97 gems now installed.
+travis_time:end:0a1b2c3d:start=1,finish=2,duration=1
+travis_fold:end:install
+travis_time:start:1b2c3d4e
+$ bundle exec rspec
+..F
+
+Failures:
+
+  1) Invoice#total adds the tax
+     Failure/Error: expect(invoice.total).to eq(42)
+
+       expected: 42
+            got: 41
+
+     # ./spec/invoice_spec.rb:12:in `block (2 levels) in <top (required)>'
+
+3 examples, 1 failure
+travis_time:end:1b2c3d4e:start=3,finish=4,duration=1
+The command "bundle exec rspec" exited with 1.
+travis_time:start:2c3d4e5f
+$ ./bin/lint-docs
+error: docs/old.md is stale, but errors in docs are ignored
+travis_time:end:2c3d4e5f:start=5,finish=6,duration=1
+The command "./bin/lint-docs" exited with 0.
+Done. Your build exited with 1.
+"""
+
+CI_JOBS = [
+    ("gitlab", GITLAB_JOB, ["FAILED tests/test_api.py::test_timeout", "ERROR: Job failed"], ["upload failed"]),
+    ("jenkins", JENKINS_PIPELINE, ["--- FAIL: TestParse", 'got "a", want "b"'], ["golangci-lint", "deprecated"]),
+    ("buildkite", BUILDKITE_JOB, ["error[E0425]: cannot find value `rate`", "--> src/lib.rs:12:9"], ["remove cache"]),
+    ("github", GITHUB_JOB, ["AssertionError: expected 41 to be 42", "FAIL  src/cart.test.ts"], ["no cache entry"]),
+    ("travis", TRAVIS_JOB, ["Failure/Error: expect(invoice.total)", "got: 41"], ["docs/old.md", "Bundle complete"]),
+]
+
+
+@pytest.mark.parametrize(("system", "log", "causes", "noise"), CI_JOBS, ids=[c[0] for c in CI_JOBS])
+def test_the_snippet_of_a_ci_job_comes_from_its_failing_step(system, log, causes, noise):
+    snippet = extract_snippet(log)
+    for cause in causes:
+        assert cause in snippet, (system, cause, snippet)
+    for line in noise:
+        assert line not in snippet, (system, line, snippet)
+    assert "section_start" not in snippet and "[Pipeline]" not in snippet and "travis_time" not in snippet
+
+
+PROGRESS = "\n".join(f"[{i}/400] Compiling module_{i} (ok)" for i in range(400))
+
+# Build tools the fleet has not been tuned on: the cause line is kept even after long progress output.
+TOOL_FAILURES = [
+    (
+        "unittest",
+        "FAIL: test_div (tests.test_math.MathTest)\nTraceback (most recent call last):\n"
+        '  File "/build/tests/test_math.py", line 9, in test_div\n    self.assertEqual(div(1, 2), 0.5)\n'
+        "AssertionError: 0 != 0.5\n\nRan 2 tests in 0.001s\n\nFAILED (failures=1)",
+        "AssertionError: 0 != 0.5",
+    ),
+    (
+        "sbt",
+        "[error] /build/src/main/scala/acme/Ledger.scala:41:17: not found: type LegacyMoney\n"
+        "[error]   def total: LegacyMoney = ???\n[error] one error found\n"
+        "[error] (Compile / compileIncremental) Compilation failed",
+        "not found: type LegacyMoney",
+    ),
+    (
+        "mix",
+        "== Compilation error in file lib/ledger/entry.ex ==\n"
+        "** (CompileError) lib/ledger/entry.ex:12: undefined function rate/0\n"
+        "    (elixir 1.15.7) lib/kernel/parallel_compiler.ex:377: anonymous fn/5 in Kernel.ParallelCompiler",
+        "undefined function rate/0",
+    ),
+    (
+        "make",
+        "cc -O2 -Wall -c src/net.c -o build/net.o\n"
+        "src/net.c:88:12: error: implicit declaration of function 'inet_pton4'\n"
+        "   88 |     return inet_pton4(host, out);\n      |            ^~~~~~~~~~\n"
+        "make: *** [Makefile:14: build/net.o] Error 1",
+        "implicit declaration of function 'inet_pton4'",
+    ),
+    (
+        "cmake",
+        'CMake Error at CMakeLists.txt:12 (find_package):\n  By not providing "FindOpenSSL.cmake" in CMAKE_MODULE_PATH\n'
+        "-- Configuring incomplete, errors occurred!",
+        'By not providing "FindOpenSSL.cmake"',
+    ),
+    (
+        "swift",
+        "/build/Sources/Ledger/Entry.swift:12:16: error: cannot find 'rate' in scope\n        return rate * amount",
+        "cannot find 'rate' in scope",
+    ),
+    (
+        "tox",
+        "E   ModuleNotFoundError: No module named 'pythonjsonlogger'\n"
+        "ERROR: InvocationError for command /build/.tox/py312/bin/pytest -q (exited with code 4)\n"
+        "ERROR:   py312: commands failed",
+        "No module named 'pythonjsonlogger'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tool", "failure", "cause"), TOOL_FAILURES, ids=[t[0] for t in TOOL_FAILURES])
+def test_the_cause_line_of_an_unfamiliar_tool_is_kept_and_its_progress_output_is_not(tool, failure, cause):
+    snippet = extract_snippet(PROGRESS + "\n" + failure)
+    assert cause in snippet, (tool, snippet)
+    assert "module_10 " not in snippet
+    assert len(snippet.splitlines()) <= MAX_LINES
+
+
+def test_the_failing_step_is_the_first_that_failed_and_later_steps_stay_out():
+    log = TRAVIS_JOB.replace(
+        'The command "./bin/lint-docs" exited with 0.', 'The command "./bin/lint-docs" exited with 2.'
+    )
+    snippet = extract_snippet(log)
+    assert "Failure/Error" in snippet
+    assert "docs/old.md" not in snippet
