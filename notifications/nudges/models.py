@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from fleetui.common.models import Liveness
 from notifications.slack.models import SlackChannel
 from runs.fleet.models import Migration, PullRequest, Repository, Team
 
@@ -24,7 +25,7 @@ class TeamSnooze(models.Model):
         return f"{self.team} snoozed until {self.until:%Y-%m-%d}"
 
 
-class Nudge(models.Model):
+class Nudge(Liveness):
     """One Slack message to one team about its migration PRs: drafted, then sent once."""
 
     class Status(models.TextChoices):
@@ -33,6 +34,13 @@ class Nudge(models.Model):
         SENT = "sent", "sent"
         FAILED = "failed", "failed"
         CANCELLED = "cancelled", "cancelled"
+
+    # A sending nudge is in flight: queued (no delivery claim yet) or held by the worker that calls Slack.
+    # A watchdog sends it back to be delivered, or, once Slack may have the message, to failed for a person.
+    LIVE_STATUSES = (Status.SENDING,)
+    RETRY_STATUS = Status.SENDING
+    GIVE_UP_STATUS = Status.FAILED
+    LIVENESS_SINCE_FIELD = "queued_at"
 
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="nudges")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="nudges")
@@ -54,6 +62,12 @@ class Nudge(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery_started_at = models.DateTimeField(
         null=True, blank=True, help_text="Set by the one worker allowed to call Slack for this send."
+    )
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the send was queued, or when its delayed retry is due."
+    )
+    post_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set just before the message is posted: from then on Slack may have it."
     )
     slack_ts = models.CharField(max_length=40, blank=True)
     thread_ts = models.CharField(max_length=40, blank=True, help_text="The first nudge's ts when this is a follow-up.")

@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from fleetui.common.liveness import heartbeat
 from fleetui.common.roles import real_user
 from notifications.nudges.drafts import CHANNEL_PACE_SECONDS, NudgeNotSendable, nudge_blocks, pr_line
 from notifications.nudges.models import Nudge
 from notifications.slack.client import PermanentSlackError, SlackClient, SlackRateLimitedError, TransientSlackError
 from notifications.slack.directory import slack_client_from_settings
 from notifications.slack.models import SlackChannel, TeamChannel
+from notifications.slack.tasks import DEFAULT_RETRY_SECONDS
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import PullRequest
 
 logger = logging.getLogger(__name__)
 
 
-def nudge_send_claim(*, nudge_id: int, user) -> bool:
-    """Move a draft (or a failed nudge the owner retries) to sending; only one caller ever wins."""
+def nudge_send_claim(*, nudge_id: int, user, due: datetime | None = None) -> bool:
+    """Move a draft (or a failed nudge the owner retries) to sending; only one caller ever wins.
+
+    `due` is when its task is expected to start (now, or later when paced): a watchdog waits that long, plus the
+    heartbeat timeout, before it takes the queued send for lost.
+    """
+    now = timezone.now()
     claimed = Nudge.objects.filter(pk=nudge_id, status__in=[Nudge.Status.DRAFT, Nudge.Status.FAILED]).update(
         status=Nudge.Status.SENDING,
         sent_by=real_user(user),
         delivery_started_at=None,
+        post_started_at=None,
+        queued_at=due or now,
+        heartbeat_at=None,
+        claim_token="",
+        recoveries=0,
         error="",
-        updated_at=timezone.now(),
+        updated_at=now,
     )
     if claimed != 1:
         return False
@@ -47,12 +60,13 @@ def nudge_send_enqueue(*, nudges: list[Nudge], user) -> tuple[list[Nudge], list[
     queued, refused = [], []
     per_channel: dict[int | None, int] = {}
     for nudge in nudges:
-        if not nudge_send_claim(nudge_id=nudge.pk, user=user):
+        slot = per_channel.get(nudge.channel_id, 0)
+        countdown = slot * CHANNEL_PACE_SECONDS
+        due = timezone.now() + timedelta(seconds=countdown)
+        if not nudge_send_claim(nudge_id=nudge.pk, user=user, due=due):
             refused.append(nudge)
             continue
-        slot = per_channel.get(nudge.channel_id, 0)
         per_channel[nudge.channel_id] = slot + 1
-        countdown = slot * CHANNEL_PACE_SECONDS
         transaction.on_commit(lambda pk=nudge.pk, c=countdown: nudge_send_task.apply_async(args=[pk], countdown=c))
         queued.append(nudge)
     return queued, refused
@@ -66,8 +80,10 @@ def nudge_send(*, nudge_id: int, user, client: SlackClient | None = None) -> Nud
 
 
 def _fail(nudge: Nudge, reason: str) -> Nudge:
+    # Only while this worker's delivery claim holds: after a recovery the nudge is no longer ours to write.
     nudge.status, nudge.error = Nudge.Status.FAILED, reason[:2000]
-    nudge.save(update_fields=["status", "error", "updated_at"])
+    held = Nudge.objects.filter(pk=nudge.pk, claim_token=nudge.claim_token, status=Nudge.Status.SENDING)
+    held.update(status=nudge.status, error=nudge.error, updated_at=timezone.now())
     return nudge
 
 
@@ -89,14 +105,21 @@ def nudge_deliver(*, nudge_id: int, client: SlackClient | None = None) -> Nudge:
 
     Never inside a transaction. A 429 (nothing posted) is re-raised for the task to retry; any other transient
     failure may have posted already, so the nudge is marked failed for the owner to check and retry by hand.
+    While it works, a heartbeat thread shows the watchdog that this worker is alive.
     """
-    now = timezone.now()
     # Only one worker may call Slack for this claim, even when the task is delivered twice.
+    claim = Nudge.claim_fields()
     if not Nudge.objects.filter(pk=nudge_id, status=Nudge.Status.SENDING, delivery_started_at__isnull=True).update(
-        delivery_started_at=now
+        delivery_started_at=timezone.now(), **claim
     ):
         return Nudge.objects.get(pk=nudge_id)
     nudge = Nudge.objects.select_related("team", "migration", "channel").get(pk=nudge_id)
+    with heartbeat(nudge):
+        return _deliver(nudge, client)
+
+
+def _deliver(nudge: Nudge, client: SlackClient | None) -> Nudge:
+    held = Nudge.objects.filter(pk=nudge.pk, claim_token=nudge.claim_token, status=Nudge.Status.SENDING)
     if nudge.channel is None:
         team_channel = (
             TeamChannel.objects.filter(team=nudge.team, channel__isnull=False).select_related("channel").first()
@@ -104,7 +127,7 @@ def nudge_deliver(*, nudge_id: int, client: SlackClient | None = None) -> Nudge:
         if team_channel is None:
             return _fail(nudge, f"team {nudge.team.slug} has no Slack channel yet: choose one on the unowned queue")
         nudge.channel = team_channel.channel
-        nudge.save(update_fields=["channel"])
+        held.update(channel=nudge.channel)
     channel = nudge.channel
     if channel.is_archived:
         return _fail(nudge, f"#{channel.name} is archived: choose another channel for the team")
@@ -127,13 +150,19 @@ def nudge_deliver(*, nudge_id: int, client: SlackClient | None = None) -> Nudge:
     )
     text, blocks = nudge_blocks(nudge)
     _pace_channel(channel)
+    # From here on Slack may have the message: a watchdog that finds this worker gone hands it to a person.
+    now = timezone.now()
+    if not held.update(post_started_at=now, heartbeat_at=now):
+        return Nudge.objects.get(pk=nudge.pk)
     try:
         posted = client.post_message(
             channel.channel_id, text=text, blocks=blocks, thread_ts=first.slack_ts if first else None
         )
-    except SlackRateLimitedError:
-        # Slack refused before posting: release the delivery claim so the retried task can send.
-        Nudge.objects.filter(pk=nudge.pk).update(delivery_started_at=None)
+    except SlackRateLimitedError as exc:
+        # Slack refused before posting: release the delivery claim so the retried task can send, and tell the
+        # watchdog when that retry is due.
+        due = timezone.now() + timedelta(seconds=exc.retry_after or DEFAULT_RETRY_SECONDS)
+        held.update(delivery_started_at=None, post_started_at=None, claim_token="", heartbeat_at=None, queued_at=due)
         raise
     except PermanentSlackError as exc:
         if exc.code == "not_in_channel":
@@ -151,7 +180,20 @@ def nudge_deliver(*, nudge_id: int, client: SlackClient | None = None) -> Nudge:
         nudge.permalink = client.get_permalink(channel.channel_id, posted.ts)[:500]
     except (PermanentSlackError, TransientSlackError) as exc:
         logger.info("no permalink for nudge %s: %s", nudge.pk, exc)
-    nudge.save()
+    recorded = held.update(
+        status=nudge.status,
+        slack_ts=nudge.slack_ts,
+        sent_at=nudge.sent_at,
+        text=nudge.text,
+        blocks=nudge.blocks,
+        thread_ts=nudge.thread_ts,
+        permalink=nudge.permalink,
+        updated_at=timezone.now(),
+    )
+    if not recorded:
+        # The watchdog took this send for lost while it was posting: the nudge already asks a person to check.
+        logger.warning("nudge %s was posted (ts %s) after it was handed to a person", nudge.pk, posted.ts)
+        return Nudge.objects.get(pk=nudge.pk)
     if first is not None:
         _refresh_first_message(first=first, client=client, follow_up=nudge)
     return nudge

@@ -1,10 +1,11 @@
-"""Celery tasks of nudges: deliver one claimed nudge."""
+"""Celery tasks of nudges: deliver one claimed nudge; take back sends whose worker is gone."""
 
 import logging
 
 from celery import shared_task
 
 from notifications.nudges.models import Nudge
+from notifications.nudges.recovery import nudge_deliveries_recover
 from notifications.nudges.sending import nudge_deliver
 from notifications.slack.client import SlackRateLimitedError
 from notifications.slack.tasks import DEFAULT_RETRY_SECONDS
@@ -26,3 +27,11 @@ def nudge_send_task(self, nudge_id: int) -> None:
             )
             return
         raise self.retry(countdown=exc.retry_after or DEFAULT_RETRY_SECONDS, exc=exc) from exc
+
+
+@shared_task(name="notifications.tasks.nudge_deliveries_recover_task", acks_late=True, ignore_result=True)
+def nudge_deliveries_recover_task() -> None:
+    """The periodic watchdog of nudge sends (idempotent: each stale send is taken back once)."""
+    recovered = nudge_deliveries_recover()
+    if recovered:
+        logger.warning("nudge sends taken back from gone workers: %s", recovered)

@@ -31,7 +31,7 @@ def load_contract(relative: str) -> Any:
 
 
 class FakeGitHub(FakeGitHubServing):
-    """Serves pulls, reviews, check runs, statuses, contents, comments and a ready-for-review GraphQL mutation."""
+    """Serves pulls, reviews, check runs, statuses, contents, comments (post, list) and a ready-for-review mutation."""
 
     def __init__(self, *, token: str | None = None, rate_limit: int = 5000, clock=time.time) -> None:
         self.token = token
@@ -49,6 +49,7 @@ class FakeGitHub(FakeGitHubServing):
         self.contents: dict[tuple[str, str, str], str] = {}
         self.comments: list[dict[str, Any]] = []
         self._script: list[ScriptedResponse] = []
+        self._late: list[tuple[str, str, float]] = []
         self._lock = threading.Lock()
         self._templates = {
             "pull": load_contract("rest/pulls.get.json"),
@@ -56,6 +57,7 @@ class FakeGitHub(FakeGitHubServing):
             "review": load_contract("rest/pulls.list-reviews.json")[0],
             "check_run": load_contract("rest/checks.list-for-ref.json")["check_runs"][0],
             "combined": load_contract("rest/repos.get-combined-status-for-ref.json"),
+            "comment": load_contract("rest/issues.list-comments.json")[0],
         }
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -182,6 +184,14 @@ class FakeGitHub(FakeGitHubServing):
         )
         with self._lock:
             self._script.extend(copy.deepcopy(reply) for _ in range(count))
+
+    def answer_late(self, method: str, path_fragment: str, seconds: float) -> None:
+        """Do the next `method` request to a path containing `path_fragment`, then wait `seconds` before answering.
+
+        A client that gives up sooner sees a timeout although the request took effect (a comment was created).
+        """
+        with self._lock:
+            self._late.append((method.upper(), path_fragment, seconds))
 
     def secondary_rate_limit(self, count: int = 1, *, status: int = 403, retry_after: int | None = 7) -> None:
         """Answer the next `count` requests as GitHub's secondary rate limit does."""

@@ -63,6 +63,7 @@ class FakeGitHubServing:
     contents: dict[tuple[str, str, str], str]
     comments: list[dict[str, Any]]
     _script: list[ScriptedResponse]
+    _late: list[tuple[str, str, float]]
     _lock: threading.Lock
     _templates: dict[str, Any]
 
@@ -80,7 +81,24 @@ class FakeGitHubServing:
         lowered = {key.lower(): value for key, value in headers.items()}
         if self.token and lowered.get("authorization") != f"Bearer {self.token}":
             return error_reply(401, "Bad credentials")
-        path = parsed.path
+        late = self._late_for(method, parsed.path)
+        reply = self._reply(method, parsed.path, query, lowered, body)
+        if late:
+            time.sleep(late)  # the request took effect; its answer comes after the client's timeout
+        return reply
+
+    def _late_for(self, method: str, path: str) -> float:
+        with self._lock:
+            for index, (late_method, fragment, seconds) in enumerate(self._late):
+                if late_method == method and fragment in path:
+                    del self._late[index]
+                    return seconds
+        return 0.0
+
+    def _reply(
+        self, method: str, raw_path: str, query: dict[str, list[str]], lowered: dict[str, str], body: bytes
+    ) -> ScriptedResponse:
+        path = raw_path
         if path.startswith("/api/v3/"):
             path = path[len("/api/v3") :]
         if path in {"/graphql", "/api/graphql"} and method == "POST":
@@ -93,7 +111,7 @@ class FakeGitHubServing:
             return error_reply(403, "API rate limit exceeded for user ID 1.", headers=self._limit_headers())
         reply = self._route(method, path, query, body)
         if reply.status == 200 and method == "GET":
-            reply = self._paginate(reply, parsed.path, query)
+            reply = self._paginate(reply, raw_path, query)
             etag = 'W/"' + hashlib.sha256(json.dumps(reply.body, sort_keys=True).encode()).hexdigest() + '"'
             reply.headers["ETag"] = etag
             if lowered.get("if-none-match") == etag:
@@ -144,18 +162,44 @@ class FakeGitHubServing:
             return ScriptedResponse(
                 200, {"type": "file", "encoding": "base64", "path": "/".join(rest[1:]), "content": encoded}
             )
-        if method == "POST" and rest[0] == "issues" and len(rest) == 3 and rest[2] == "comments":
-            text = json.loads(body or b"{}").get("body", "")
-            with self._lock:
-                comment_id = 9000 + len(self.comments)
-                comment = {
-                    "id": comment_id,
-                    "body": text,
-                    "html_url": f"https://github.com/{owner}/{repo}/pull/{rest[1]}#issuecomment-{comment_id}",
-                }
-                self.comments.append(comment)
-            return ScriptedResponse(201, comment)
+        if rest[0] == "issues" and len(rest) == 3 and rest[2] == "comments" and rest[1].isdigit():
+            issue_url = f"https://api.github.com/repos/{owner}/{repo}/issues/{rest[1]}"
+            if method == "GET":
+                return ScriptedResponse(200, self._list_comments(issue_url, query))
+            if method == "POST":
+                return ScriptedResponse(201, self._create_comment(owner, repo, int(rest[1]), issue_url, body))
         return error_reply(404, "Not Found")
+
+    def _create_comment(self, owner: str, repo: str, number: int, issue_url: str, body: bytes) -> dict[str, Any]:
+        text = json.loads(body or b"{}").get("body", "")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with self._lock:
+            comment_id = 9000 + len(self.comments)
+            comment = copy.deepcopy(self._templates["comment"])
+            comment.update(
+                {
+                    "id": comment_id,
+                    "node_id": f"IC_{comment_id}",
+                    "url": f"https://api.github.com/repos/{owner}/{repo}/issues/comments/{comment_id}",
+                    "html_url": f"https://github.com/{owner}/{repo}/pull/{number}#issuecomment-{comment_id}",
+                    "body": text,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "issue_url": issue_url,
+                }
+            )
+            self.comments.append(comment)
+        return comment
+
+    def _list_comments(self, issue_url: str, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        # `since`: only comments updated at or after it (ISO 8601 strings in UTC compare in time order).
+        since = query.get("since", [""])[0]
+        with self._lock:
+            return [
+                copy.deepcopy(comment)
+                for comment in self.comments
+                if comment.get("issue_url") == issue_url and comment.get("updated_at", "") >= since
+            ]
 
     def _list_pulls(self, owner: str, repo: str, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         state = query.get("state", ["open"])[0]

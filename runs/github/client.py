@@ -6,6 +6,7 @@ One client per worker thread; its transport keeps an in-memory ETag cache and th
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -104,6 +105,14 @@ class GitHubClient:
         payload = response_json(response)
         return IssueComment(id=int(payload.get("id") or 0), html_url=payload.get("html_url") or "", body=body)
 
+    def list_issue_comments(
+        self, owner: str, repo: str, number: int, *, since: datetime | None = None
+    ) -> list[IssueComment]:
+        """Comments on a pull request's conversation, oldest first, all pages; `since`: only those updated since."""
+        url = self._repo_url(owner, repo, "issues", str(int(number)), "comments")
+        params = {"since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")} if since is not None else None
+        return self.transport.get_pages(url, _comment_from_payload, params=params)
+
     # -- CI --------------------------------------------------------------------------------------------------------
 
     def list_check_runs(self, owner: str, repo: str, ref: str) -> list[CheckRun]:
@@ -175,6 +184,12 @@ class GitHubClient:
 
 def _tagged(factory: Callable[..., Any]) -> Callable[[Any, str | None], Any]:
     return lambda payload, etag: factory(payload, etag=etag)
+
+
+def _comment_from_payload(payload: Any) -> IssueComment:
+    return IssueComment(
+        id=int(payload.get("id") or 0), html_url=payload.get("html_url") or "", body=payload.get("body") or ""
+    )
 
 
 def _file_text(payload: Any, _etag: str | None) -> str | None:

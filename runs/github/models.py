@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from fleetui.common.models import TrackedRun
+from fleetui.common.models import Liveness, TrackedRun
 from runs.fleet.models import Migration, PullRequest
 
 
@@ -64,14 +64,22 @@ class PullRequestSyncError(models.Model):
         return f"{self.url}: {self.reason[:80]}"
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(Liveness):
     """A GitHub webhook delivery, stored once per delivery id so a redelivery is recognised."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", "received"
+        PROCESSING = "processing", "processing"
         PROCESSED = "processed", "processed"
         IGNORED = "ignored", "ignored"
         FAILED = "failed", "failed"
+
+    # Received (queued) and processing deliveries are in flight: a watchdog queues again those whose worker is
+    # gone; applying a delivery again is harmless.
+    LIVE_STATUSES = (Status.RECEIVED, Status.PROCESSING)
+    RETRY_STATUS = Status.RECEIVED
+    GIVE_UP_STATUS = Status.FAILED
+    LIVENESS_SINCE_FIELD = "queued_at"
 
     delivery_id = models.CharField(max_length=100, unique=True)
     event = models.CharField(max_length=60)
@@ -82,6 +90,9 @@ class WebhookDelivery(models.Model):
     message = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When processing was queued, or when its delayed retry is due."
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

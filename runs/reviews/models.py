@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from fleetui.common.models import Liveness
 from runs.fleet.models import Attempt, Migration, PullRequest
 
 
@@ -22,7 +23,7 @@ class ReviewPattern(models.Model):
         return self.label
 
 
-class ReviewDecision(models.Model):
+class ReviewDecision(Liveness):
     """A reviewer's approval of an agent's pull request, or their request for changes (which marks the attempt
     rejected by a reviewer, so it can be rerun)."""
 
@@ -36,6 +37,14 @@ class ReviewDecision(models.Model):
         DONE = "done", "done"
         FAILED = "failed", "GitHub error"
         NOT_NEEDED = "not_needed", "nothing to send"
+
+    # Pending (queued) and running pushes are in flight; a watchdog queues again those whose worker is gone
+    # (an approval is idempotent, a comment is looked for by its marker before it is posted again).
+    LIVENESS_FIELD = "github_status"
+    LIVE_STATUSES = (GitHubStatus.PENDING, GitHubStatus.RUNNING)
+    RETRY_STATUS = GitHubStatus.PENDING
+    GIVE_UP_STATUS = GitHubStatus.FAILED
+    LIVENESS_SINCE_FIELD = "queued_at"
 
     pull_request = models.ForeignKey(PullRequest, on_delete=models.CASCADE, related_name="review_decisions")
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="review_decisions")
@@ -51,6 +60,12 @@ class ReviewDecision(models.Model):
     github_error = models.TextField(blank=True)
     github_done_at = models.DateTimeField(null=True, blank=True)
     comment_url = models.URLField(max_length=500, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the push was queued, or when its delayed retry is due."
+    )
+    comment_attempted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set before the comment is posted: a retry first looks for it on GitHub."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

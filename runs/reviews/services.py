@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from fleetui.common.errors import PermanentAPIError, TransientAPIError
+from fleetui.common.liveness import heartbeat
+from fleetui.common.models import Recovered
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import Migration, PullRequest
@@ -28,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 100
+# Comments are looked for from a little before the first POST: GitHub's clock and ours may differ.
+COMMENT_CLOCK_SKEW = timedelta(minutes=10)
+GAVE_UP = "Workers kept stopping while this decision was sent to GitHub; check the pull request."
 
 
 class ReviewError(Exception):
@@ -95,6 +101,7 @@ def review_decision_record(
                 github_status=(
                     ReviewDecision.GitHubStatus.PENDING if needs_github else ReviewDecision.GitHubStatus.NOT_NEEDED
                 ),
+                queued_at=timezone.now() if needs_github else None,
             )
             patterns = review_patterns_resolve(migration=pull_request.migration, tags=tags)
             row.patterns.set(patterns)
@@ -145,49 +152,87 @@ def review_decisions_bulk_approve(
     return created, problems
 
 
-def review_decision_push(*, decision_id: int, client: GitHubClient | None = None, final: bool = False) -> str:
+def review_decision_push(
+    *, decision_id: int, client: GitHubClient | None = None, final: bool = False, retry_within: float = 0.0
+) -> str:
     """Sends a decision to GitHub: approval marks the draft ready for review, a request may post a comment.
 
     Returns the decision's GitHub status. Transient errors put it back to pending and are raised for a retry
-    (unless `final`, when they are recorded as the error).
+    (unless `final`, when they are recorded as the error); `retry_within` is the longest the retry may wait, so
+    the watchdog does not take a waiting retry for a lost one. A heartbeat thread beats while GitHub answers.
     """
     claimed = ReviewDecision.objects.filter(pk=decision_id, github_status=ReviewDecision.GitHubStatus.PENDING).update(
-        github_status=ReviewDecision.GitHubStatus.RUNNING
+        github_status=ReviewDecision.GitHubStatus.RUNNING, **ReviewDecision.claim_fields()
     )
     if not claimed:
         return "skipped"
     row = ReviewDecision.objects.select_related("pull_request").prefetch_related("patterns").get(pk=decision_id)
+    # Every write of the outcome holds while this claim does: after a recovery the decision is not ours.
+    held = ReviewDecision.objects.filter(
+        pk=decision_id, claim_token=row.claim_token, github_status=ReviewDecision.GitHubStatus.RUNNING
+    )
     if client is None:
         client = github_client()
     try:
-        _push(row, client)
+        with heartbeat(row):
+            _push(row, client, held)
+    except _ClaimLost:
+        return "skipped"
     except TransientAPIError as exc:
         if not final:
-            ReviewDecision.objects.filter(pk=decision_id).update(
-                github_status=ReviewDecision.GitHubStatus.PENDING, github_error=str(exc)[:2000]
+            held.update(
+                github_status=ReviewDecision.GitHubStatus.PENDING,
+                github_error=str(exc)[:2000],
+                claim_token="",
+                heartbeat_at=None,
+                queued_at=timezone.now() + timedelta(seconds=retry_within),
             )
             raise
-        return _failed(decision_id, exc)
+        return _failed(held, decision_id, exc)
     except (PermanentAPIError, ValueError) as exc:
-        return _failed(decision_id, exc)
-    ReviewDecision.objects.filter(pk=decision_id).update(
+        return _failed(held, decision_id, exc)
+    done = held.update(
         github_status=ReviewDecision.GitHubStatus.DONE,
         github_error="",
         github_done_at=timezone.now(),
         comment_url=row.comment_url,
     )
-    return ReviewDecision.GitHubStatus.DONE
+    return ReviewDecision.GitHubStatus.DONE if done else "skipped"
 
 
-def _failed(decision_id: int, exc: Exception) -> str:
-    logger.warning("review decision %s not sent to GitHub: %s", decision_id, exc)
-    ReviewDecision.objects.filter(pk=decision_id).update(
-        github_status=ReviewDecision.GitHubStatus.FAILED, github_error=str(exc)[:2000]
+def review_decisions_recover(*, cutoff: datetime | None = None) -> Recovered:
+    """Queues again, once each, the pushes whose worker stopped beating (or whose queued task was lost)."""
+    # Here, not at the top: the tasks module imports this one.
+    from runs.reviews.tasks import review_decision_push_task
+
+    recovered = ReviewDecision.recover_stale(
+        cutoff=cutoff,
+        retry_fields={"queued_at": timezone.now()},
+        give_up_fields={"github_error": GAVE_UP},
     )
+    for pk in recovered.retried:
+        transaction.on_commit(partial(review_decision_push_task.delay, pk))
+    return recovered
+
+
+def review_decision_retry_due(*, decision_id: int, within: float) -> None:
+    """Tells the watchdog that a pending push waits for a retry due within `within` seconds."""
+    ReviewDecision.objects.filter(
+        pk=decision_id, github_status=ReviewDecision.GitHubStatus.PENDING, claim_token="", heartbeat_at=None
+    ).update(queued_at=timezone.now() + timedelta(seconds=within))
+
+
+class _ClaimLost(Exception):
+    """The watchdog took the push back while this worker was still on it: stop and write nothing."""
+
+
+def _failed(held, decision_id: int, exc: Exception) -> str:
+    logger.warning("review decision %s not sent to GitHub: %s", decision_id, exc)
+    held.update(github_status=ReviewDecision.GitHubStatus.FAILED, github_error=str(exc)[:2000])
     return ReviewDecision.GitHubStatus.FAILED
 
 
-def _push(row: ReviewDecision, client: GitHubClient) -> None:
+def _push(row: ReviewDecision, client: GitHubClient, held) -> None:
     pr = row.pull_request
     owner, repo, number = parse_pr_url(pr.url)
     if row.decision == ReviewDecision.Decision.APPROVE:
@@ -198,17 +243,36 @@ def _push(row: ReviewDecision, client: GitHubClient) -> None:
             client.mark_ready_for_review(pull.node_id)
         PullRequest.objects.filter(pk=pr.pk).update(draft=False, state=pull.state, etag="")
         return
-    if row.comment:
-        comment = client.create_issue_comment(owner, repo, number, review_comment_text(row))
-        row.comment_url = comment.html_url
+    if not row.comment:
+        return
+    marker = review_comment_marker(row)
+    if row.comment_attempted_at is not None:
+        # An earlier POST may have created the comment even though its answer never came back (a timeout, a
+        # killed worker): look for the marker before posting again.
+        since = row.comment_attempted_at - COMMENT_CLOCK_SKEW
+        for existing in client.list_issue_comments(owner, repo, number, since=since):
+            if marker in existing.body:
+                row.comment_url = existing.html_url
+                return
+    now = timezone.now()
+    if not held.update(comment_attempted_at=now, heartbeat_at=now):
+        raise _ClaimLost(row.pk)
+    comment = client.create_issue_comment(owner, repo, number, review_comment_text(row))
+    row.comment_url = comment.html_url
+
+
+def review_comment_marker(row: ReviewDecision) -> str:
+    """The hidden line that identifies a decision's comment on GitHub (an HTML comment is not rendered)."""
+    return f"<!-- fleetui:decision:{row.pk} -->"
 
 
 def review_comment_text(row: ReviewDecision) -> str:
-    """The comment posted on a pull request a reviewer sent back."""
+    """The comment posted on a pull request a reviewer sent back, ending in its hidden marker."""
     lines = ["Changes requested by a reviewer" + (f" ({row.reviewer_name})" if row.reviewer_name else "") + "."]
     if row.reason:
         lines += ["", row.reason]
     labels = [pattern.label for pattern in row.patterns.all()]
     if labels:
         lines += ["", "Patterns: " + ", ".join(labels)]
+    lines += ["", review_comment_marker(row)]
     return "\n".join(lines)

@@ -16,7 +16,9 @@ PINNED_TASK_NAMES = {
     "runs.tasks.pull_requests_sync_chunk_task",
     "runs.tasks.webhook_delivery_process_task",
     "runs.tasks.webhook_deliveries_prune_task",
+    "runs.tasks.webhook_deliveries_recover_task",
     "runs.tasks.review_decision_push_task",
+    "runs.tasks.review_decisions_recover_task",
     "runs.tasks_reruns.rerun_item_task",
     "runs.tasks_reruns.reruns_watchdog_task",
     "runs.tasks_reruns.rerun_results_link_task",
@@ -25,6 +27,7 @@ PINNED_TASK_NAMES = {
     "triage.tasks.clusters_assign_new_task",
     "notifications.tasks.slack_directory_sync_task",
     "notifications.tasks.nudge_send_task",
+    "notifications.tasks.nudge_deliveries_recover_task",
     "notifications.tasks.ownership_resolve_task",
 }
 
