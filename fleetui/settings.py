@@ -276,6 +276,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HEARTBEAT_WATCHDOG_INTERVAL,
         "kwargs": {"follow": False},
     },
+    # Take back nudge sends, review pushes and webhook deliveries whose worker stopped beating.
+    "recover-nudge-sends": {
+        "task": "notifications.tasks.nudge_deliveries_recover_task",
+        "schedule": HEARTBEAT_WATCHDOG_INTERVAL,
+    },
+    "recover-review-pushes": {
+        "task": "runs.tasks.review_decisions_recover_task",
+        "schedule": HEARTBEAT_WATCHDOG_INTERVAL,
+    },
+    "recover-webhook-deliveries": {
+        "task": "runs.tasks.webhook_deliveries_recover_task",
+        "schedule": HEARTBEAT_WATCHDOG_INTERVAL,
+    },
 }
 
 # --- MLflow -------------------------------------------------------------------------
