@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.http import JsonResponse
 
-from fleetui.common.api import ApiError, api_view, iso, json_body, paginate
+from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
 from fleetui.common.roles import MIGRATION_OWNER, forbidden_response
 from runs.fleet.api import migration_or_404
 from triage.clusters import selectors
@@ -54,6 +54,7 @@ def member_json(member: ClusterMember) -> dict:
         "repo": member.repository.full_name,
         "trace_id": member.attempt.trace_id,
         "snippet": member.snippet,
+        "deciding_line": member.deciding_line,
         "why": member.why,
         "score": member.score,
         "pre_existing": member.pre_existing,
@@ -139,7 +140,7 @@ def cluster_merge_view(request, cluster_id: int):
     source = _cluster_or_404(cluster_id)
     if not user_can_triage(request.user):
         return forbidden_response(request, (MIGRATION_OWNER,))
-    into_id = json_body(request).get("into")
+    into_id = json_body(request, allowed=("into",)).get("into")
     if not isinstance(into_id, int) or isinstance(into_id, bool):
         raise ApiError(400, "into must be the id of the cluster to merge into")
     into = _cluster_or_404(into_id)
@@ -155,11 +156,9 @@ def cluster_split_view(request, cluster_id: int):
     cluster = _cluster_or_404(cluster_id)
     if not user_can_triage(request.user):
         return forbidden_response(request, (MIGRATION_OWNER,))
-    trace_ids = json_body(request).get("trace_ids")
-    if not isinstance(trace_ids, list) or not trace_ids or not all(isinstance(t, str) for t in trace_ids):
+    trace_ids = string_list(json_body(request, allowed=("trace_ids",)), "trace_ids", max_items=MAX_SPLIT_TRACE_IDS)
+    if not trace_ids:
         raise ApiError(400, "trace_ids must be a non-empty list of trace ids")
-    if len(trace_ids) > MAX_SPLIT_TRACE_IDS:
-        raise ApiError(400, f"at most {MAX_SPLIT_TRACE_IDS} trace ids at a time")
     try:
         new = cluster_split(cluster=cluster, trace_ids=trace_ids, actor=request.user)
     except TriageError as exc:

@@ -36,6 +36,12 @@ class FailureCluster(models.Model):
     )
     signature = models.CharField(max_length=64, blank=True, db_index=True)
     top_terms = models.JSONField(default=list, blank=True)
+    cause_keys = models.JSONField(
+        default=list, blank=True, help_text="The causes of its members: a new failure of one of them joins exactly."
+    )
+    cause_tokens = models.JSONField(
+        null=True, blank=True, help_text="The names its cause is told apart by; null when not known."
+    )
     exemplars = models.JSONField(default=list, blank=True, help_text="Normalised texts new failures are compared to.")
     example_snippet = models.TextField(blank=True)
     size = models.PositiveIntegerField(default=0)
@@ -86,6 +92,7 @@ class ClusterMember(models.Model):
     sticky = models.BooleanField(default=False, help_text="Placed by a person; re-clustering keeps it here.")
     snippet = models.TextField(blank=True)
     normalized = models.TextField(blank=True, help_text="The masked text the clustering compared.")
+    deciding_line = models.TextField(blank=True, help_text="The line of the snippet that names the cause.")
     signature = models.CharField(max_length=64, blank=True)
     joined_at = models.DateTimeField(db_index=True)
 

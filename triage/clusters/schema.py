@@ -52,6 +52,7 @@ SCHEMAS = {
             "repo": openapi.STRING,
             "trace_id": openapi.STRING,
             "snippet": openapi.STRING,
+            "deciding_line": {"type": "string", "description": "The line of the snippet that names the cause."},
             "why": {"enum": ClusterMember.Why.values},
             "score": {"type": "number"},
             "pre_existing": {"type": "boolean"},

@@ -36,10 +36,14 @@ def cluster_list(
         qs = qs.filter(status__in=[status] if isinstance(status, str) else list(status))
     if kind:
         qs = qs.filter(kind=kind)
+    members = ClusterMember.objects.filter(cluster=OuterRef("pk"))
     if search and search.strip():
         term = search.strip()
-        qs = qs.filter(Q(title__icontains=term) | Q(example_snippet__icontains=term) | Q(signature__startswith=term))
-    members = ClusterMember.objects.filter(cluster=OuterRef("pk"))
+        # The members' own failure text too: a cause named by few members is found though the title names another.
+        said = members.filter(Q(deciding_line__icontains=term) | Q(snippet__icontains=term))
+        qs = qs.filter(
+            Q(title__icontains=term) | Q(example_snippet__icontains=term) | Q(signature__startswith=term) | Exists(said)
+        )
     if team:
         in_team = (
             members.filter(repository__team__isnull=True)

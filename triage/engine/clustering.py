@@ -338,15 +338,24 @@ def assign_failures(
     New texts are compared in the term space fitted on the clusters' exemplars (terms only the new
     texts use carry no weight), so the fit can be reused until the clusters change.
     """
+    by_cause: dict[tuple[str, str], str] = {}
     exact: dict[tuple[str, str], str] = {}
     for cluster in clusters:
+        for cause_key in cluster.causes:
+            by_cause.setdefault((cluster.kind, cause_key), cluster.key)
         exact.setdefault((cluster.kind, cluster.signature), cluster.key)
         for text in cluster.exemplars:
             exact.setdefault((cluster.kind, signature(text)), cluster.key)
     results: list[tuple[str | None, str, float] | None] = [None] * len(items)
     pending: dict[str, list[int]] = defaultdict(list)
+    causes = [item.decided() for item in items]
     for i, item in enumerate(items):
-        key = exact.get((item.kind, item.signature))
+        # A known cause decides; a signature only when the failure has no deciding line (the same masked
+        # text can hide two causes, say two versions of one artifact).
+        if causes[i].key:
+            key = by_cause.get((item.kind, causes[i].key))
+        else:
+            key = exact.get((item.kind, item.signature))
         if key is not None:
             results[i] = (key, "exact", 1.0)
         else:
@@ -363,9 +372,20 @@ def assign_failures(
         else:
             new = index.vectorizer.transform([items[i].normalized for i in rows])
             sims = (new @ index.centroids.T).toarray()
+        # Only clusters whose cause is named by the same tokens (or is not known) may take a failure.
+        unknown = [j for j, c in enumerate(index.candidates) if c.tokens is None]
+        by_tokens: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for j, c in enumerate(index.candidates):
+            if c.tokens is not None:
+                by_tokens[tuple(sorted(set(c.tokens)))].append(j)
         for r, i in enumerate(rows):
-            j = int(sims[r].argmax())
-            score = float(sims[r, j])
+            fits = by_tokens.get(tuple(sorted(set(causes[i].tokens))), []) + unknown
+            if not fits:
+                results[i] = (None, "alone", 0.0)
+                continue
+            scores = sims[r, fits]
+            best = int(scores.argmax())
+            j, score = fits[best], float(scores[best])
             if score >= threshold:
                 results[i] = (index.candidates[j].key, "similar", round(score, 4))
             else:

@@ -100,20 +100,59 @@ def _repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(rf"(?<![\w]){re.escape(w)}(?![\w])", re.I), mask) for w, mask in _repo_names(repo))
 
 
-def _mask_generic(line: str) -> str:
-    for pattern, mask in _RULES[:_STAGE_ONE]:
+# What a line must hold for each rule to have anything to mask, tested before the rule runs (most lines
+# have no URL, no address, no path): (substrings of which one must occur, whether a digit must occur).
+_NEEDS: list[tuple[tuple[str, ...], bool]] = [
+    (("://",), False),
+    (("-",), True),
+    ((":",), False),
+    ((".",), True),
+    ((".",), False),
+    (("-",), True),
+    ((), True),
+    ((":",), True),
+    ((":\\",), False),
+    (("/",), False),
+    ((".",), False),
+    ((), True),
+    ((), True),
+    (("=",), False),
+    ((".",), True),
+    ((".",), True),
+    (("_-",), True),
+    ((), True),
+    ((), True),
+    ((), True),
+]
+_GATED = [(pattern, mask, needles, digit) for (pattern, mask), (needles, digit) in zip(_RULES, _NEEDS, strict=True)]
+_DIGIT = re.compile(r"\d")
+
+
+def _apply(line: str, rules) -> str:
+    has_digit = _DIGIT.search(line) is not None
+    for pattern, mask, needles, digit in rules:
+        if (digit and not has_digit) or (needles and not any(n in line for n in needles)):
+            continue
         line = pattern.sub(mask, line)
+        if digit:
+            has_digit = _DIGIT.search(line) is not None
     return line
+
+
+def _mask_generic(line: str) -> str:
+    return _apply(line, _GATED[:_STAGE_ONE])
 
 
 def _mask_rest(line: str, repo_rules: list[tuple[re.Pattern[str], str]] | tuple = ()) -> str:
     for pattern, mask in repo_rules:
         line = pattern.sub(mask, line)
-    line = _PROJECT.sub(r"\1 <project>", line)
-    line = _LINE_COL.sub(lambda m: re.sub(r"\d+", "<n>", m.group(0)), line)
-    for pattern, mask in _RULES[_STAGE_ONE:]:
-        line = pattern.sub(mask, line)
-    line = _MASKED_RUN.sub(r"\1", line)
+    if "project" in line:
+        line = _PROJECT.sub(r"\1 <project>", line)
+    if _DIGIT.search(line):
+        line = _LINE_COL.sub(lambda m: re.sub(r"\d+", "<n>", m.group(0)), line)
+    line = _apply(line, _GATED[_STAGE_ONE:])
+    if "<" in line:
+        line = _MASKED_RUN.sub(r"\1", line)
     return _SPACES.sub(" ", line).strip()
 
 

@@ -9,6 +9,7 @@ from fleetui.common.roles import MIGRATION_OWNER, user_has_role
 from runs.fleet.audit import audit_event_record
 from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.common import clusters_refresh_counts, representation_from_members
+from triage.engine.causes import cause_of
 from triage.engine.clustering import FailureText, cluster_failures
 
 _UNSET: Any = object()
@@ -73,6 +74,9 @@ def cluster_merge(*, source: FailureCluster, into: FailureCluster, actor) -> Fai
         into.members.update(sticky=True)
         extra = [e for e in source.exemplars if e not in into.exemplars]
         into.exemplars = list(into.exemplars) + extra
+        into.cause_keys = sorted(set(into.cause_keys or []) | set(source.cause_keys or []))
+        if into.cause_tokens is None or sorted(into.cause_tokens) != sorted(source.cause_tokens or []):
+            into.cause_tokens = None
         if source.first_seen_at and (into.first_seen_at is None or source.first_seen_at < into.first_seen_at):
             into.first_seen_at = source.first_seen_at
         into.save()
@@ -92,7 +96,7 @@ def cluster_merge(*, source: FailureCluster, into: FailureCluster, actor) -> Fai
 def cluster_split(*, cluster: FailureCluster, trace_ids: list[str], actor) -> FailureCluster:
     """Move the members with these trace ids out into a new cluster; rebuilds keep them there."""
     wanted = {t for t in trace_ids if t}
-    members = list(cluster.members.filter(attempt__trace_id__in=wanted).select_related("attempt"))
+    members = list(cluster.members.filter(attempt__trace_id__in=wanted).select_related("attempt", "repository"))
     if not members:
         raise TriageError("none of these trace ids is a member of the cluster")
     if len(members) == cluster.members.count():
@@ -108,6 +112,8 @@ def cluster_split(*, cluster: FailureCluster, trace_ids: list[str], actor) -> Fa
             key=top.key,
             title=top.title[:300] or cluster.title,
             top_terms=list(top.top_terms),
+            cause_keys=list(top.causes),
+            cause_tokens=list(top.tokens),
             status=FailureCluster.Status.NEW,
             first_seen_at=now,
         )
@@ -136,4 +142,5 @@ def _as_text(member: ClusterMember) -> FailureText:
         normalized=member.normalized,
         signature=member.signature,
         kind=member.kind,
+        cause=cause_of(member.deciding_line or member.snippet, repo=member.repository.full_name),
     )

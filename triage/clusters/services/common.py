@@ -7,11 +7,23 @@ from django.db.models import Count, Max, Min, Q
 
 from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.failures import Failure
-from triage.engine.clustering import MAX_EXEMPLARS, Cluster
+from triage.engine.causes import cause_of
+from triage.engine.clustering import MAX_CAUSES, MAX_EXEMPLARS, Cluster
 
 Status = FailureCluster.Status
 COUNT_FIELDS = ["size", "repos", "pre_existing_failures", "agent_failures", "first_seen_at", "last_seen_at"]
-ALGORITHM_FIELDS = ["key", "kind", "signature", "top_terms", "exemplars", "example_snippet", "title", "status"]
+ALGORITHM_FIELDS = [
+    "key",
+    "kind",
+    "signature",
+    "top_terms",
+    "exemplars",
+    "example_snippet",
+    "title",
+    "status",
+    "cause_keys",
+    "cause_tokens",
+]
 # bulk_update builds one CASE per field over the batch: small batches keep the statement cheap to build.
 BULK_BATCH = 200
 
@@ -53,14 +65,21 @@ def clusters_refresh_counts(*, cluster_ids: Iterable[int]) -> None:
 
 def representation_from_members(cluster: FailureCluster) -> None:
     """Exemplars and signature from the member texts, most common first (after a merge or split)."""
-    rows = list(cluster.members.values_list("normalized", "signature", "snippet"))
+    rows = list(
+        cluster.members.values_list("normalized", "signature", "snippet", "deciding_line", "repository__full_name")
+    )
     if not rows:
         return
-    counts = Counter((n, s) for n, s, _ in rows)
+    counts = Counter((n, s) for n, s, *_ in rows)
     ranked = sorted(counts, key=lambda k: (-counts[k], k[1]))
     cluster.signature = ranked[0][1]
     cluster.exemplars = [n for n, _ in ranked[:MAX_EXEMPLARS]]
-    cluster.example_snippet = next((snip for n, s, snip in rows if s == cluster.signature), rows[0][2])
+    cluster.example_snippet = next((snip for n, s, snip, *_ in rows if s == cluster.signature), rows[0][2])
+    causes = [cause_of(line or snippet, repo=repo) for _, _, snippet, line, repo in rows]
+    cluster.cause_keys = sorted({c.key for c in causes if c.key})[:MAX_CAUSES]
+    token_sets = {tuple(sorted(set(c.tokens))) for c in causes}
+    # Members a person put together may be named by different tokens: then no tokens bar a newcomer.
+    cluster.cause_tokens = list(token_sets.pop()) if len(token_sets) == 1 else None
 
 
 def apply_algorithm_cluster(cluster: FailureCluster, found: Cluster, by_ident: dict[str, Failure]) -> None:
@@ -70,6 +89,8 @@ def apply_algorithm_cluster(cluster: FailureCluster, found: Cluster, by_ident: d
     cluster.signature = found.signature
     cluster.top_terms = list(found.top_terms)
     cluster.exemplars = list(found.exemplars)
+    cluster.cause_keys = list(found.causes)
+    cluster.cause_tokens = list(found.tokens)
     medoid = by_ident.get(found.medoid_id)
     cluster.example_snippet = medoid.snippet if medoid else ""
     if not cluster.title_locked:
@@ -99,5 +120,6 @@ def cluster_member_new(
         snippet=failure.snippet,
         normalized=failure.normalized,
         signature=failure.signature,
+        deciding_line=failure.deciding_line,
         joined_at=joined_at,
     )

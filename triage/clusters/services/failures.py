@@ -5,6 +5,7 @@ from datetime import datetime
 
 from runs.fleet.models import JudgeVerdict, Migration, Outcome, Target, VerifierResult
 from triage.clusters.models import ClusterKind
+from triage.engine.causes import Cause, cause_of
 from triage.engine.clustering import FailureText, prepare_failure
 from triage.engine.normalize import normalize_text, signature
 
@@ -29,6 +30,7 @@ class Failure:
     snippet: str = ""
     normalized: str = ""
     signature: str = ""
+    cause: Cause | None = None
 
     @property
     def ident(self) -> str:
@@ -41,8 +43,17 @@ class Failure:
 
     def as_text(self) -> FailureText:
         return FailureText(
-            id=self.ident, snippet=self.snippet, normalized=self.normalized, signature=self.signature, kind=self.kind
+            id=self.ident,
+            snippet=self.snippet,
+            normalized=self.normalized,
+            signature=self.signature,
+            kind=self.kind,
+            cause=self.cause,
         )
+
+    @property
+    def deciding_line(self) -> str:
+        return self.cause.line if self.cause is not None else ""
 
 
 def ident_of(attempt_id: int, kind: str) -> str:
@@ -124,6 +135,7 @@ def failures_collect(
         else:
             text = prepare_failure(failure.ident, rationales.get(attempt_id, ""), repo=failure.repo, kind="judge")
             failure.snippet, failure.normalized, failure.signature = text.snippet, text.normalized, text.signature
+            failure.cause = text.cause
         out.append(failure)
     return out, current
 
@@ -133,6 +145,7 @@ def _fill_verify(failure: Failure, calls: list[dict]) -> None:
     failure.snippet = "\n".join(c["snippet"] for c in calls if c["snippet"])
     parts = [normalize_text(c["snippet"], repo=failure.repo) for c in calls]
     failure.normalized = "\n".join(p for p in parts if p)
+    failure.cause = cause_of(failure.snippet, repo=failure.repo)
     if len(calls) == 1 and calls[0]["signature"]:
         failure.signature = calls[0]["signature"]
     else:

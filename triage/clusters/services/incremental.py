@@ -37,9 +37,14 @@ def clusters_assign_new(*, migration: Migration, threshold: float) -> dict[str, 
             chunk.delete()
         if fresh:
             stored = FailureCluster.objects.filter(migration=migration).values_list(
-                "id", "signature", "exemplars", "kind"
+                "id", "signature", "exemplars", "kind", "cause_keys", "cause_tokens"
             )
-            known = [ClusterExemplars(str(pk), sig, list(ex or []), kind) for pk, sig, ex, kind in stored]
+            known = [
+                ClusterExemplars(
+                    str(pk), sig, list(ex or []), kind, tuple(causes or ()), None if tokens is None else tuple(tokens)
+                )
+                for pk, sig, ex, kind, causes, tokens in stored
+            ]
             results = assign_failures([f.as_text() for f in fresh], known, threshold=threshold)
             members: list[ClusterMember] = []
             leftover: list[Failure] = []
