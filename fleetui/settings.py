@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "fleetui.common.http_errors.HostileRequestMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "runs.accounts.middleware.ApiTokenMiddleware",
@@ -189,6 +190,10 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused CSRF check answers JSON under /api/ (the other error answers: handler400… in fleetui/urls.py).
+CSRF_FAILURE_VIEW = "fleetui.common.http_errors.csrf_failure"
+# Request bodies above this are answered 413 before any view reads them (GitHub's deliveries stay far below).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # HTTPS in production (README, "Running it in production"): all off by default for the local run.
@@ -357,6 +362,8 @@ RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
 # --- Product settings ---------------------------------------------------------------
 API_PAGE_SIZE = envint("FLEETUI_API_PAGE_SIZE", 50)
 API_MAX_PAGE_SIZE = envint("FLEETUI_API_MAX_PAGE_SIZE", 500)
+# A deeper `offset` is refused with a 400: the databases' integers end at 2^63, and a client this deep should filter.
+API_MAX_OFFSET = 1_000_000_000
 PAGE_SIZE = envint("FLEETUI_PAGE_SIZE", 50)
 
 LOGGING = {

@@ -23,6 +23,12 @@ API_URLS = (
     "notifications.nudges.api_urls",
 )
 
+# Errors under /api/ answer JSON, everywhere else Django's pages (fleetui.common.http_errors).
+handler400 = "fleetui.common.http_errors.bad_request"
+handler403 = "fleetui.common.http_errors.permission_denied"
+handler404 = "fleetui.common.http_errors.page_not_found"
+handler500 = "fleetui.common.http_errors.server_error"
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -34,6 +40,7 @@ urlpatterns = [
     path("", include("runs.github.urls")),
     path("", include("runs.reviews.urls")),
     path("", include("runs.reruns.urls")),
+    path("", include("runs.fleet.urls")),
     path("", include("triage.clusters.urls")),
     path("", include("notifications.urls")),
     path("", include("runs.accounts.urls")),

@@ -1,6 +1,6 @@
 """The JSON API kit: errors, method checks, pagination, request bodies, timestamps and the OpenAPI endpoint."""
 
-import json
+import re
 from collections.abc import Callable, Iterable
 from functools import wraps
 
@@ -8,6 +8,9 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from fleetui.common.openapi import openapi_document
+from fleetui.common.untrusted import UntrustedInputError, json_loads_bounded, unstorable
+
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class ApiError(Exception):
@@ -39,25 +42,20 @@ def api_view(*methods: str):
     return decorator
 
 
-def _non_negative_int(request, name: str, default: int) -> int:
+def _bounded_int(request, name: str, default: int, *, minimum: int, maximum: int) -> int:
     raw = request.GET.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number, got {raw[:40]!r}") from None
-    if value < 0:
-        raise ApiError(400, f"{name} must not be negative")
-    return value
+    # Only plain ASCII digits: int() would also take "1_000", " 7" and other scripts' digits.
+    if not _DIGITS.fullmatch(raw) or len(raw) > len(str(maximum)) or not minimum <= int(raw) <= maximum:
+        raise ApiError(400, f"{name} must be a whole number from {minimum} to {maximum}, got {raw[:40]!r}")
+    return int(raw)
 
 
 def page_params(request) -> tuple[int, int]:
     """`limit` and `offset` from the query string, validated against the configured bounds."""
-    limit = _non_negative_int(request, "limit", settings.API_PAGE_SIZE)
-    offset = _non_negative_int(request, "offset", 0)
-    if limit < 1 or limit > settings.API_MAX_PAGE_SIZE:
-        raise ApiError(400, f"limit must be between 1 and {settings.API_MAX_PAGE_SIZE}")
+    limit = _bounded_int(request, "limit", settings.API_PAGE_SIZE, minimum=1, maximum=settings.API_MAX_PAGE_SIZE)
+    offset = _bounded_int(request, "offset", 0, minimum=0, maximum=settings.API_MAX_OFFSET)
     return limit, offset
 
 
@@ -69,15 +67,33 @@ def paginate(request, items, serialize: Callable[[list], Iterable[dict]]) -> dic
     return {"count": count, "limit": limit, "offset": offset, "results": list(serialize(rows))}
 
 
-def json_body(request) -> dict:
-    """The request's JSON object (empty when there is no body), or a 400."""
+def json_body(request, *, allowed: Iterable[str] | None = None) -> dict:
+    """The request's JSON object (empty when there is no body), or a 400; `allowed` names the only keys it may have."""
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "the body must be a JSON object") from None
+        data = json_loads_bounded(request.body or b"{}")
+    except UntrustedInputError as exc:
+        raise ApiError(400, str(exc)) from None
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
+    if allowed is not None:
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ApiError(400, f"unknown field {', '.join(unknown)[:200]}; allowed: {', '.join(sorted(allowed))}")
     return data
+
+
+def string_list(body: dict, key: str, *, max_items: int, max_length: int = 300) -> list[str]:
+    """`body[key]` as a list of at most `max_items` non-empty strings of at most `max_length` characters ([] when absent)."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ApiError(400, f"{key} must be a list of non-empty strings")
+    if len(value) > max_items:
+        raise ApiError(400, f"{key} may hold at most {max_items} entries, got {len(value)}")
+    if any(len(item) > max_length or unstorable(item) for item in value):
+        raise ApiError(400, f"each entry of {key} must be at most {max_length} characters of text")
+    return value
 
 
 def iso(value) -> str | None:

@@ -2,13 +2,16 @@
 
 from django.http import JsonResponse
 
-from fleetui.common.api import ApiError, api_view, iso, json_body, paginate
+from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
 from fleetui.common.roles import MIGRATION_OWNER, forbidden_response, user_has_role
 from notifications.nudges import selectors
 from notifications.nudges.drafts import cluster_repo_names, nudge_drafts_create
 from notifications.nudges.models import Nudge
 from notifications.nudges.sending import nudge_send_enqueue
 from runs.fleet.models import Migration
+
+# Repositories named in one request: a whole fleet, yet within one SQL query's parameters.
+MAX_REPOS = 5000
 
 
 def nudge_json(nudge: Nudge) -> dict:
@@ -37,7 +40,7 @@ def migration_nudges(request, slug: str):
     migration = Migration.objects.filter(slug=slug).first()
     if migration is None:
         raise ApiError(404, f"no migration {slug[:100]}")
-    data = json_body(request)
+    data = json_body(request, allowed=("repos", "cluster"))
     names = None
     if data.get("cluster") is not None:
         if not isinstance(data["cluster"], int) or isinstance(data["cluster"], bool):
@@ -46,10 +49,7 @@ def migration_nudges(request, slug: str):
         if names is None:
             raise ApiError(404, f"migration {migration.slug} has no cluster {data['cluster']}")
     elif data.get("repos") is not None:
-        repos = data["repos"]
-        if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
-            raise ApiError(400, "repos must be a list of owner/name strings")
-        names = repos
+        names = string_list(data, "repos", max_items=MAX_REPOS)
     result = nudge_drafts_create(migration=migration, user=request.user, repo_names=names)
     return JsonResponse(
         [

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from fleetui.common.text import parse_time
+from fleetui.common.untrusted import json_loads_bounded
 from runs.github.state import pr_state
 
 PULL_REQUEST_ACTIONS = frozenset(
@@ -95,8 +95,9 @@ def verify_signature(secret: str | bytes, body: bytes, header: str | None) -> bo
     if algorithm != "sha256" or len(received) != 64:
         return False
     key = secret.encode() if isinstance(secret, str) else secret
-    expected = hmac.new(key, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received.lower())
+    expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+    # As bytes: compare_digest refuses a str holding non-ASCII characters, which a forged header can carry.
+    return hmac.compare_digest(expected, received.lower().encode("utf-8", "replace"))
 
 
 def parse_delivery(*, secret: str | bytes, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
@@ -104,92 +105,143 @@ def parse_delivery(*, secret: str | bytes, headers: Mapping[str, str], body: byt
     lowered = {key.lower(): value for key, value in headers.items()}
     if not verify_signature(secret, body, lowered.get("x-hub-signature-256")):
         raise InvalidSignature("X-Hub-Signature-256 does not match")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("webhook body is not JSON") from exc
+    payload = json_loads_bounded(body, what="webhook body")
     if not isinstance(payload, dict):
         raise ValueError("webhook body is not a JSON object")
     return parse_event(lowered.get("x-github-event", ""), payload, delivery_id=lowered.get("x-github-delivery", ""))
 
 
 def parse_event(event: str, payload: dict[str, Any], *, delivery_id: str = "") -> WebhookEvent | None:
-    """A dataclass for the deliveries the dashboard follows; None for other events and actions."""
-    action = payload.get("action") or ""
+    """A dataclass for the deliveries the dashboard follows; None for other events and actions.
+
+    A field of the wrong type raises ValueError (the endpoint answers 400): GitHub never sends one, so
+    the sender holds the secret but not GitHub's shapes, and its delivery log should say so.
+    """
+    action = _text(payload, "action")
     owner, repo, repo_url = _repository(payload)
     common = {"event": event, "action": action, "owner": owner, "repo": repo, "delivery_id": delivery_id}
     if event == "pull_request" and action in PULL_REQUEST_ACTIONS:
-        return _pull_request_event(payload.get("pull_request") or {}, payload, common)
+        return _pull_request_event(_object(payload, "pull_request"), payload, common)
     if event == "pull_request_review" and action in REVIEW_ACTIONS:
         return _review_event(payload, common)
     if event in {"check_suite", "check_run"} and action in CHECK_ACTIONS:
-        return _check_event(payload.get(event) or {}, repo_url, common)
+        return _check_event(_object(payload, event), repo_url, common)
     return None
 
 
+# -- typed readers: a missing or null field reads as empty, a field of another type is refused -------------------
+
+
+def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"webhook field {key!r} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"webhook field {key!r} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _whole(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError(f"webhook field {key!r} must be a whole number, not {type(value).__name__}")
+    return value
+
+
+def _flag(data: dict[str, Any], key: str) -> bool | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"webhook field {key!r} must be true, false or null, not {type(value).__name__}")
+    return value
+
+
 def _repository(payload: dict[str, Any]) -> tuple[str, str, str]:
-    repository = payload.get("repository") or {}
-    full_name = repository.get("full_name") or ""
-    owner, _, repo = full_name.partition("/")
+    repository = _object(payload, "repository")
+    owner, _, repo = _text(repository, "full_name").partition("/")
     if not repo:
-        owner = (repository.get("owner") or {}).get("login") or ""
-        repo = repository.get("name") or ""
-    return owner, repo, repository.get("html_url") or ""
+        owner = _text(_object(repository, "owner"), "login")
+        repo = _text(repository, "name")
+    return owner, repo, _text(repository, "html_url")
 
 
 def _pull_request_event(pull: dict[str, Any], payload: dict[str, Any], common: dict[str, Any]) -> PullRequestEvent:
-    head = pull.get("head") or {}
+    head = _object(pull, "head")
+    # pr_state reads these three; check them before it does.
+    _text(pull, "state"), _flag(pull, "merged"), _text(pull, "merged_at")
     state = pr_state(pull)
     return PullRequestEvent(
         **common,
-        number=int(pull.get("number") or payload.get("number") or 0),
-        html_url=pull.get("html_url") or "",
-        node_id=pull.get("node_id") or "",
+        number=_whole(pull, "number") or _whole(payload, "number"),
+        html_url=_text(pull, "html_url"),
+        node_id=_text(pull, "node_id"),
         state=state,
         merged=state == "merged",
-        draft=bool(pull.get("draft")),
-        mergeable=pull.get("mergeable"),
-        head_sha=head.get("sha") or "",
-        head_ref=head.get("ref") or "",
-        title=pull.get("title") or "",
-        updated_at=parse_time(pull.get("updated_at")),
-        merged_at=parse_time(pull.get("merged_at")),
+        draft=bool(_flag(pull, "draft")),
+        mergeable=_flag(pull, "mergeable"),
+        head_sha=_text(head, "sha"),
+        head_ref=_text(head, "ref"),
+        title=_text(pull, "title"),
+        updated_at=parse_time(_text(pull, "updated_at")),
+        merged_at=parse_time(_text(pull, "merged_at")),
     )
 
 
 def _review_event(payload: dict[str, Any], common: dict[str, Any]) -> PullRequestReviewEvent:
-    review = payload.get("review") or {}
-    pull = payload.get("pull_request") or {}
+    review = _object(payload, "review")
+    pull = _object(payload, "pull_request")
     return PullRequestReviewEvent(
         **common,
-        number=int(pull.get("number") or 0),
-        html_url=pull.get("html_url") or "",
-        review_id=int(review.get("id") or 0),
-        reviewer=(review.get("user") or {}).get("login") or "",
-        state=(review.get("state") or "").upper(),
-        commit_id=review.get("commit_id") or "",
-        submitted_at=parse_time(review.get("submitted_at")),
+        number=_whole(pull, "number"),
+        html_url=_text(pull, "html_url"),
+        review_id=_whole(review, "id"),
+        reviewer=_text(_object(review, "user"), "login"),
+        state=_text(review, "state").upper(),
+        commit_id=_text(review, "commit_id"),
+        submitted_at=parse_time(_text(review, "submitted_at")),
     )
 
 
+def _pull_list(data: dict[str, Any]) -> list[Any]:
+    value = data.get("pull_requests")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"webhook field 'pull_requests' must be a list, not {type(value).__name__}")
+    return value
+
+
 def _check_event(check: dict[str, Any], repo_url: str, common: dict[str, Any]) -> CheckEvent:
-    pulls = check.get("pull_requests") or []
+    pulls = _pull_list(check)
     # A check run's own list can be empty while its suite's is not.
-    if not pulls and isinstance(check.get("check_suite"), dict):
-        pulls = check["check_suite"].get("pull_requests") or []
+    if not pulls:
+        pulls = _pull_list(_object(check, "check_suite"))
     refs = []
     for pull in pulls:
-        number = pull.get("number")
-        if isinstance(number, int):
+        if not isinstance(pull, dict):
+            raise ValueError("webhook field 'pull_requests' must list objects")
+        number = _whole(pull, "number")
+        if number:
             # These entries carry only API URLs; the dashboard stores web URLs.
             refs.append(PullRef(number=number, html_url=f"{repo_url}/pull/{number}" if repo_url else ""))
+    conclusion = _text(check, "conclusion")
     return CheckEvent(
         **common,
-        check_id=int(check.get("id") or 0),
-        name=check.get("name") or (check.get("app") or {}).get("name") or "",
-        head_sha=check.get("head_sha") or "",
-        status=check.get("status") or "",
-        conclusion=check.get("conclusion"),
-        html_url=check.get("html_url") or "",
+        check_id=_whole(check, "id"),
+        name=_text(check, "name") or _text(_object(check, "app"), "name"),
+        head_sha=_text(check, "head_sha"),
+        status=_text(check, "status"),
+        conclusion=conclusion or None,
+        html_url=_text(check, "html_url"),
         pull_requests=refs,
     )

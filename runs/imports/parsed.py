@@ -52,3 +52,12 @@ class ParsedAttempt:
     judge: ParsedJudge | None = None
     problems: list[str] = field(default_factory=list)
     span_tree: list[dict[str, Any]] = field(default_factory=list)
+    # Links the trace claimed but may not make (another repository's pull request, a foreign host):
+    # the attempt is stored without them and each reason becomes an error row of the import.
+    link_errors: list[str] = field(default_factory=list)
+
+    def link_refuse(self, reason: str) -> None:
+        """Drops the trace's pull request link, recording why."""
+        self.pr_url = ""
+        self.link_errors.append(reason)
+        self.problems.append(f"{reason}; not linked")

@@ -33,6 +33,7 @@ from fleetui.common.models import Recovered
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import Attempt
+from runs.github.links import github_web_url
 from runs.imports.attempts import attempt_lookups, attempt_upsert, attempts_store, targets_refresh
 from runs.imports.mlflow import TraceSource, TraceSourceUnavailable
 from runs.imports.models import ImportRun, ImportRunError, ImportWatermark
@@ -217,6 +218,7 @@ def _import_page_now(infos: list[Any], source: TraceSource, tally: _Tally, *, ou
         return highest
 
     traces = source.load([info.trace_id for info, _ in to_load])
+    github_url = github_web_url()
     new_items: list[tuple[ParsedAttempt, str]] = []
     changed_items: list[tuple[ParsedAttempt, str]] = []
     for info, fingerprint in to_load:
@@ -228,11 +230,12 @@ def _import_page_now(infos: list[Any], source: TraceSource, tally: _Tally, *, ou
             if trace is None or not trace.data.spans:
                 tally.error(info.trace_id, "no spans could be read: the trace's spans were lost in export")
                 continue
-        parsed = _parse(trace, tally, output_cap=output_cap, expected=expected)
+        parsed = _parse(trace, tally, output_cap=output_cap, expected=expected, github_url=github_url)
         if parsed is not None:
             (changed_items if info.trace_id in known else new_items).append((parsed, fingerprint))
 
     touched: set[tuple[int, int]] = set()
+    stored_ids: set[str] = set()
     with transaction.atomic():
         if new_items:
             try:
@@ -240,6 +243,7 @@ def _import_page_now(infos: list[Any], source: TraceSource, tally: _Tally, *, ou
                     stored = attempts_store(items=new_items)
                 tally.imported += len(stored)
                 touched.update((a.migration_id, a.repository_id) for a in stored)
+                stored_ids.update(a.trace_id for a in stored)
             except IntegrityError:
                 # Another import wrote some of these meanwhile: fall back to one at a time.
                 changed_items = new_items + changed_items
@@ -248,14 +252,20 @@ def _import_page_now(infos: list[Any], source: TraceSource, tally: _Tally, *, ou
             attempt = _upsert_one(parsed, fingerprint, tally, was_known=parsed.trace_id in known, lookups=lookups)
             if attempt is not None:
                 touched.add((attempt.migration_id, attempt.repository_id))
+                stored_ids.add(attempt.trace_id)
         targets_refresh(pairs=touched)
+    # A refused pull request link is an error of the import, though its attempt was stored.
+    for parsed in {parsed.trace_id: parsed for parsed, _ in new_items + changed_items}.values():
+        if parsed.trace_id in stored_ids:
+            for reason in parsed.link_errors:
+                tally.error(parsed.trace_id, f"{reason}: the attempt was imported without this link")
     return highest
 
 
-def _parse(trace, tally: _Tally, *, output_cap: int, expected: int | None) -> ParsedAttempt | None:
+def _parse(trace, tally: _Tally, *, output_cap: int, expected: int | None, github_url: str) -> ParsedAttempt | None:
     trace_id = trace.info.trace_id
     try:
-        return parse_trace(trace, output_cap=output_cap, expected_spans=expected)
+        return parse_trace(trace, output_cap=output_cap, expected_spans=expected, github_url=github_url)
     except TraceSkipped as exc:
         tally.skip(str(exc))
     except TraceRejected as exc:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from fleetui.common.text import cap_text, clean_text
+from runs.imports.outputs import tool_output
 from runs.imports.parsed import ParsedAttempt, ParsedJudge, ParsedVerifier
 
 VERIFY_NAMES = frozenset({"verify", "tool_verify"})
@@ -101,27 +102,29 @@ def _read_verifier(span: Any, name: str, *, position: int, output_cap: int, prob
 
 def _verify_call(span: Any, name: str, *, position: int, output_cap: int, problems: list[str]) -> ParsedVerifier:
     outputs = span.outputs
+    found = tool_output(outputs, span.attributes)
     data: Any = outputs
-    if isinstance(outputs, dict) and isinstance(outputs.get("result"), list):
-        data = _join_text_blocks(outputs["result"])
-    if isinstance(data, str):
+    if not (isinstance(outputs, dict) and ("passed" in outputs or "output" in outputs)):
+        data = found.text
         try:
-            data = json.loads(data)
-        except ValueError:
+            data = json.loads(data) if data[:64].lstrip().startswith("{") else data
+        except (ValueError, RecursionError):
             pass
     if isinstance(data, dict) and ("passed" in data or "output" in data):
         text = data.get("output")
         text = text if isinstance(text, str) else json.dumps(text, default=str) if text is not None else ""
         passed = data.get("passed")
         exit_code = as_int(data.get("exit_code"))
+        if exit_code is None:
+            exit_code = found.exit_code
         if not isinstance(passed, bool):
-            passed = exit_code == 0 if exit_code is not None else not FAILURE_TEXT.search(text)
+            passed = _passed(text, exit_code=exit_code, is_error=found.is_error)
         kind = str(data.get("verifier") or "") or _kind_from_text(text)
         return _verifier(span, name, position, kind, passed, text, output_cap, exit_code=exit_code)
-    raw = data if isinstance(data, str) else "" if data is None else json.dumps(data, default=str)
+    raw = found.text
     problems.append(f"verifier output of span {name!r} is not the expected JSON; kept as text")
-    passed = bool(raw) and not FAILURE_TEXT.search(raw)
-    return _verifier(span, name, position, _kind_from_text(raw), passed, raw, output_cap)
+    passed = bool(raw) and _passed(raw, exit_code=found.exit_code, is_error=found.is_error)
+    return _verifier(span, name, position, _kind_from_text(raw), passed, raw, output_cap, exit_code=found.exit_code)
 
 
 def _bash_call(span: Any, name: str, *, position: int, output_cap: int) -> ParsedVerifier | None:
@@ -132,29 +135,20 @@ def _bash_call(span: Any, name: str, *, position: int, output_cap: int) -> Parse
     kind = next((kind for pattern, kind in BUILD_COMMANDS if pattern.search(command)), None)
     if kind is None:
         return None
-    outputs = span.outputs
-    exit_code = None
-    is_error = None
-    if isinstance(outputs, dict):
-        exit_code = as_int(outputs.get("exit_code", outputs.get("returncode")))
-        is_error = outputs.get("is_error") if isinstance(outputs.get("is_error"), bool) else None
-        if isinstance(outputs.get("result"), list):
-            text = _join_text_blocks(outputs["result"])
-        elif "stdout" in outputs or "stderr" in outputs:
-            text = "\n".join(str(outputs.get(key) or "") for key in ("stdout", "stderr")).strip("\n")
-        else:
-            text = str(outputs.get("output") or outputs.get("content") or "")
-    else:
-        text = "" if outputs is None else str(outputs)
-    if is_error is None and isinstance((span.attributes or {}).get("is_error"), bool):
-        is_error = span.attributes["is_error"]
+    found = tool_output(span.outputs, span.attributes)
+    passed = _passed(found.text, exit_code=found.exit_code, is_error=found.is_error)
+    return _verifier(
+        span, name, position, kind, passed, found.text, output_cap, exit_code=found.exit_code, command=command
+    )
+
+
+def _passed(text: str, *, exit_code: int | None, is_error: bool | None) -> bool:
+    """An exit code decides; else the tool's error flag; else the output's own failure lines."""
     if exit_code is not None:
-        passed = exit_code == 0
-    elif is_error is not None:
-        passed = not is_error
-    else:
-        passed = not FAILURE_TEXT.search(text)
-    return _verifier(span, name, position, kind, passed, text, output_cap, exit_code=exit_code, command=command)
+        return exit_code == 0
+    if is_error is not None:
+        return not is_error
+    return not FAILURE_TEXT.search(text)
 
 
 def _verifier(span, name, position, kind, passed, text, output_cap, *, exit_code=None, command="") -> ParsedVerifier:
@@ -231,16 +225,6 @@ def read_usage(parsed: ParsedAttempt, info: Any, spans: list[Any]) -> None:
             parsed.input_tokens, parsed.output_tokens = tokens_in, tokens_out
         if parsed.cost_usd is None and seen_cost:
             parsed.cost_usd = span_cost
-
-
-def _join_text_blocks(blocks: list[Any]) -> str:
-    texts = []
-    for block in blocks:
-        if isinstance(block, dict) and isinstance(block.get("text"), str):
-            texts.append(block["text"])
-        elif isinstance(block, str):
-            texts.append(block)
-    return "".join(texts)
 
 
 def _kind_from_text(text: str) -> str:

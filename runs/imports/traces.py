@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 from fleetui.common.text import clean_text
+from runs.fleet.names import repository_name_error
+from runs.github.links import pr_url_for_repository
 from runs.imports.parsed import ParsedAttempt
-from runs.imports.spans import as_int, assessment_value, read_assessments, read_spans, read_usage
+from runs.imports.spans import assessment_value, read_assessments, read_spans, read_usage
 
 TAG_MIGRATION = "fleet.migration"
 TAG_REPO = "fleet.repo"
@@ -24,7 +26,8 @@ TAG_TITLE = "fleet.migration_title"
 TAG_OUTCOME = "fleet.outcome"
 
 PHASES = ("baseline", "migration")
-REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# Attempt and prompt revision numbers: plain decimal digits, small enough for any database's integer.
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 
 
@@ -57,8 +60,13 @@ def is_finished(info: Any) -> bool:
     return _state_name(info) not in ("IN_PROGRESS", "STATE_UNSPECIFIED")
 
 
-def parse_trace(trace: Any, *, output_cap: int, expected_spans: int | None = None) -> ParsedAttempt:
-    """Reads an MLflow `Trace` into a `ParsedAttempt`, or raises TraceSkipped/TraceRejected."""
+def parse_trace(
+    trace: Any, *, output_cap: int, expected_spans: int | None = None, github_url: str = "https://github.com"
+) -> ParsedAttempt:
+    """Reads an MLflow `Trace` into a `ParsedAttempt`, or raises TraceSkipped/TraceRejected.
+
+    `github_url` is where pull requests live: a `fleet.pr_url` elsewhere is refused (see `link_errors`).
+    """
     info = trace.info
     tags = info.tags or {}
     if not has_fleet_tags(info):
@@ -73,14 +81,16 @@ def parse_trace(trace: Any, *, output_cap: int, expected_spans: int | None = Non
         raise TraceRejected(f"missing required tag {', '.join(missing)} (tags may have been dropped)")
     if not SLUG.match(migration):
         raise TraceRejected(f"fleet.migration {migration[:80]!r} is not a valid slug")
-    if not REPO_NAME.match(repo):
-        raise TraceRejected(f"fleet.repo {repo[:80]!r} is not of the form owner/name")
+    repo_error = repository_name_error(repo)
+    if repo_error:
+        raise TraceRejected(f"fleet.repo {repo_error}")
     phase = tags.get(TAG_PHASE, "migration").strip() or "migration"
     if phase not in PHASES:
         raise TraceRejected(f"fleet.phase {phase[:40]!r} is neither 'baseline' nor 'migration'")
+    # 0 is a natural number for a baseline ("before the first attempt"), so numbers start at 0.
     number = _int_tag(tags, TAG_ATTEMPT, default=1)
-    if number is None or number < 1:
-        raise TraceRejected(f"fleet.attempt {tags.get(TAG_ATTEMPT)!r} is not a positive whole number")
+    if number is None:
+        raise TraceRejected(f"fleet.attempt {str(tags.get(TAG_ATTEMPT))[:40]!r} is not a whole number 0 or more")
     prompt_rev = _int_tag(tags, TAG_PROMPT_REV, default=None)
 
     problems: list[str] = []
@@ -99,13 +109,15 @@ def parse_trace(trace: Any, *, output_cap: int, expected_spans: int | None = Non
         outcome="",
         prompt_rev=prompt_rev,
         migration_title=clean_text(tags.get(TAG_TITLE, ""))[:300],
-        pr_url=_pr_url(tags.get(TAG_PR_URL, ""), problems),
+        pr_url="",
         started_ms=started_ms,
         duration_ms=duration_ms,
         ended_ms=(started_ms + duration_ms) if started_ms is not None and duration_ms is not None else None,
         problems=problems,
     )
 
+    if tags.get(TAG_PR_URL, "").strip():
+        parsed.pr_url = _pr_url(parsed, tags[TAG_PR_URL], github_url=github_url)
     spans = list(trace.data.spans or [])
     if expected_spans is not None and len(spans) < expected_spans:
         problems.append(f"trace has {len(spans)} of {expected_spans} spans: the rest were lost in export")
@@ -132,18 +144,23 @@ def derive_outcome(parsed: ParsedAttempt, outcome_tag: str) -> str:
     return "succeeded"
 
 
-def _pr_url(value: str, problems: list[str]) -> str:
+def _pr_url(parsed: ParsedAttempt, value: str, *, github_url: str) -> str:
+    """The canonical URL of the trace's own pull request, or "" with the reason in `link_errors`."""
     value = clean_text(value).strip()
-    if value and not re.match(r"^https?://[^\s<>\"']+$", value):
-        problems.append("fleet.pr_url is not an http(s) URL; ignored")
+    try:
+        if len(value) > 500 or not re.match(r"^https?://[^\s<>\"']+$", value):
+            raise ValueError("is not an http(s) URL of at most 500 characters")
+        return pr_url_for_repository(value, repo=parsed.repo, web_url=github_url)
+    except ValueError as exc:
+        parsed.link_refuse(f"fleet.pr_url {value[:200]!r} {exc}")
         return ""
-    return value[:500]
 
 
 def _int_tag(tags: dict[str, str], key: str, *, default: int | None) -> int | None:
     if key not in tags:
         return default
-    return as_int(tags[key])
+    value = str(tags[key]).strip()
+    return int(value) if WHOLE_NUMBER.match(value) else None
 
 
 def _state_name(info: Any) -> str:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from fleetui.common.api import ApiError, api_view, iso, json_body, paginate
+from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
 from fleetui.common.roles import MIGRATION_OWNER, forbidden_response, user_has_role
 from runs.fleet.api import migration_or_404
 from runs.reruns.dispatch import rerun_callback_apply
@@ -24,12 +24,13 @@ from runs.reruns.selectors import (
 )
 from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
 
+# Far above any batch (RERUN_MAX_BATCH) yet small enough for one SQL query's parameters.
+MAX_NAMES = 5000
+SELECTION_FIELDS = ("repos", "cluster", "exclude", "prompt", "include_pre_existing")
+
 
 def _names(body: dict, key: str) -> list[str]:
-    value = body.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ApiError(400, f"{key} must be a list of owner/name strings")
-    return value
+    return string_list(body, key, max_items=MAX_NAMES)
 
 
 def batch_summary_json(batch: RerunBatch, counts: dict[str, int]) -> dict:
@@ -95,7 +96,7 @@ def migration_reruns(request, slug: str):
     if (denied := _owner_or_403(request)) is not None:
         return denied
     migration = migration_or_404(slug)
-    body = json_body(request)
+    body = json_body(request, allowed=SELECTION_FIELDS)
     cluster = body.get("cluster")
     if cluster is not None and (not isinstance(cluster, int) or isinstance(cluster, bool)):
         raise ApiError(400, "cluster must be a cluster id (a whole number)")
@@ -173,19 +174,26 @@ def rerun_retry_failed(request, batch_id: int):
 @api_view("POST")
 def rerun_callback(request):
     """A runner service reports a run: {"idempotency_key", "state", "error"?, "output"?, "exit_code"?}, HMAC-signed."""
-    if not signature_valid(settings.FLEETUI_RUNNER_SECRET, request.body, request.headers.get(SIGNATURE_HEADER, "")):
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    # A non-ASCII header cannot be a hex digest (and would make a str comparison raise).
+    if not signature.isascii() or not signature_valid(settings.FLEETUI_RUNNER_SECRET, request.body, signature):
         raise ApiError(401, f"missing or wrong {SIGNATURE_HEADER}")
     body = json_body(request)
     key, state = body.get("idempotency_key"), body.get("state")
     if not isinstance(key, str) or not isinstance(state, str):
         raise ApiError(400, "idempotency_key and state are required strings")
+    exit_code = body.get("exit_code")
+    if exit_code is not None and (
+        isinstance(exit_code, bool) or not isinstance(exit_code, int) or not -(2**31) <= exit_code < 2**31
+    ):
+        raise ApiError(400, "exit_code must be a whole number or null")
     try:
         applied = rerun_callback_apply(
             idempotency_key=key,
             state=state,
             error=str(body.get("error") or ""),
             output=str(body.get("output") or ""),
-            exit_code=body.get("exit_code"),
+            exit_code=exit_code,
         )
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None

@@ -3,13 +3,15 @@
 from django.http import JsonResponse
 from django.urls import reverse
 
-from fleetui.common.api import ApiError, api_view, iso, json_body, paginate
+from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
 from fleetui.common.roles import REVIEWER, forbidden_response, user_has_role
 from runs.fleet.api import attempt_results_json, migration_or_404, pull_request_json
 from runs.fleet.models import PullRequest
 from runs.reviews import selectors
 from runs.reviews.models import ReviewDecision
-from runs.reviews.services import AlreadyDecided, ReviewError, review_decision_record
+from runs.reviews.services import MAX_TAG_LENGTH, MAX_TAGS, AlreadyDecided, ReviewError, review_decision_record
+
+DECISION_FIELDS = ("reason", "tags", "comment")
 
 
 def _body(request) -> dict:
@@ -21,7 +23,7 @@ def _body(request) -> dict:
             "tags": form.getlist("tags"),
             "comment": form.get("comment", "").lower() in {"1", "true", "on", "yes"},
         }
-    return json_body(request)
+    return json_body(request, allowed=DECISION_FIELDS)
 
 
 def review_item_json(pr: PullRequest) -> dict:
@@ -69,9 +71,9 @@ def _decide(request, pr_id: int, decision: str):
     if pr is None:
         raise ApiError(404, f"no pull request {pr_id}")
     body = _body(request)
-    reason, tags = body.get("reason", ""), body.get("tags", [])
-    if not isinstance(reason, str) or not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise ApiError(400, "reason must be a string and tags a list of strings")
+    reason, tags = body.get("reason", ""), string_list(body, "tags", max_items=MAX_TAGS, max_length=MAX_TAG_LENGTH)
+    if not isinstance(reason, str) or not isinstance(body.get("comment", False), bool):
+        raise ApiError(400, "reason must be a string and comment true or false")
     try:
         row, created = review_decision_record(
             pull_request=pr,
