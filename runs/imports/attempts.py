@@ -162,7 +162,11 @@ def _verdict_row(attempt: Attempt, parsed: ParsedAttempt) -> JudgeVerdict:
 
 def _verifier_row(attempt: Attempt, parsed: ParsedAttempt, verifier) -> VerifierResult:
     snippet, signature = (
-        ("", "") if verifier.passed else snippet_and_signature(verifier.output, kind=verifier.kind, repo=parsed.repo)
+        ("", "")
+        if verifier.passed
+        else snippet_and_signature(
+            verifier.output, kind=verifier.kind, repo=parsed.repo, baseline=_baseline_output(attempt, verifier.kind)
+        )
     )
     return VerifierResult(
         attempt=attempt,
@@ -178,6 +182,24 @@ def _verifier_row(attempt: Attempt, parsed: ParsedAttempt, verifier) -> Verifier
         output_truncated=verifier.truncated,
         snippet=snippet,
         signature=signature,
+    )
+
+
+def _baseline_output(attempt: Attempt, kind: str) -> str | None:
+    """Output of the latest passing call of this verifier in the repository's imported baseline, if any."""
+    if attempt.phase == Phase.BASELINE:
+        return None
+    return (
+        VerifierResult.objects.filter(
+            attempt__migration_id=attempt.migration_id,
+            attempt__repository_id=attempt.repository_id,
+            attempt__phase=Phase.BASELINE,
+            kind=kind,
+            passed=True,
+        )
+        .order_by("-attempt__number", "-position")
+        .values_list("output", flat=True)
+        .first()
     )
 
 
