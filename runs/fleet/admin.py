@@ -1,5 +1,6 @@
 """Admin: teams, repositories and migrations are editable; imported records are read-only."""
 
+from django import forms
 from django.contrib import admin
 
 from runs.fleet.models import (
@@ -14,6 +15,7 @@ from runs.fleet.models import (
     Team,
     VerifierResult,
 )
+from runs.fleet.names import validate_repository_name
 
 
 class ReadOnlyMixin:
@@ -37,8 +39,22 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
 
 
+class RepositoryAdminForm(forms.ModelForm):
+    """A repository typed in by hand gets the same name check as one arriving in a trace."""
+
+    class Meta:
+        model = Repository
+        fields = ("full_name", "team", "ownership_source")
+
+    def clean_full_name(self):
+        name = self.cleaned_data["full_name"]
+        validate_repository_name(name)
+        return name
+
+
 @admin.register(Repository)
 class RepositoryAdmin(admin.ModelAdmin):
+    form = RepositoryAdminForm
     list_display = ("full_name", "team", "ownership_source", "created_at")
     list_filter = ("ownership_source", "team")
     search_fields = ("full_name", "team__slug")
