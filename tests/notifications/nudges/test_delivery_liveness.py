@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,14 @@ from tests.celery_support import wait_for
 from tests.factories import make_attempt, make_migration, make_pull_request, make_repo, make_team, make_user
 
 pytestmark = pytest.mark.django_db
+
+
+def in_a_worker_thread(function, **kwargs):
+    """Run `function` as a worker would, closing this thread's database connection afterwards."""
+    try:
+        function(**kwargs)
+    finally:
+        connection.close()
 
 
 class WorkerKilled(BaseException):
@@ -159,7 +168,11 @@ def test_a_send_whose_worker_still_beats_is_left_alone_however_slow_slack_is(fak
     draft = draft_for(fake_slack, owner)
     fake_slack.script("chat.postMessage", delay=3.0)  # Slack answers after three heartbeat timeouts
     assert nudge_send_claim(nudge_id=draft.pk, user=owner)
-    worker = threading.Thread(target=nudge_deliver, kwargs={"nudge_id": draft.pk, "client": client_for(fake_slack)})
+    worker = threading.Thread(
+        target=in_a_worker_thread,
+        args=(nudge_deliver,),
+        kwargs={"nudge_id": draft.pk, "client": client_for(fake_slack)},
+    )
     worker.start()
     try:
         assert wait_for(lambda: fake_slack.calls_of("chat.postMessage"), timeout=10)

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from fleetui.common.models import heartbeat_timeout
@@ -19,6 +20,14 @@ from tests.celery_support import wait_for
 from tests.factories import make_attempt, make_migration, make_repo
 
 pytestmark = pytest.mark.django_db
+
+
+def in_a_worker_thread(function, **kwargs):
+    """Run `function` as a worker would, closing this thread's database connection afterwards."""
+    try:
+        function(**kwargs)
+    finally:
+        connection.close()
 
 
 class WorkerKilled(BaseException):
@@ -157,7 +166,11 @@ def test_a_delivery_whose_worker_still_beats_is_left_alone_however_slow_github_i
     )
     fake_github.delay_seconds = 3.0  # GitHub answers after three heartbeat timeouts
     client = GitHubClient(base_url=fake_github.url, timeout=10)
-    worker = threading.Thread(target=webhook_delivery_process, kwargs={"delivery_pk": delivery.pk, "client": client})
+    worker = threading.Thread(
+        target=in_a_worker_thread,
+        args=(webhook_delivery_process,),
+        kwargs={"delivery_pk": delivery.pk, "client": client},
+    )
     worker.start()
     try:
         assert wait_for(lambda: fake_github.requests_to("/reviews"), timeout=10)
