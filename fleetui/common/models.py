@@ -41,6 +41,15 @@ def watchdog_interval() -> float:
     return max(1.0, min(60.0, heartbeat_timeout() / 12))
 
 
+def stale_age() -> float:
+    """Heartbeats older than this belong to gone workers: the timeout less one watchdog interval.
+
+    So a watchdog that looks every `watchdog_interval()` has taken the work back by the time its worker has been
+    silent for the whole timeout; a live worker still beats at least four times within it.
+    """
+    return max(heartbeat_timeout() / 2, heartbeat_timeout() - watchdog_interval())
+
+
 class Liveness(models.Model):
     """In-flight work that proves its worker is alive with a heartbeat, and is recovered exactly once when it is not.
 
@@ -53,10 +62,11 @@ class Liveness(models.Model):
       worker stops and writes nothing more.
     - Every write of the outcome is fenced by the token: `Model.objects.filter(pk=..., claim_token=row.claim_token)`
       (`TrackedRun.finish()` does it), so a late original never overwrites the retried result.
-    - A watchdog calls `Model.recover_stale()`: each row in a LIVE_STATUSES whose heartbeat is older than
-      FLEETUI_HEARTBEAT_TIMEOUT goes, by one conditional UPDATE on (pk, status, claim_token, stale heartbeat), back
-      to RETRY_STATUS, or to GIVE_UP_STATUS on its RECOVERY_LIMIT-th recovery. Two watchdogs never both recover a
-      row, and a row whose worker beats is never recovered. The caller re-enqueues `Recovered.retried`.
+    - A watchdog calls `Model.recover_stale()` every `watchdog_interval()`: each row in a LIVE_STATUSES whose
+      heartbeat is older than `stale_age()` (so it is back within FLEETUI_HEARTBEAT_TIMEOUT) goes, by one
+      conditional UPDATE on (pk, status, claim_token, stale heartbeat), back to RETRY_STATUS, or to GIVE_UP_STATUS
+      on its RECOVERY_LIMIT-th recovery. Two watchdogs never both recover a row, and a row whose worker beats is
+      never recovered. The caller re-enqueues `Recovered.retried`.
 
     Subclasses set the class attributes below; only models whose workers beat may be recovered.
     """
@@ -102,9 +112,9 @@ class Liveness(models.Model):
         return bool(alive)
 
     @classmethod
-    def heartbeat_cutoff(cls, timeout: float | None = None) -> datetime:
-        """Heartbeats older than this belong to gone workers."""
-        return timezone.now() - timedelta(seconds=heartbeat_timeout() if timeout is None else timeout)
+    def heartbeat_cutoff(cls, age: float | None = None) -> datetime:
+        """Heartbeats older than this (default: `stale_age()` seconds ago) belong to gone workers."""
+        return timezone.now() - timedelta(seconds=stale_age() if age is None else age)
 
     @classmethod
     def stale_q(cls, cutoff: datetime) -> Q:
