@@ -307,3 +307,26 @@ def test_cluster_pages_take_a_bounded_number_of_queries(client, settings, member
         assert len(client.get(reverse("migration-repos", args=["m"])).context["rows"]) == 2 * members
     with django_assert_max_num_queries(10):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_cluster_search_finds_a_cause_only_some_members_name(client):
+    migration = make_migration("m")
+    cluster = cluster_with_members(migration, "No module named 'structlog'", ["org/a", "org/b"])
+    member = cluster.members.order_by("id").last()
+    member.deciding_line = "E   ModuleNotFoundError: No module named 'pythonjsonlogger'"
+    member.save()
+    cluster_with_members(migration, "lint error", ["org/c"])
+    logged_in(client)
+    found = client.get(reverse("cluster-list", args=["m"]), {"q": "pythonjsonlogger"}).context["clusters"]
+    assert [c.pk for c in found] == [cluster.pk]
+
+
+def test_the_member_table_shows_each_members_deciding_line_escaped(client):
+    migration = make_migration("m")
+    cluster = cluster_with_members(migration, "missing symbol", ["org/a"])
+    cluster.members.update(deciding_line=f"cannot find symbol: class Rule {XSS}")
+    logged_in(client)
+    html = client.get(reverse("cluster-detail", args=[cluster.pk])).content.decode()
+    assert "Deciding line" in html
+    assert "cannot find symbol: class Rule &lt;script&gt;" in html
+    assert XSS not in html

@@ -189,3 +189,34 @@ def test_a_broker_failure_after_an_import_is_logged_not_raised(monkeypatch, djan
         after_import(None)
 
     assert "could not queue cluster assignment" in caplog.text
+
+
+def _missing_module(migration, module: str):
+    from runs.fleet.models import Outcome
+    from tests.factories import make_attempt, make_repo, make_verifier_result
+
+    repo = make_repo()
+    attempt = make_attempt(migration, repo, outcome=Outcome.VERIFY_FAILED)
+    name = repo.full_name.split("/")[-1]
+    snippet = (
+        f"src/{name}/logs.py:{attempt.pk % 50 + 1}: in <module>\n    import {module}\n"
+        f"E   ModuleNotFoundError: No module named '{module}'\nERROR tests/test_{name}.py"
+    )
+    make_verifier_result(attempt, kind="pytest", snippet=snippet)
+    return attempt
+
+
+def test_members_keep_their_deciding_line_and_a_new_failure_joins_only_the_cluster_of_its_cause():
+    migration = make_migration()
+    structlog = [_missing_module(migration, "structlog") for _ in range(2)]
+    jsonlogger = [_missing_module(migration, "pythonjsonlogger") for _ in range(2)]
+    clusters_rebuild(migration=migration, threshold=0.8)
+    assert cluster_of(structlog[0]) != cluster_of(jsonlogger[0])
+    member = ClusterMember.objects.get(attempt=structlog[0])
+    assert member.deciding_line == "E   ModuleNotFoundError: No module named 'structlog'"
+    assert "pythonjsonlogger" in cluster_of(jsonlogger[0]).title
+
+    late = _missing_module(migration, "pythonjsonlogger")
+    assign(migration)
+    joined = ClusterMember.objects.get(attempt=late)
+    assert joined.cluster == cluster_of(jsonlogger[0]) and joined.why == ClusterMember.Why.EXACT

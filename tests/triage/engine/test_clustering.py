@@ -3,6 +3,8 @@
 import json
 from dataclasses import asdict
 
+import pytest
+
 from triage.engine.clustering import ClusterExemplars, assign_failures, cluster_failures, prepare_failure
 
 
@@ -96,3 +98,129 @@ def test_one_failure_alone_makes_one_cluster():
     clusters = cluster_failures([prepare_failure("only", "fatal: repository not found")])
     assert len(clusters) == 1 and clusters[0].members[0].why == "alone"
     assert cluster_failures([]) == []
+
+
+def _pytest_import(repo: str, module: str) -> str:
+    name = repo.split("/")[1]
+    return (
+        f"collected {len(name) * 7} items / 1 error\n"
+        f"_______ ERROR collecting tests/unit/test_{name}_api.py _______\n"
+        f"ImportError while importing test module '/home/runner/_work/{name}/{name}/tests/unit/test_{name}_api.py'.\n"
+        "Traceback:\n"
+        f"src/{name}/logs.py:{len(name)}: in <module>\n"
+        f"    import {module}\n"
+        f"E   ModuleNotFoundError: No module named '{module}'\n"
+        f"ERROR tests/unit/test_{name}_api.py\n"
+        "!!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!!\n"
+    )
+
+
+def _gradle_unresolved(repo: str, coordinate: str) -> str:
+    name = repo.split("/")[1]
+    return (
+        "> Task :compileKotlin FAILED\n\nFAILURE: Build failed with an exception.\n\n* What went wrong:\n"
+        "Execution failed for task ':compileKotlin'.\n"
+        "> Could not resolve all files for configuration ':compileClasspath'.\n"
+        f"   > Could not find {coordinate}.\n"
+        "     Searched in the following locations:\n"
+        f"       - https://repo.maven.apache.org/maven2/{coordinate.replace(':', '/')}.pom\n"
+        f"     Required by:\n         project :{name}\n"
+    )
+
+
+def _eslint(repo: str, rule: str, message: str) -> str:
+    name = repo.split("/")[1]
+    return (
+        "> eslint . --max-warnings 0\n\n"
+        f"/home/runner/_work/{name}/{name}/src/services/{name.title()}Client.ts\n"
+        f"  {len(name) * 3}:{len(name)}  error  {message}  {rule}\n\n"
+        "\u2716 1 problem (1 error, 0 warnings)\n"
+        "npm error Lifecycle script `lint` failed with error:\nnpm error code 1\n"
+    )
+
+
+def _tsc_property(repo: str, prop: str) -> str:
+    name = repo.split("/")[1]
+    return (
+        "> tsc -p tsconfig.build.json\n\n"
+        f"src/api/{name.title()}Store.ts({len(name) * 5},{len(name)}): error TS2339: "
+        f"Property '{prop}' does not exist on type 'string'.\n"
+        "npm error Lifecycle script `build` failed with error:\nnpm error code 2\n"
+    )
+
+
+PAIRS = [
+    ("module", _pytest_import, ("structlog", "pythonjsonlogger")),
+    ("artifact", _gradle_unresolved, ("com.google.guava:guava:33.1.0-jre", "org.slf4j:slf4j-api:2.0.16")),
+    (
+        "rule",
+        lambda repo, rule: _eslint(repo, rule, f"'{repo[-3:]}Logger' is defined but never used"),
+        ("no-unused-vars", "@typescript-eslint/no-unused-vars"),
+    ),
+    ("property", _tsc_property, ("substr", "trimLeft")),
+]
+REPOS = ("acme/billing", "acme/ledger", "shop/orders")
+
+
+@pytest.mark.parametrize(("shape", "render", "tokens"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_failures_of_one_shape_that_differ_only_in_the_cause_token_land_apart_with_titles_naming_it(
+    shape, render, tokens
+):
+    items = [prepare_failure(f"{token}@{repo}", render(repo, token), repo=repo) for token in tokens for repo in REPOS]
+    clusters = cluster_failures(items)
+    assert _groups(clusters) == sorted(sorted(f"{token}@{repo}" for repo in REPOS) for token in tokens)
+    for cluster in clusters:
+        token = cluster.members[0].id.split("@")[0]
+        assert token in cluster.title, (shape, cluster.title)
+        assert all(token in m.deciding_line for m in cluster.members)
+    assert len({c.title for c in clusters}) == len(clusters)
+
+
+def test_failures_of_one_cause_with_different_wrappers_land_in_one_cluster():
+    maven = (
+        "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-enforcer-plugin:3.5.0:enforce (enforce) on project "
+        "billing:\n[ERROR] Rule 0: org.apache.maven.enforcer.rules.dependency.DependencyConvergence failed with message:\n"
+        "[ERROR] Failed while enforcing releasability.\n"
+        "[ERROR] Dependency convergence error for com.fasterxml.jackson.core:jackson-databind:jar:2.15.2 paths to dependency are:\n"
+        "[ERROR] +-com.acme:billing:1.0.0-SNAPSHOT\n"
+    )
+    gradle_style = (
+        "Dependency convergence error for com.fasterxml.jackson.core:jackson-databind:jar:2.17.0 paths to dependency are:\n"
+        "+-com.shop:orders:2.3.1\n  +-io.micrometer:micrometer-core:1.13.4\n"
+        "Some Enforcer rules have failed. Look above for specific messages explaining why the rule failed.\n"
+    )
+    summary = (
+        "[ERROR] Errors:\n[ERROR]   LedgerTest.posts_entries:41 » ClassCast class org.slf4j.helpers.NOPLogger cannot be "
+        "cast to class ch.qos.logback.classic.Logger\n[ERROR] Tests run: 12, Failures: 0, Errors: 1, Skipped: 0\n"
+    )
+    trace = (
+        "[ERROR] com.acme.vault.VaultTest  Time elapsed: 0.3 s  <<< ERROR!\n"
+        "java.lang.ClassCastException: class org.slf4j.helpers.NOPLogger cannot be cast to class "
+        "org.simplify4u.slf4jmock.ProxyMock (in unnamed module of loader 'app')\n"
+        "\tat com.acme.vault.VaultTest.setUp(VaultTest.java:20)\n"
+    )
+    items = [
+        prepare_failure("c1", maven, repo="acme/billing"),
+        prepare_failure("c2", gradle_style, repo="shop/orders"),
+        prepare_failure("s1", summary, repo="acme/ledger"),
+        prepare_failure("s2", trace, repo="acme/vault"),
+    ]
+    clusters = cluster_failures(items)
+    assert _groups(clusters) == [["c1", "c2"], ["s1", "s2"]]
+    titles = {c.members[0].id[0]: c.title for c in clusters}
+    assert "com.fasterxml.jackson.core:jackson-databind" in titles["c"]
+    assert "Failed to execute goal" not in titles["c"]
+    assert "org.slf4j.helpers.NOPLogger" in titles["s"]
+
+
+def test_a_new_failure_joins_the_cluster_of_its_cause_and_never_one_named_by_another_token():
+    items = [prepare_failure(f"{m}@{r}", _pytest_import(r, m), repo=r) for m in ("structlog",) for r in REPOS]
+    clusters = cluster_failures(items)
+    stored = [
+        ClusterExemplars(c.key, c.signature, c.exemplars, c.kind, tuple(c.causes), tuple(c.tokens)) for c in clusters
+    ]
+    same = prepare_failure("new1", _pytest_import("web/shop", "structlog") + "extra line\n", repo="web/shop")
+    other = prepare_failure("new2", _pytest_import("web/admin", "pythonjsonlogger"), repo="web/admin")
+    (joined, why, _), (alone, _, _) = assign_failures([same, other], stored)
+    assert joined == clusters[0].key and why == "exact"
+    assert alone is None

@@ -70,3 +70,33 @@ def test_signature_is_a_stable_forty_character_digest_that_differs_by_cause():
     assert len(a) == 40 and int(a, 16) >= 0
     assert a == signature(normalize_text("error TS2345: x"))
     assert a != signature(normalize_text("error TS2307: x"))
+
+
+def test_hosts_addresses_ids_and_dates_are_masked_and_the_message_is_kept():
+    text = normalize_text(
+        "connection from 218.188.2.4 (n219076184117.netvigator.com) at Fri Jun 17 20:55:07 2005\n"
+        "Receiving block blk_-6952295868487656571 src: /10.251.73.220:50010\n"
+        "Found block rdd_2_0 locally on node-129, domain storage234, core.2275\n"
+        "Ido chip status changed: FF:F2:9F:16:E2:8E ip=10.0.0.1 rhost=adsl-70-242.swbell.net user=root"
+    )
+    for gone in (
+        "218.188",
+        "netvigator",
+        "Jun 17",
+        "6952295868487656571",
+        "rdd_2_0",
+        "129",
+        "storage234",
+        "2275",
+        "FF:F2",
+    ):
+        assert gone not in text
+    for kept in (
+        "connection from",
+        "Receiving block",
+        "Found block",
+        "locally",
+        "user=root",
+        "Ido chip status changed",
+    ):
+        assert kept in text
