@@ -39,6 +39,7 @@ bench-import: install
 bench-clusters: install
 	$(PY) bench/extraction_quality.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
 	$(PY) bench/cluster_quality.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
+	$(PY) bench/masking_quality.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
 	$(PY) bench/cluster_speed.py $(if $(BENCH_DATA),--data $(BENCH_DATA))
 
 bench-pages: install

@@ -1,6 +1,7 @@
 """Quality of failure grouping on labelled build logs (BUMP breaking dependency updates)."""
 
 import argparse
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -64,11 +65,36 @@ def grouping_report(threshold: float) -> None:
     for name, labels in results.items():
         h, c, v = homogeneity_completeness_v_measure(truth, labels)
         print(f"{name:40s} {adjusted_rand_score(truth, labels):6.3f} {v:6.3f} {h:6.3f} {c:6.3f} {len(set(labels)):9d}")
+    cause_purity_report(rows, truth, clusters)
     biggest = Counter(ours).most_common(5)
     titles = {c.key: c.title for c in clusters}
     print("largest clusters:")
     for key, size in biggest:
         print(f"  {size:4d}  {titles[key][:110]}")
+
+
+# Lines that name the step that failed, not why: a title that is one of them does not name a cause.
+GENERIC_TITLE = re.compile(
+    r"^\W*(?:\[ERROR\] )?Failed to execute goal [\w.:-]+ \([^)]*\) on project \S+:?\s*$|Could not resolve all files"
+    r"|In most cases you are behind a proxy|BUILD FAILURE|There are test failures|Please refer to|-> \[Help"
+)
+
+
+def cause_purity_report(rows: list[dict], truth: list[str], clusters) -> None:
+    """Clusters of several failures that hold one true cause; titles that repeat or name only a wrapper."""
+    truth_of = {r["id"]: t for r, t in zip(rows, truth, strict=True)}
+    shared = [c for c in clusters if len(c.members) > 1]
+    pure = [c for c in shared if len({truth_of[m.id] for m in c.members}) == 1]
+    in_pure = sum(len(c.members) for c in pure)
+    in_shared = sum(len(c.members) for c in shared)
+    titles = Counter(c.title for c in clusters)
+    repeated = sum(n for n in titles.values() if n > 1)
+    generic = sum(1 for c in clusters if GENERIC_TITLE.search(c.title))
+    print(
+        f"cause purity: {len(pure)}/{len(shared)} clusters of several failures hold one true cause "
+        f"({in_pure}/{in_shared} failures); {repeated} clusters share a title with another; "
+        f"{generic} titles are a generic wrapper line"
+    )
 
 
 def main() -> None:
