@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class RunsConfig(AppConfig):
     name = "runs"
     verbose_name = "Migrations and attempts"
+
+    def ready(self) -> None:
+        # Who started an import owns the migrations it brought in.
+        from runs import receivers  # noqa: F401

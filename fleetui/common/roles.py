@@ -42,12 +42,13 @@ def is_api_request(request) -> bool:
     return request.path.startswith("/api/")
 
 
-def forbidden_response(request, roles: tuple[str, ...]):
-    """A 403 answer: JSON for the API, a page for the browser."""
+def forbidden_response(request, roles: tuple[str, ...], *, reason: str | None = None):
+    """A 403 answer: JSON for the API, a page for the browser; `reason` replaces "this needs the … role"."""
     needed = " or ".join(roles) if roles else "a role"
+    message = reason or f"this needs the {needed} role"
     if is_api_request(request):
-        return JsonResponse({"error": f"this needs the {needed} role"}, status=403)
-    return render(request, "forbidden.html", {"needed_roles": roles}, status=403)
+        return JsonResponse({"error": message}, status=403)
+    return render(request, "forbidden.html", {"needed_roles": roles, "reason": reason}, status=403)
 
 
 def role_required(*roles: str):

@@ -3,12 +3,12 @@
 from django.http import JsonResponse
 
 from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
-from fleetui.common.roles import MIGRATION_OWNER, forbidden_response, user_has_role
 from notifications.nudges import selectors
 from notifications.nudges.drafts import cluster_repo_names, nudge_drafts_create
 from notifications.nudges.models import Nudge
 from notifications.nudges.sending import nudge_send_enqueue
 from runs.fleet.models import Migration
+from runs.fleet.ownership import migration_act_or_403
 
 # Repositories named in one request: a whole fleet, yet within one SQL query's parameters.
 MAX_REPOS = 5000
@@ -35,11 +35,11 @@ def nudge_json(nudge: Nudge) -> dict:
 
 @api_view("POST")
 def migration_nudges(request, slug: str):
-    if not user_has_role(request.user, MIGRATION_OWNER):
-        return forbidden_response(request, (MIGRATION_OWNER,))
     migration = Migration.objects.filter(slug=slug).first()
     if migration is None:
         raise ApiError(404, f"no migration {slug[:100]}")
+    if (denied := migration_act_or_403(request, migration)) is not None:
+        return denied
     data = json_body(request, allowed=("repos", "cluster"))
     names = None
     if data.get("cluster") is not None:
@@ -63,11 +63,11 @@ def migration_nudges(request, slug: str):
 
 @api_view("POST")
 def nudge_send(request, nudge_id: int):
-    if not user_has_role(request.user, MIGRATION_OWNER):
-        return forbidden_response(request, (MIGRATION_OWNER,))
     nudge = Nudge.objects.select_related("migration", "team", "channel").filter(pk=nudge_id).first()
     if nudge is None:
         raise ApiError(404, f"no nudge {nudge_id}")
+    if (denied := migration_act_or_403(request, nudge.migration)) is not None:
+        return denied
     queued, _ = nudge_send_enqueue(nudges=[nudge], user=request.user)
     if not queued:
         nudge.refresh_from_db()

@@ -27,6 +27,7 @@ from notifications.nudges.models import Nudge
 from notifications.nudges.sending import nudge_send_enqueue
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration, Team
+from runs.fleet.ownership import migration_act_or_403
 
 HISTORY_PAGE_SIZE = 50
 
@@ -42,6 +43,8 @@ def team_snooze_set(request, slug: str):
         migration = None
         if form.cleaned_data["migration"]:
             migration = get_object_or_404(Migration, slug=form.cleaned_data["migration"])
+            if (denied := migration_act_or_403(request, migration)) is not None:
+                return denied
         until = timezone.now() + timedelta(days=form.cleaned_data["days"])
         team_snooze(team=team, until=until, user=request.user, migration=migration, reason=form.cleaned_data["reason"])
         messages.success(request, f"{team.name or team.slug} gets no nudges until {until:%Y-%m-%d}.")
@@ -49,9 +52,10 @@ def team_snooze_set(request, slug: str):
 
 
 @require_POST
-@role_required(MIGRATION_OWNER)
 def nudge_create(request, slug: str):
     migration = get_object_or_404(Migration, slug=slug)
+    if (denied := migration_act_or_403(request, migration)) is not None:
+        return denied
     form = NudgeCreateForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("invalid nudge request: " + "; ".join(form.errors))
@@ -72,9 +76,10 @@ def nudge_create(request, slug: str):
 
 
 @require_GET
-@role_required(MIGRATION_OWNER)
 def nudge_drafts(request, slug: str):
     migration = get_object_or_404(Migration, slug=slug)
+    if (denied := migration_act_or_403(request, migration)) is not None:
+        return denied
     drafts = list(selectors.nudge_drafts(migration=migration))
     for nudge in drafts:
         nudge.preview_blocks = nudge_blocks(nudge)[1] if nudge.status == Nudge.Status.DRAFT else nudge.blocks
@@ -86,9 +91,10 @@ def nudge_drafts(request, slug: str):
 
 
 @require_POST
-@role_required(MIGRATION_OWNER)
 def nudge_send_selected(request, slug: str):
     migration = get_object_or_404(Migration, slug=slug)
+    if (denied := migration_act_or_403(request, migration)) is not None:
+        return denied
     candidates = {
         n.pk: n for n in selectors.nudge_list(migration=migration, statuses=[Nudge.Status.DRAFT, Nudge.Status.FAILED])
     }
@@ -107,9 +113,10 @@ def nudge_send_selected(request, slug: str):
 
 
 @require_POST
-@role_required(MIGRATION_OWNER)
 def nudge_edit(request, pk: int):
     nudge = get_object_or_404(Nudge.objects.select_related("migration", "team"), pk=pk)
+    if (denied := migration_act_or_403(request, nudge.migration)) is not None:
+        return denied
     form = DraftEditForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The text is required and at most 3000 characters.")
@@ -123,9 +130,10 @@ def nudge_edit(request, pk: int):
 
 
 @require_POST
-@role_required(MIGRATION_OWNER)
 def nudge_cancel_view(request, pk: int):
     nudge = get_object_or_404(Nudge.objects.select_related("migration", "team"), pk=pk)
+    if (denied := migration_act_or_403(request, nudge.migration)) is not None:
+        return denied
     if nudge_cancel(nudge=nudge, user=request.user):
         messages.success(request, f"Draft for {nudge.team.name or nudge.team.slug} cancelled.")
     return redirect("notifications:nudge-drafts", slug=nudge.migration.slug)

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 
+from runs.fleet import ownership
 from runs.fleet.models import (
     Attempt,
     AuditEvent,
@@ -73,7 +74,22 @@ class MigrationAdmin(admin.ModelAdmin):
     list_display = ("slug", "title", "owner", "owner_name", "created_at")
     search_fields = ("slug", "title", "owner_name")
     raw_id_fields = ("owner",)
+    filter_horizontal = ("owners",)
     inlines = [PromptRevisionInline]
+
+    def save_related(self, request, form, formsets, change):
+        """Owners changed here are audited like those changed on the migration page; the creator becomes one."""
+        migration = form.instance
+        before = set(migration.owners.values_list("id", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        if not change and not migration.owners.exists():
+            migration.owners.add(request.user)
+        ownership.migration_owners_audit(
+            migration=migration,
+            actor=request.user,
+            before=before,
+            after=set(migration.owners.values_list("id", flat=True)),
+        )
 
 
 class VerifierResultInline(ReadOnlyInline):

@@ -1,6 +1,7 @@
 """Query-string forms for the list pages; bad values are reported, never trusted."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from runs.fleet.models import PullRequest, RepositoryState
 from runs.fleet.selectors import target_list
@@ -29,6 +30,20 @@ class RepositoryFilterForm(TargetFilterForm):
         found = super().filters()
         cleaned = getattr(self, "cleaned_data", {})
         return {**found, "cluster": cleaned.get("cluster") or None, "pr_state": cleaned.get("pr_state") or ""}
+
+
+class MigrationOwnerForm(forms.Form):
+    """Add or remove one owner of a migration, named by username."""
+
+    action = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
+    username = forms.CharField(max_length=150)
+
+    def clean_username(self):
+        name = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=name).first()
+        if user is None:
+            raise forms.ValidationError(f"no user {name[:150]!r}")
+        return user
 
 
 def repository_names_selected(*, migration, data) -> list[str]:

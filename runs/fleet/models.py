@@ -45,6 +45,14 @@ class Migration(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_migrations"
     )
     owner_name = models.CharField(max_length=200, blank=True, help_text="Owner as named in the traces.")
+    # Who may rerun, edit the prompt and nudge for this migration (with admins); see runs/fleet/ownership.py.
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="co_owned_migrations",
+        help_text="Migration owners who may rerun, edit the prompt and nudge for it. "
+        "While empty, every migration owner may.",
+    )
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,8 +7,9 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
-from fleetui.common.roles import MIGRATION_OWNER, forbidden_response, user_has_role
 from runs.fleet.api import migration_or_404
+from runs.fleet.models import Migration
+from runs.fleet.ownership import migration_act_or_403
 from runs.reruns.dispatch import rerun_callback_apply
 from runs.reruns.models import RerunBatch
 from runs.reruns.runners.http import SIGNATURE_HEADER, signature_valid
@@ -84,18 +85,17 @@ def batch_json(batch: RerunBatch) -> dict:
     }
 
 
-def _owner_or_403(request):
-    if not user_has_role(request.user, MIGRATION_OWNER):
-        return forbidden_response(request, (MIGRATION_OWNER,))
-    return None
+def _owner_or_403(request, migration: Migration):
+    """The migration's owners and admins rerun, edit its prompt, cancel and retry (runs.fleet.ownership)."""
+    return migration_act_or_403(request, migration)
 
 
 @api_view("POST")
 def migration_reruns(request, slug: str):
     """POST {"repos": [...]} or {"cluster": id, "exclude": [...]}, optional "prompt" and "include_pre_existing"."""
-    if (denied := _owner_or_403(request)) is not None:
-        return denied
     migration = migration_or_404(slug)
+    if (denied := _owner_or_403(request, migration)) is not None:
+        return denied
     body = json_body(request, allowed=SELECTION_FIELDS)
     cluster = body.get("cluster")
     if cluster is not None and (not isinstance(cluster, int) or isinstance(cluster, bool)):
@@ -154,18 +154,18 @@ def rerun_detail(request, batch_id: int):
 
 @api_view("POST")
 def rerun_cancel(request, batch_id: int):
-    if (denied := _owner_or_403(request)) is not None:
-        return denied
     batch = _batch_or_404(batch_id)
+    if (denied := _owner_or_403(request, batch.migration)) is not None:
+        return denied
     cancelled = rerun_batch_cancel(batch=batch, user=request.user)
     return JsonResponse({"id": batch.pk, "cancelled": cancelled})
 
 
 @api_view("POST")
 def rerun_retry_failed(request, batch_id: int):
-    if (denied := _owner_or_403(request)) is not None:
-        return denied
     batch = _batch_or_404(batch_id)
+    if (denied := _owner_or_403(request, batch.migration)) is not None:
+        return denied
     retried = rerun_batch_retry_failed(batch=batch, user=request.user)
     return JsonResponse({"id": batch.pk, "retried": retried})
 

@@ -36,10 +36,16 @@ SELECTION = {
         "cluster": {"type": "integer"},
         "exclude": {"type": "array", "items": openapi.STRING},
         "prompt": {"type": "string", "description": "Edited prompt; a new revision unless the text is unchanged."},
-        "include_pre_existing": {"type": "boolean", "default": False},
+        "include_pre_existing": {
+            "type": "boolean",
+            "default": False,
+            "description": "Also rerun repositories whose baseline already failed (pre-existing failures). "
+            "Left out by default, for a cluster as for named repositories, as on the rerun page; "
+            "each one left out is listed in `skipped` with its reason.",
+        },
     },
 }
-OWNER_ONLY = {"403": openapi.json_response("Needs the migration owner role", openapi.ref("Error"))}
+OWNER_ONLY = {"403": openapi.json_response("Needs an owner of the migration (or an admin)", openapi.ref("Error"))}
 
 openapi.register_paths(
     {

@@ -15,9 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from fleetui.common.roles import MIGRATION_OWNER, role_required
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration
+from runs.fleet.ownership import migration_act_or_403
 from runs.reruns.selection import (
     RerunRefused,
     normalize_prompt,
@@ -53,10 +53,11 @@ def _selection_params(data, migration) -> dict:
     }
 
 
-@role_required(MIGRATION_OWNER)
 def rerun_new(request, slug: str):
     """Preview a selection with the prompt editor and diff; `confirm=1` (POST) creates the batch."""
     migration = get_object_or_404(Migration, slug=slug)
+    if (denied := migration_act_or_403(request, migration)) is not None:
+        return denied
     data = request.POST if request.method == "POST" else request.GET
     current = prompt_revision_current(migration=migration)
     current_text = current.text if current else ""
@@ -131,18 +132,20 @@ def rerun_status(request, batch_id: int):
 
 
 @require_POST
-@role_required(MIGRATION_OWNER)
 def rerun_cancel(request, batch_id: int):
     batch = _batch_or_404(batch_id)
+    if (denied := migration_act_or_403(request, batch.migration)) is not None:
+        return denied
     cancelled = rerun_batch_cancel(batch=batch, user=request.user)
     messages.success(request, f"Cancelled {cancelled} repositories not yet dispatched; runs already started finish.")
     return redirect("rerun-detail", batch_id=batch.pk)
 
 
 @require_POST
-@role_required(MIGRATION_OWNER)
 def rerun_retry(request, batch_id: int):
     batch = _batch_or_404(batch_id)
+    if (denied := migration_act_or_403(request, batch.migration)) is not None:
+        return denied
     retried = rerun_batch_retry_failed(batch=batch, user=request.user)
     messages.success(request, f"Queued {retried} failed repositories again.")
     return redirect("rerun-detail", batch_id=batch.pk)

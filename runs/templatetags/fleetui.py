@@ -3,6 +3,7 @@
 from django import template
 
 from fleetui.common.roles import user_has_role
+from runs.fleet.ownership import can_act_on_migration, migration_owner_list, owner_candidate_list
 
 register = template.Library()
 
@@ -11,6 +12,25 @@ register = template.Library()
 def has_role(user, roles: str) -> bool:
     """`{% if user|has_role:"migration owner,admin" %}`: true when the user holds one of the roles."""
     return user_has_role(user, *[r.strip() for r in roles.split(",") if r.strip()])
+
+
+@register.filter
+def can_act_on(user, migration) -> bool:
+    """`{% if user|can_act_on:migration %}`: the user may rerun, edit the prompt of and nudge for it."""
+    return migration is not None and can_act_on_migration(user, migration)
+
+
+@register.inclusion_tag("fleet/_owners.html", takes_context=True)
+def migration_owners_card(context, migration):
+    """`{% migration_owners_card migration %}`: the owners, with the co-owner form for who may change them."""
+    can_manage = can_act_on_migration(context.get("user"), migration)
+    return {
+        "migration": migration,
+        "owners": migration_owner_list(migration=migration),
+        "can_manage": can_manage,
+        "candidates": owner_candidate_list(migration=migration) if can_manage else [],
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.filter
