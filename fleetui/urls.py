@@ -41,7 +41,6 @@ urlpatterns = [
     path("", include("runs.reviews.urls")),
     path("", include("runs.reruns.urls")),
     path("", include("runs.fleet.urls")),
-    path("", include("runs.fleet.urls")),
     path("", include("triage.clusters.urls")),
     path("", include("notifications.urls")),
     path("", include("runs.accounts.urls")),
