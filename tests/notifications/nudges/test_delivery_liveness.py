@@ -164,9 +164,9 @@ def test_a_send_held_by_a_fresh_claim_is_never_recovered(fake_slack, owner):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_send_whose_worker_still_beats_is_left_alone_however_slow_slack_is(fake_slack, owner, settings):
-    settings.FLEETUI_HEARTBEAT_TIMEOUT = 1.0
+    settings.FLEETUI_HEARTBEAT_TIMEOUT = 2.0
     draft = draft_for(fake_slack, owner)
-    fake_slack.script("chat.postMessage", delay=3.0)  # Slack answers after three heartbeat timeouts
+    fake_slack.script("chat.postMessage", delay=6.0)  # Slack answers after three heartbeat timeouts
     assert nudge_send_claim(nudge_id=draft.pk, user=owner)
     worker = threading.Thread(
         target=in_a_worker_thread,
@@ -176,7 +176,7 @@ def test_a_send_whose_worker_still_beats_is_left_alone_however_slow_slack_is(fak
     worker.start()
     try:
         assert wait_for(lambda: fake_slack.calls_of("chat.postMessage"), timeout=10)
-        time.sleep(2.0)  # longer than the timeout: only the heartbeat says the worker is alive
+        time.sleep(3.0)  # longer than the timeout: only the heartbeat says the worker is alive
         recovered = nudge_deliveries_recover()
         status_meanwhile = Nudge.objects.get(pk=draft.pk).status
     finally:

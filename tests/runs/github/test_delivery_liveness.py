@@ -155,7 +155,7 @@ def test_a_received_delivery_whose_task_was_lost_is_queued_again_and_a_fresh_one
 def test_a_delivery_whose_worker_still_beats_is_left_alone_however_slow_github_is(
     fake_github, settings, django_capture_on_commit_callbacks
 ):
-    settings.FLEETUI_HEARTBEAT_TIMEOUT = 1.0
+    settings.FLEETUI_HEARTBEAT_TIMEOUT = 2.0
     hello_world_pr(state="open")
     reviewed(fake_github)
     delivery = stored(
@@ -164,7 +164,7 @@ def test_a_delivery_whose_worker_still_beats_is_left_alone_however_slow_github_i
         delivery="slow",
         capture=django_capture_on_commit_callbacks,
     )
-    fake_github.delay_seconds = 3.0  # GitHub answers after three heartbeat timeouts
+    fake_github.delay_seconds = 6.0  # GitHub answers after three heartbeat timeouts
     client = GitHubClient(base_url=fake_github.url, timeout=10)
     worker = threading.Thread(
         target=in_a_worker_thread,
@@ -174,7 +174,7 @@ def test_a_delivery_whose_worker_still_beats_is_left_alone_however_slow_github_i
     worker.start()
     try:
         assert wait_for(lambda: fake_github.requests_to("/reviews"), timeout=10)
-        time.sleep(2.0)  # longer than the timeout: only the heartbeat says the worker is alive
+        time.sleep(3.0)  # longer than the timeout: only the heartbeat says the worker is alive
         recovered = webhook_deliveries_recover()
         meanwhile = WebhookDelivery.objects.get(pk=delivery.pk).status
     finally:

@@ -120,7 +120,7 @@ def test_pushes_that_keep_losing_their_worker_are_shown_as_failed(fake_github):
 
 # -- a real worker, killed -----------------------------------------------------------------------------------------
 
-HEARTBEAT_TIMEOUT = 2.0
+HEARTBEAT_TIMEOUT = 3.0
 
 
 def redis_available() -> bool:
