@@ -53,7 +53,19 @@ def _clean(text: str) -> list[str]:
     if CI_PREFIX_RE.search(text[:20_000]) or CI_PREFIX_RE.search(text[-20_000:]):
         text = CI_PREFIX_RE.sub("", text)
     text = CONTROL_RE.sub("", text)
-    return [line.rstrip() for line in text.splitlines()]
+    return _single_spaced([line.rstrip() for line in text.splitlines()])
+
+
+def _single_spaced(lines: list[str]) -> list[str]:
+    """The lines without the blank line a double-spaced log (`\\r\\r\\n` endings, some exporters) puts after each."""
+    blank = sum(1 for line in lines if not line)
+    if blank * 3 < len(lines) or len(lines) < 8:
+        return lines
+    followed = sum(1 for a, b in zip(lines, lines[1:], strict=False) if a and not b)
+    if followed * 5 < (len(lines) - blank) * 3:
+        return lines
+    # Keep one blank where the log had two or more: those still separate paragraphs.
+    return [line for k, line in enumerate(lines) if line or (k > 0 and not lines[k - 1])]
 
 
 def clean_lines(text: str) -> list[str]:
@@ -240,12 +252,22 @@ def extract_snippet(text: str | bytes, verifier: str | None = None, *, baseline:
     return snippet
 
 
-def _line_score(lines: list[str], i: int, scores: dict[int, float], rules: "_Rules") -> float:
-    """A line's score, classifying it on demand when it was not a candidate."""
+def _line_score(lines: list[str], i: int, scores: dict[int, float], rules: _Rules) -> float:
+    """A line's score; a line that was no candidate can only be noise, boilerplate or plain."""
     score = scores.get(i)
     if score is None:
-        score = _classify_cached(lines[i], rules)[0]
+        score = _plain_class(lines[i], rules)
     return score
+
+
+@lru_cache(maxsize=CLASSIFY_CACHE_SIZE)
+def _plain_class(line: str, rules: _Rules) -> float:
+    line = line[:MAX_MATCH_CHARS]
+    if COMMON_NOISE.search(line) or any(p.search(line) for p in rules.noise):
+        return -1
+    if any(p.search(line) for p in rules.filler):
+        return FILLER
+    return 0
 
 
 def _with_note(kept: list[str], note: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Choose which scored lines of a failing step make the snippet, within its line and byte budget (pure)."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from triage.engine.folding import fold_traces, is_frame, trace_runs
@@ -20,6 +20,8 @@ TOOL_STRENGTH = 6
 FILLER = 0.5
 # A block goes on over the lines that continue its last line: indented, frames, code frames, diffs.
 MAX_CONTINUATION = 24
+# ... and after a strong line, this many plain lines of its paragraph.
+PARAGRAPH_LINES = 4
 # When no tool rule names the failure, the last lines of the failing step explain it most often.
 TAIL_LINES = 24
 TAIL_LINES_AFTER_STRONG = 12
@@ -67,17 +69,32 @@ def _regions(lines: list[str], scores: dict[int, float], focus: Focus) -> list[l
 
 
 def _continued(region: list[int], lines: list[str], scores: dict[int, float], focus: Focus) -> list[int]:
-    """The region and the lines that go on from its last line (indented detail, frames, code frames)."""
+    """The region and the lines that go on from its last line (indented detail, frames, code frames).
+
+    After a strong line, the rest of its paragraph goes too: a compiler's source excerpt and caret,
+    an assertion's expected and actual values.
+    """
     out = list(region)
     j = region[-1] + 1
     limit = min(focus.end, j + MAX_CONTINUATION)
+    paragraph = min(limit, j + PARAGRAPH_LINES) if scores.get(region[-1], 0) >= STRONG else j
     while j < limit:
         line = lines[j]
-        if not line.strip() or scores.get(j, 0) < 0 or not _CONTINUATION_RE.match(line):
+        if not line.strip() or scores.get(j, 0) < 0:
+            break
+        if j >= paragraph and not _CONTINUATION_RE.match(line):
             break
         out.append(j)
         j += 1
     return out
+
+
+def _first_time(key: str, seen: set[str]) -> bool:
+    """True the first time a line is met; a line repeated within a block is kept once."""
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
 
 
 def line_key(line: str) -> str:
@@ -94,6 +111,10 @@ def _clip(line: str) -> str:
     return line
 
 
+def _size(line: str) -> int:
+    return (len(line) if line.isascii() else len(line.encode("utf-8", "replace"))) + 1
+
+
 class _Budget:
     """Lines and bytes still available in a snippet."""
 
@@ -102,16 +123,23 @@ class _Budget:
         self.lines = 0
         self.size = 0
 
-    @staticmethod
-    def _cost(picked: list[tuple[int, str]]) -> int:
-        return sum(len(line.encode("utf-8", "replace")) + 1 for _, line in picked)
-
     def fits(self, picked: list[tuple[int, str]]) -> bool:
-        return self.lines + len(picked) <= self.max_lines and self.size + self._cost(picked) <= MAX_BYTES
+        if self.lines + len(picked) > self.max_lines:
+            return False
+        return self.size + sum(_size(line) for _, line in picked) <= MAX_BYTES
 
     def take(self, picked: list[tuple[int, str]]) -> None:
         self.lines += len(picked)
-        self.size += self._cost(picked)
+        self.size += sum(_size(line) for _, line in picked)
+
+    def take_line(self, line: str) -> bool:
+        """Take one more line if it fits."""
+        size = _size(line)
+        if self.lines >= self.max_lines or self.size + size > MAX_BYTES:
+            return False
+        self.lines += 1
+        self.size += size
+        return True
 
     def full(self) -> bool:
         return self.lines >= self.max_lines or self.size >= MAX_BYTES - 40
@@ -157,13 +185,14 @@ def select_lines(
         _add_region(region, lines, scores, chosen, seen, budget, covered)
     strongest = max(strength.values(), default=0)
     wanted = TAIL_LINES_AFTER_STRONG if strongest >= TOOL_STRENGTH else TAIL_LINES
-    score_of = line_score or (lambda i: scores.get(i, 0))
-    first = _add_tail(lines, score_of, focus, chosen, seen, budget, covered, min(wanted, TAIL_FIRST))
+    _add_marker(lines, focus, chosen, budget)
+    tail = _tail_lines(lines, line_score or (lambda i: scores.get(i, 0)), focus, chosen, covered)
+    first = _add_tail(lines, tail, chosen, seen, budget, covered, min(wanted, TAIL_FIRST))
     for region in weak:
         if budget.full():
             break
         _add_region(region, lines, scores, chosen, seen, budget, covered)
-    _add_tail(lines, score_of, focus, chosen, seen, budget, covered, wanted - first)
+    _add_tail(lines, tail, chosen, seen, budget, covered, wanted - first)
     return [chosen[i] for i in sorted(chosen)]
 
 
@@ -178,61 +207,68 @@ def _add_region(
 ) -> None:
     """Add a block whole if it fits, else folded, else its strongest and latest lines."""
     fresh: list[tuple[int, str]] = [(i, _clip(lines[i])) for i in region]
-    fresh = [(i, line) for i, line in fresh if line_key(line) not in seen and i not in chosen]
+    block_seen = set(seen)
+    fresh = [(i, line) for i, line in fresh if i not in chosen and _first_time(line_key(line), block_seen)]
     if not budget.fits(fresh):
         fresh = _folded(fresh, budget)
     if budget.fits(fresh):
         picked = fresh
+        budget.take(picked)
     else:
         picked = []
         for i, line in sorted(fresh, key=lambda p: (-scores.get(p[0], 0), is_frame(p[1]), -p[0])):
-            if line_key(line) not in seen and budget.fits([*picked, (i, line)]):
+            if line_key(line) not in seen and budget.take_line(line):
                 picked.append((i, line))
                 seen.add(line_key(line))
     for i, line in picked:
         seen.add(line_key(line))
         chosen[i] = line
-    budget.take(picked)
     # Lines a fold hid stay hidden: the end of the step must not bring them back.
     covered.update(range(region[0], region[-1] + 1))
 
 
+def _add_marker(lines: list[str], focus: Focus, chosen: dict[int, str], budget: _Budget) -> None:
+    """Add the line that said the step failed: it names the command and its exit code."""
+    if focus.marker is None or focus.marker in chosen:
+        return
+    marker = _clip(lines[focus.marker])
+    if marker.strip() and budget.take_line(marker):
+        chosen[focus.marker] = marker
+
+
+def _tail_lines(
+    lines: list[str], line_score: Callable[[int], float], focus: Focus, chosen: dict[int, str], covered: set[int]
+) -> Iterator[int]:
+    """The plain lines of the failing step, last first; boilerplate (FILLER) and noise never stand alone."""
+    for j in range(focus.end - 1, max(focus.start, focus.end - MAX_TAIL_WALK) - 1, -1):
+        if lines[j].strip() and j not in chosen and j not in covered and line_score(j) not in (-1, FILLER):
+            yield j
+
+
 def _add_tail(
     lines: list[str],
-    line_score: Callable[[int], float],
-    focus: Focus,
+    tail: Iterator[int],
     chosen: dict[int, str],
     seen: set[str],
     budget: _Budget,
     covered: set[int],
     wanted: int,
 ) -> int:
-    """Add up to `wanted` more of the last plain lines of the failing step (and the line that said it failed)."""
-    picked: list[tuple[int, str]] = []
-    if focus.marker is not None and focus.marker not in chosen and (not chosen or wanted):
-        marker = _clip(lines[focus.marker])
-        if marker.strip() and budget.fits([(focus.marker, marker)]):
-            budget.take([(focus.marker, marker)])
-            chosen[focus.marker] = marker
+    """Add up to `wanted` more of the last plain lines of the failing step; how many were added."""
     taken = 0
-    floor = max(focus.start, focus.end - MAX_TAIL_WALK)
-    for j in range(focus.end - 1, floor - 1, -1):
-        if taken >= wanted:
+    while taken < wanted:
+        j = next(tail, None)
+        if j is None:
             break
-        line = lines[j]
         if j in chosen or j in covered:
             continue
-        # Boilerplate (FILLER) and noise never stand alone: the end of a step only adds plain lines.
-        if not line.strip() or line_score(j) in (-1, FILLER):
+        clipped = _clip(lines[j])
+        key = line_key(clipped)
+        if key in seen:
             continue
-        clipped = _clip(line)
-        if line_key(clipped) in seen:
-            continue
-        if not budget.fits([*picked, (j, clipped)]):
+        if not budget.take_line(clipped):
             break
-        picked.append((j, clipped))
-        seen.add(line_key(clipped))
+        chosen[j] = clipped
+        seen.add(key)
         taken += 1
-    budget.take(picked)
-    chosen.update(picked)
-    return len(picked)
+    return taken
