@@ -41,6 +41,7 @@ def attempt_lookups(items: list[tuple[ParsedAttempt, str]]) -> Lookups:
 def attempts_store(*, items: list[tuple[ParsedAttempt, str]]) -> list[Attempt]:
     """Writes a page of new traces with a handful of bulk queries; the caller holds a transaction."""
     migrations, repositories, revisions = attempt_lookups(items)
+    _links_check(items, migrations, repositories)
     attempts = [
         Attempt(
             trace_id=parsed.trace_id,
@@ -58,7 +59,7 @@ def attempts_store(*, items: list[tuple[ParsedAttempt, str]]) -> list[Attempt]:
         verifiers += [_verifier_row(attempt, parsed, verifier) for verifier in parsed.verifiers]
         if parsed.judge is not None:
             verdicts.append(_verdict_row(attempt, parsed))
-        if parsed.pr_url:
+        if parsed.pr_url and (parsed.pr_url not in pulls or attempt.number >= pulls[parsed.pr_url].number):
             pulls[parsed.pr_url] = attempt
     VerifierResult.objects.bulk_create(verifiers)
     JudgeVerdict.objects.bulk_create(verdicts)
@@ -69,6 +70,7 @@ def attempts_store(*, items: list[tuple[ParsedAttempt, str]]) -> list[Attempt]:
 def attempt_upsert(*, parsed: ParsedAttempt, fingerprint: str, lookups: Lookups | None = None) -> Attempt:
     """Creates or updates the attempt for one trace, with its verifier results and verdict."""
     migrations, repositories, revisions = lookups or attempt_lookups([(parsed, fingerprint)])
+    _links_check([(parsed, fingerprint)], migrations, repositories)
     fields = _attempt_fields(parsed, fingerprint, migrations[parsed.migration], repositories[parsed.repo], revisions)
     attempt, _ = Attempt.objects.update_or_create(trace_id=parsed.trace_id, defaults=fields)
     _verifiers_replace(attempt, parsed)
@@ -201,8 +203,38 @@ def _baseline_output(attempt: Attempt, kind: str) -> str | None:
     )
 
 
+def _links_check(items: list[tuple[ParsedAttempt, str]], migrations, repositories) -> None:
+    """Refuses the pull request links that would move a pull request to another repository or migration.
+
+    A pull request belongs to the repository and migration of the first attempt that named it;
+    a later trace of anything else that names it keeps its attempt but loses the link (see `link_errors`).
+    """
+    urls = {parsed.pr_url for parsed, _ in items if parsed.pr_url}
+    if not urls:
+        return
+    owners = {
+        url: (repository_id, migration_id, repository_name, migration_slug)
+        for url, repository_id, migration_id, repository_name, migration_slug in PullRequest.objects.filter(
+            url__in=urls
+        ).values_list("url", "repository_id", "migration_id", "repository__full_name", "migration__slug")
+    }
+    for parsed, _ in items:
+        if not parsed.pr_url:
+            continue
+        repository, migration = repositories[parsed.repo], migrations[parsed.migration]
+        owner = owners.setdefault(parsed.pr_url, (repository.pk, migration.pk, repository.full_name, migration.slug))
+        if owner[0] != repository.pk:
+            parsed.link_refuse(f"fleet.pr_url {parsed.pr_url!r} is a pull request of repository {owner[2]!r}")
+        elif owner[1] != migration.pk:
+            parsed.link_refuse(f"fleet.pr_url {parsed.pr_url!r} is already the pull request of migration {owner[3]!r}")
+
+
 def _pull_requests_link(pulls: dict[str, Attempt]) -> None:
-    """Creates the pull requests named by attempts, or points them at the latest attempt."""
+    """Creates the pull requests named by attempts, or points them at the latest attempt.
+
+    `_links_check` has already refused every link to a pull request of another repository or migration;
+    the filter on both below keeps that true even against a concurrent import.
+    """
     if not pulls:
         return
     existing = {p.url: p for p in PullRequest.objects.filter(url__in=pulls).select_related("attempt")}
@@ -212,12 +244,23 @@ def _pull_requests_link(pulls: dict[str, Attempt]) -> None:
         if pull is None:
             new.append(
                 PullRequest(
-                    url=url, repository_id=attempt.repository_id, migration_id=attempt.migration_id, attempt=attempt
+                    url=url,
+                    repository_id=attempt.repository_id,
+                    migration_id=attempt.migration_id,
+                    attempt=attempt,
+                    number=_pr_number(url),
                 )
             )
         elif pull.attempt is None or attempt.number >= pull.attempt.number:
-            PullRequest.objects.filter(pk=pull.pk).update(attempt=attempt)
+            PullRequest.objects.filter(
+                pk=pull.pk, repository_id=attempt.repository_id, migration_id=attempt.migration_id
+            ).update(attempt=attempt)
     PullRequest.objects.bulk_create(new, ignore_conflicts=True)
+
+
+def _pr_number(url: str) -> int | None:
+    tail = url.rstrip("/").rpartition("/")[2]
+    return int(tail) if tail.isascii() and tail.isdigit() else None
 
 
 def _verifiers_replace(attempt: Attempt, parsed: ParsedAttempt) -> None:
