@@ -20,18 +20,27 @@ def nullable(schema: dict) -> dict:
     return {"oneOf": [schema, {"type": "null"}]}
 
 
-def page_of(item_schema: str) -> dict:
-    """Schema of a paginated list answer whose results are `item_schema` objects."""
+def closed(properties: dict, *, required: list[str] | None = None) -> dict:
+    """An object with exactly these properties: every one required unless `required` names fewer, no others allowed."""
     return {
         "type": "object",
-        "required": ["count", "limit", "offset", "results"],
-        "properties": {
-            "count": {"type": "integer", "description": "Rows matching, over all pages."},
-            "limit": {"type": "integer"},
-            "offset": {"type": "integer"},
-            "results": {"type": "array", "items": ref(item_schema)},
-        },
+        "required": list(properties) if required is None else required,
+        "properties": properties,
+        "additionalProperties": False,
     }
+
+
+def page_of(item_schema: str, **extra: dict) -> dict:
+    """Schema of a paginated list answer whose results are `item_schema` objects (plus any `extra` properties)."""
+    return closed(
+        {
+            "count": {"type": "integer", "minimum": 0, "description": "Rows matching, over all pages."},
+            "limit": {"type": "integer", "minimum": 1},
+            "offset": {"type": "integer", "minimum": 0},
+            "results": {"type": "array", "items": ref(item_schema)},
+            **extra,
+        }
+    )
 
 
 def json_response(description: str, schema: dict) -> dict:
@@ -43,7 +52,12 @@ ERRORS = {
     "401": {"$ref": "#/components/responses/Unauthorized"},
 }
 PAGE_PARAMS = [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"}]
-SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+SLUG_PARAM = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+}
 NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
 
 STRING = {"type": "string"}
@@ -51,7 +65,9 @@ DATETIME = nullable({"type": "string", "format": "date-time"})
 
 
 FORBIDDEN = {"403": {"$ref": "#/components/responses/Forbidden"}}
-ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
 
 register_paths(
     {
@@ -64,7 +80,7 @@ register_paths(
         },
     },
     {
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": STRING}},
+        "Error": closed({"error": STRING}),
     },
 )
 
@@ -106,10 +122,19 @@ def openapi_document(*, server_url: str = "/api") -> dict:
                     "schema": {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE},
                     "description": f"Rows per page (default {settings.API_PAGE_SIZE}).",
                 },
-                "offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                "offset": {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": settings.API_MAX_OFFSET},
+                    "description": "Rows to skip (default 0).",
+                },
             },
             "responses": {
-                "BadRequest": _error_response("A parameter was not understood"),
+                "BadRequest": _error_response(
+                    "A parameter or the body was not understood: out of bounds, an unknown field, JSON nested too "
+                    "deep, a NUL character"
+                ),
+                "TooLarge": _error_response("The body is larger than the server accepts"),
                 "Unauthorized": _error_response("No session and no valid bearer token"),
                 "Forbidden": _error_response("The user lacks the role this needs"),
                 "NotFound": _error_response("No such object"),

@@ -3,9 +3,8 @@
 from fleetui.common import openapi
 from notifications.nudges.models import Nudge
 
-NUDGE_SCHEMA = {
-    "type": "object",
-    "properties": {
+NUDGE_SCHEMA = openapi.closed(
+    {
         "id": {"type": "integer"},
         "migration": openapi.STRING,
         "team": openapi.STRING,
@@ -20,17 +19,17 @@ NUDGE_SCHEMA = {
         "permalink": openapi.nullable(openapi.STRING),
         "error": openapi.nullable(openapi.STRING),
         "created_at": openapi.nullable({"type": "string", "format": "date-time"}),
-    },
-}
-DRAFT_SCHEMA = {
-    "type": "object",
-    "properties": {
+    }
+)
+DRAFT_SCHEMA = openapi.closed(
+    {
         "id": {"type": "integer"},
         "team": openapi.STRING,
         "channel": openapi.nullable(openapi.STRING),
         "text": openapi.STRING,
-    },
-}
+    }
+)
+NAMES = {"type": "array", "maxItems": 5000, "items": {"type": "string", "minLength": 1, "maxLength": 300}}
 CONFLICT = {"409": openapi.json_response("Already sending, sent or cancelled.", openapi.ref("Error"))}
 
 openapi.register_paths(
@@ -42,19 +41,17 @@ openapi.register_paths(
                 "requestBody": {
                     "content": {
                         "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "repos": {"type": "array", "items": openapi.STRING},
-                                    "cluster": {"type": "integer"},
-                                },
-                            }
+                            "schema": openapi.closed(
+                                {"repos": openapi.nullable(NAMES), "cluster": openapi.nullable({"type": "integer"})},
+                                required=[],
+                            )
                         }
                     }
                 },
                 "responses": {
                     "201": openapi.json_response("The drafts", {"type": "array", "items": openapi.ref("NudgeDraft")}),
                     **openapi.ERRORS,
+                    **openapi.FORBIDDEN,
                     **openapi.NOT_FOUND,
                 },
             }
@@ -62,10 +59,11 @@ openapi.register_paths(
         "/nudges/{id}/send": {
             "post": {
                 "summary": "Queue a draft for sending (exactly once)",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [openapi.ID_PARAM],
                 "responses": {
                     "202": openapi.json_response("Queued", openapi.ref("Nudge")),
                     **openapi.ERRORS,
+                    **openapi.FORBIDDEN,
                     **openapi.NOT_FOUND,
                     **CONFLICT,
                 },
@@ -78,6 +76,7 @@ openapi.register_paths(
                 "responses": {
                     "200": openapi.json_response("A page of nudges", openapi.page_of("Nudge")),
                     **openapi.ERRORS,
+                    **openapi.NOT_FOUND,
                 },
             }
         },

@@ -4,23 +4,18 @@ from fleetui.common import openapi
 from runs.fleet.models import Outcome, Phase, PullRequest, RepositoryState, Verdict
 
 SCHEMAS = {
-    "MigrationSummary": {
-        "type": "object",
-        "properties": {
+    "MigrationSummary": openapi.closed(
+        {
             "slug": openapi.STRING,
             "title": openapi.STRING,
             "repos": {"type": "integer"},
             "attempts": {"type": "integer"},
             "pre_existing": {"type": "integer", "description": "Repositories whose baseline already failed."},
-            "by_state": {
-                "type": "object",
-                "properties": {state: {"type": "integer"} for state in RepositoryState.values},
-            },
-        },
-    },
-    "PullRequest": {
-        "type": "object",
-        "properties": {
+            "by_state": openapi.closed({state: {"type": "integer"} for state in RepositoryState.values}, required=[]),
+        }
+    ),
+    "PullRequest": openapi.closed(
+        {
             "url": {"type": "string", "format": "uri"},
             "number": openapi.nullable({"type": "integer"}),
             "state": {"enum": PullRequest.State.values},
@@ -28,11 +23,10 @@ SCHEMAS = {
             "checks": openapi.nullable({"enum": ["success", "failure", "pending"]}),
             "review": openapi.nullable(openapi.STRING),
             "updated_at": openapi.DATETIME,
-        },
-    },
-    "Repo": {
-        "type": "object",
-        "properties": {
+        }
+    ),
+    "Repo": openapi.closed(
+        {
             "repo": {"type": "string", "description": "owner/name"},
             "team": openapi.nullable(openapi.STRING),
             "state": {"enum": RepositoryState.values},
@@ -40,15 +34,15 @@ SCHEMAS = {
             "attempts": {"type": "integer"},
             "last_trace_id": openapi.nullable(openapi.STRING),
             "pr": openapi.nullable(openapi.ref("PullRequest")),
-        },
-    },
-    "VerifierCall": {
-        "type": "object",
-        "properties": {"verifier": openapi.STRING, "passed": {"type": "boolean"}, "snippet": openapi.STRING},
-    },
-    "Judge": {"type": "object", "properties": {"verdict": {"enum": Verdict.values}, "rationale": openapi.STRING}},
+        }
+    ),
+    "VerifierCall": openapi.closed(
+        {"verifier": openapi.STRING, "passed": {"type": "boolean"}, "snippet": openapi.STRING}
+    ),
+    "Judge": openapi.closed({"verdict": {"enum": Verdict.values}, "rationale": openapi.STRING}),
     "Attempt": {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
             "trace_id": openapi.STRING,
             "repo": openapi.STRING,
@@ -82,7 +76,7 @@ PATHS = {
             "summary": "A migration's repositories with state, attempts and pull request",
             "parameters": [
                 openapi.SLUG_PARAM,
-                {"name": "state", "in": "query", "schema": {"enum": RepositoryState.values}},
+                {"name": "state", "in": "query", "schema": {"type": "string", "enum": RepositoryState.values}},
                 {"name": "team", "in": "query", "description": "Team slug, or - for no team", "schema": openapi.STRING},
                 *openapi.PAGE_PARAMS,
             ],

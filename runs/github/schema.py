@@ -4,17 +4,19 @@ from fleetui.common import openapi
 from runs.github.models import PullRequestSyncRun
 
 SCHEMAS = {
-    "PullRequestSyncRun": {
-        "type": "object",
-        "properties": {
+    "PullRequestSyncRun": openapi.closed(
+        {
             "id": {"type": "integer"},
             "status": {"enum": PullRequestSyncRun.Status.values},
             "done": {"type": "boolean"},
             "trigger": openapi.STRING,
+            "created_at": openapi.DATETIME,
+            "started_at": openapi.DATETIME,
+            "finished_at": openapi.DATETIME,
             **{name: {"type": "integer"} for name in ("total", "checked", "changed", "not_modified", "errors")},
             "message": openapi.STRING,
-        },
-    },
+        }
+    ),
 }
 PATHS = {
     "/pull-requests/sync": {

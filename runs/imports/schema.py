@@ -3,34 +3,26 @@
 from fleetui.common import openapi
 from runs.imports.models import ImportRun
 
+IMPORT_RUN = {
+    "id": {"type": "integer"},
+    "status": {"enum": ImportRun.Status.values},
+    "done": {"type": "boolean"},
+    "trigger": openapi.STRING,
+    "requested_by": openapi.nullable(openapi.STRING),
+    "created_at": openapi.DATETIME,
+    "started_at": openapi.DATETIME,
+    "finished_at": openapi.DATETIME,
+    **{name: {"type": "integer"} for name in ("seen", "imported", "updated", "skipped", "errors")},
+    "watermark_ms": openapi.nullable({"type": "integer", "description": "Latest trace end time read (ms)."}),
+    "message": openapi.STRING,
+    "url": openapi.STRING,
+}
 SCHEMAS = {
-    "ImportRun": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "status": {"enum": ImportRun.Status.values},
-            "done": {"type": "boolean"},
-            "trigger": openapi.STRING,
-            "requested_by": openapi.nullable(openapi.STRING),
-            "created_at": openapi.DATETIME,
-            "started_at": openapi.DATETIME,
-            "finished_at": openapi.DATETIME,
-            **{name: {"type": "integer"} for name in ("seen", "imported", "updated", "skipped", "errors")},
-            "watermark_ms": openapi.nullable({"type": "integer", "description": "Latest trace end time read (ms)."}),
-            "message": openapi.STRING,
-            "url": openapi.STRING,
-        },
-    },
-    "ImportRunError": {
-        "type": "object",
-        "properties": {"trace_id": openapi.STRING, "reason": openapi.STRING, "created_at": openapi.DATETIME},
-    },
-    "ImportRunDetail": {
-        "allOf": [
-            openapi.ref("ImportRun"),
-            {"type": "object", "properties": {"error_rows": openapi.ref("ImportRunErrorPage")}},
-        ]
-    },
+    "ImportRun": openapi.closed(IMPORT_RUN),
+    "ImportRunError": openapi.closed(
+        {"trace_id": openapi.STRING, "reason": openapi.STRING, "created_at": openapi.DATETIME}
+    ),
+    "ImportRunDetail": openapi.closed({**IMPORT_RUN, "error_rows": openapi.ref("ImportRunErrorPage")}),
     "ImportRunErrorPage": openapi.page_of("ImportRunError"),
 }
 
@@ -60,7 +52,7 @@ PATHS = {
             "operationId": "imports_get",
             "summary": "One import run with a page of its error rows",
             "parameters": [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                openapi.ID_PARAM,
                 *openapi.PAGE_PARAMS,
             ],
             "responses": {

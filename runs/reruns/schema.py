@@ -2,9 +2,8 @@
 
 from fleetui.common import openapi
 
-ITEM = {
-    "type": "object",
-    "properties": {
+ITEM = openapi.closed(
+    {
         "repo": openapi.STRING,
         "state": {"enum": ["queued", "dispatched", "running", "succeeded", "failed", "cancelled"]},
         "tries": {"type": "integer"},
@@ -12,30 +11,37 @@ ITEM = {
         "runner_ref": openapi.nullable(openapi.STRING),
         "source_attempt": openapi.nullable(openapi.STRING),
         "result_attempt": openapi.nullable(openapi.STRING),
-    },
+    }
+)
+SUMMARY_PROPERTIES = {
+    "id": {"type": "integer"},
+    "migration": openapi.STRING,
+    "status": {"enum": ["queued", "running", "succeeded", "failed", "partial", "cancelled"]},
+    "done": {"type": "boolean"},
+    "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+    "prompt_revision": openapi.nullable({"type": "integer"}),
+    "runner": openapi.STRING,
+    "source_cluster": openapi.nullable({"type": "integer"}),
+    "requested_by": openapi.nullable(openapi.STRING),
+    "created_at": openapi.DATETIME,
+    "finished_at": openapi.DATETIME,
+    "import_run": openapi.nullable({"type": "integer"}),
 }
-SUMMARY = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "migration": openapi.STRING,
-        "status": {"enum": ["queued", "running", "succeeded", "failed", "partial", "cancelled"]},
-        "done": {"type": "boolean"},
-        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-        "prompt_revision": openapi.nullable({"type": "integer"}),
-        "runner": openapi.STRING,
-        "source_cluster": openapi.nullable({"type": "integer"}),
-        "import_run": openapi.nullable({"type": "integer"}),
-    },
-}
-BATCH_PARAM = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SUMMARY = openapi.closed(SUMMARY_PROPERTIES)
+BATCH_PARAM = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+NAMES = openapi.nullable(
+    {"type": "array", "maxItems": 5000, "items": {"type": "string", "minLength": 1, "maxLength": 300}}
+)
 SELECTION = {
     "type": "object",
+    "additionalProperties": False,
     "properties": {
-        "repos": {"type": "array", "items": openapi.STRING},
-        "cluster": {"type": "integer"},
-        "exclude": {"type": "array", "items": openapi.STRING},
-        "prompt": {"type": "string", "description": "Edited prompt; a new revision unless the text is unchanged."},
+        "repos": NAMES,
+        "cluster": openapi.nullable({"type": "integer"}),
+        "exclude": NAMES,
+        "prompt": openapi.nullable(
+            {"type": "string", "description": "Edited prompt; a new revision unless the text is unchanged."}
+        ),
         "include_pre_existing": {
             "type": "boolean",
             "default": False,
@@ -57,14 +63,15 @@ openapi.register_paths(
                 "responses": {
                     "201": openapi.json_response(
                         "The batch was created",
-                        {
-                            "type": "object",
-                            "properties": {
+                        openapi.closed(
+                            {
                                 "id": {"type": "integer"},
                                 "items": {"type": "integer"},
                                 "skipped": {"type": "array", "items": {"type": "object"}},
-                            },
-                        },
+                                "prompt_revision": openapi.nullable({"type": "integer"}),
+                                "url": openapi.STRING,
+                            }
+                        ),
                     ),
                     **openapi.ERRORS,
                     **OWNER_ONLY,
@@ -98,7 +105,9 @@ openapi.register_paths(
                 "summary": "Cancel the items not yet dispatched",
                 "parameters": [BATCH_PARAM],
                 "responses": {
-                    "200": openapi.json_response("Cancelled", {"type": "object"}),
+                    "200": openapi.json_response(
+                        "Cancelled", openapi.closed({"id": {"type": "integer"}, "cancelled": {"type": "integer"}})
+                    ),
                     **OWNER_ONLY,
                     **openapi.NOT_FOUND,
                 },
@@ -109,7 +118,9 @@ openapi.register_paths(
                 "summary": "Dispatch the failed items again",
                 "parameters": [BATCH_PARAM],
                 "responses": {
-                    "200": openapi.json_response("Queued again", {"type": "object"}),
+                    "200": openapi.json_response(
+                        "Queued again", openapi.closed({"id": {"type": "integer"}, "retried": {"type": "integer"}})
+                    ),
                     **OWNER_ONLY,
                     **openapi.NOT_FOUND,
                 },
@@ -124,18 +135,13 @@ openapi.register_paths(
     },
     {
         "RerunSummary": SUMMARY,
-        "RerunBatch": {
-            "allOf": [
-                SUMMARY,
-                {
-                    "type": "object",
-                    "properties": {
-                        "items": {"type": "array", "items": ITEM},
-                        "skipped": {"type": "array", "items": {"type": "object"}},
-                        "before_after": {"type": "array", "items": {"type": "object"}},
-                    },
-                },
-            ]
-        },
+        "RerunBatch": openapi.closed(
+            {
+                **SUMMARY_PROPERTIES,
+                "items": {"type": "array", "items": ITEM},
+                "skipped": {"type": "array", "items": {"type": "object"}},
+                "before_after": {"type": "array", "items": {"type": "object"}},
+            }
+        ),
     },
 )

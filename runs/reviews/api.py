@@ -14,7 +14,7 @@ from runs.reviews.services import MAX_TAG_LENGTH, MAX_TAGS, AlreadyDecided, Revi
 DECISION_FIELDS = ("reason", "tags", "comment")
 
 
-def _body(request) -> dict:
+def _body(request, allowed: tuple[str, ...]) -> dict:
     """The JSON object sent, or the form fields when the body is a form."""
     if request.content_type != "application/json":
         form = request.POST
@@ -23,7 +23,7 @@ def _body(request) -> dict:
             "tags": form.getlist("tags"),
             "comment": form.get("comment", "").lower() in {"1", "true", "on", "yes"},
         }
-    return json_body(request, allowed=DECISION_FIELDS)
+    return json_body(request, allowed=allowed)
 
 
 def review_item_json(pr: PullRequest) -> dict:
@@ -70,7 +70,7 @@ def _decide(request, pr_id: int, decision: str):
     pr = PullRequest.objects.select_related("migration").filter(pk=pr_id).first()
     if pr is None:
         raise ApiError(404, f"no pull request {pr_id}")
-    body = _body(request)
+    body = _body(request, DECISION_FIELDS if decision == ReviewDecision.Decision.REQUEST_CHANGES else ("reason",))
     reason, tags = body.get("reason", ""), string_list(body, "tags", max_items=MAX_TAGS, max_length=MAX_TAG_LENGTH)
     if not isinstance(reason, str) or not isinstance(body.get("comment", False), bool):
         raise ApiError(400, "reason must be a string and comment true or false")

@@ -2,11 +2,11 @@
 
 from fleetui.common import openapi
 from runs.reviews.models import ReviewDecision
+from runs.reviews.services import MAX_TAG_LENGTH, MAX_TAGS
 
 SCHEMAS = {
-    "ReviewItem": {
-        "type": "object",
-        "properties": {
+    "ReviewItem": openapi.closed(
+        {
             "id": {"type": "integer", "description": "Pull request id, for approve and request-changes."},
             "migration": openapi.STRING,
             "repo": openapi.STRING,
@@ -18,11 +18,10 @@ SCHEMAS = {
             "ended_at": openapi.nullable({"type": "string", "format": "date-time"}),
             "verifiers": {"type": "array", "items": openapi.ref("VerifierCall")},
             "judge": openapi.nullable(openapi.ref("Judge")),
-        },
-    },
-    "ReviewDecision": {
-        "type": "object",
-        "properties": {
+        }
+    ),
+    "ReviewDecision": openapi.closed(
+        {
             "id": {"type": "integer"},
             "pull_request": {"type": "integer"},
             "trace_id": openapi.STRING,
@@ -34,32 +33,49 @@ SCHEMAS = {
             "created_at": openapi.STRING,
             "github_status": {"enum": ReviewDecision.GitHubStatus.values},
             "github_error": openapi.nullable(openapi.STRING),
-        },
-    },
-    "ReviewPattern": {
-        "type": "object",
-        "properties": {
+        }
+    ),
+    "ReviewPattern": openapi.closed(
+        {
             "slug": openapi.STRING,
             "label": openapi.STRING,
             "count": {"type": "integer"},
-            "examples": {"type": "array", "items": {"type": "object"}},
-        },
-    },
+            "examples": {
+                "type": "array",
+                "items": openapi.closed(
+                    {
+                        "trace_id": openapi.STRING,
+                        "repo": openapi.STRING,
+                        "reason": openapi.STRING,
+                        "attempt_url": openapi.STRING,
+                    }
+                ),
+            },
+        }
+    ),
 }
 
 
 def _decision_body(with_tags: bool) -> dict:
-    properties = {"reason": openapi.STRING}
+    properties = {"reason": {"type": "string", "maxLength": 5000}}
     if with_tags:
         properties |= {
             "tags": {
                 "type": "array",
-                "items": openapi.STRING,
+                "maxItems": MAX_TAGS,
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
                 "description": "Pattern slugs or labels; new ones are created",
             },
             "comment": {"type": "boolean", "description": "Also post the reason as a comment on the PR"},
         }
-    return {"content": {"application/json": {"schema": {"type": "object", "properties": properties}}}}
+    schema = openapi.closed(properties, required=[])
+    if with_tags:
+        # Changes need saying what to change: a reason with some text, or at least one tag.
+        schema["anyOf"] = [
+            {"required": ["reason"], "properties": {"reason": {"pattern": "\\S"}}},
+            {"required": ["tags"], "properties": {"tags": {"minItems": 1}}},
+        ]
+    return {"content": {"application/json": {"schema": schema}}}
 
 
 def _decision_op(operation_id: str, summary: str, with_tags: bool) -> dict:
@@ -106,7 +122,10 @@ PATHS = {
             "summary": "Why reviewers sent changes back: tags with counts, examples and copyable notes",
             "parameters": [openapi.SLUG_PARAM, *openapi.PAGE_PARAMS],
             "responses": {
-                "200": openapi.json_response("A page of patterns plus `notes`", openapi.page_of("ReviewPattern")),
+                "200": openapi.json_response(
+                    "A page of patterns plus `notes`",
+                    openapi.page_of("ReviewPattern", notes={"type": "string", "description": "Notes to paste"}),
+                ),
                 **openapi.ERRORS,
                 **openapi.NOT_FOUND,
             },

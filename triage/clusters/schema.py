@@ -6,72 +6,59 @@ from triage.clusters.models import ClusteringRun, ClusterKind, ClusterMember, Fa
 INTEGER = {"type": "integer"}
 STATUSES = {"enum": FailureCluster.Status.values}
 
+CLUSTER = {
+    "id": INTEGER,
+    "title": openapi.STRING,
+    "kind": {"enum": ClusterKind.values},
+    "status": STATUSES,
+    "size": {"type": "integer", "description": "Failures in the cluster."},
+    "repos": INTEGER,
+    "signature": openapi.STRING,
+    "example_snippet": openapi.STRING,
+    "top_terms": {"type": "array", "items": openapi.STRING},
+    "agent_failures": {"type": "integer", "description": "Members whose baseline did not fail."},
+    "pre_existing": {"type": "integer", "description": "Members whose baseline already failed."},
+}
+CLUSTER_DETAIL = {
+    **CLUSTER,
+    "migration": openapi.STRING,
+    "title_locked": {"type": "boolean"},
+    "notes": openapi.STRING,
+    "assignee": openapi.nullable(openapi.STRING),
+    "first_seen_at": openapi.DATETIME,
+    "last_seen_at": openapi.DATETIME,
+    "updated_at": openapi.DATETIME,
+}
+
 SCHEMAS = {
-    "Cluster": {
-        "type": "object",
-        "properties": {
-            "id": INTEGER,
-            "title": openapi.STRING,
-            "kind": {"enum": ClusterKind.values},
-            "status": STATUSES,
-            "size": {"type": "integer", "description": "Failures in the cluster."},
-            "repos": INTEGER,
-            "signature": openapi.STRING,
-            "example_snippet": openapi.STRING,
-            "top_terms": {"type": "array", "items": openapi.STRING},
-            "agent_failures": {"type": "integer", "description": "Members whose baseline did not fail."},
-            "pre_existing": {"type": "integer", "description": "Members whose baseline already failed."},
-        },
-    },
-    "ClusterDetail": {
-        "allOf": [
-            openapi.ref("Cluster"),
-            {
-                "type": "object",
-                "properties": {
-                    "migration": openapi.STRING,
-                    "title_locked": {"type": "boolean"},
-                    "notes": openapi.STRING,
-                    "assignee": openapi.nullable(openapi.STRING),
-                    "first_seen_at": openapi.DATETIME,
-                    "last_seen_at": openapi.DATETIME,
-                    "updated_at": openapi.DATETIME,
-                },
-            },
-        ]
-    },
-    "ClusterWithMembers": {
-        "allOf": [
-            openapi.ref("ClusterDetail"),
-            {"type": "object", "properties": {"members": openapi.ref("ClusterMemberPage")}},
-        ]
-    },
-    "ClusterMember": {
-        "type": "object",
-        "properties": {
+    "Cluster": openapi.closed(CLUSTER),
+    "ClusterDetail": openapi.closed(CLUSTER_DETAIL),
+    "ClusterWithMembers": openapi.closed({**CLUSTER_DETAIL, "members": openapi.ref("ClusterMemberPage")}),
+    "ClusterMember": openapi.closed(
+        {
             "repo": openapi.STRING,
             "trace_id": openapi.STRING,
             "snippet": openapi.STRING,
-            "deciding_line": {"type": "string", "description": "The line of the snippet that names the cause."},
             "why": {"enum": ClusterMember.Why.values},
             "score": {"type": "number"},
             "pre_existing": {"type": "boolean"},
             "sticky": {"type": "boolean", "description": "Placed by a person; rebuilds keep it."},
-        },
-    },
+        }
+    ),
     "ClusterMemberPage": openapi.page_of("ClusterMember"),
-    "ClusterChange": {
-        "type": "object",
-        "properties": {
-            "status": STATUSES,
-            "title": {"type": "string", "description": "Rebuilds keep an edited title."},
-            "notes": openapi.STRING,
-            "assignee": openapi.nullable({"type": "string", "description": "Username"}),
+    "ClusterChange": openapi.closed(
+        {
+            "status": openapi.nullable({"type": "string", "enum": FailureCluster.Status.values}),
+            "title": openapi.nullable(
+                {"type": "string", "pattern": "\\S", "description": "Rebuilds keep an edited title."}
+            ),
+            "notes": openapi.nullable(openapi.STRING),
+            "assignee": openapi.nullable({"type": "string", "description": "Username of an active user"}),
         },
-    },
-    "ClusteringRun": {
-        "type": "object",
-        "properties": {
+        required=[],
+    ),
+    "ClusteringRun": openapi.closed(
+        {
             "id": INTEGER,
             "migration": openapi.STRING,
             "mode": {"enum": ClusteringRun.Mode.values},
@@ -79,8 +66,8 @@ SCHEMAS = {
             "created_at": openapi.DATETIME,
             "started_at": openapi.DATETIME,
             "finished_at": openapi.DATETIME,
-        },
-    },
+        }
+    ),
 }
 
 
@@ -95,8 +82,8 @@ PATHS = {
             "summary": "A migration's failure clusters, largest first",
             "parameters": [
                 openapi.SLUG_PARAM,
-                {"name": "status", "in": "query", "schema": STATUSES},
-                {"name": "kind", "in": "query", "schema": {"enum": ClusterKind.values}},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": FailureCluster.Status.values}},
+                {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ClusterKind.values}},
                 {"name": "q", "in": "query", "description": "Text in the title or example", "schema": openapi.STRING},
                 *openapi.PAGE_PARAMS,
             ],
@@ -149,7 +136,7 @@ PATHS = {
             "operationId": "cluster_merge",
             "summary": "Move every member into another cluster and delete this one (kept together on rebuilds)",
             "parameters": [openapi.ID_PARAM],
-            "requestBody": _body({"type": "object", "required": ["into"], "properties": {"into": INTEGER}}),
+            "requestBody": _body(openapi.closed({"into": INTEGER})),
             "responses": {
                 "200": openapi.json_response("The cluster merged into", openapi.ref("ClusterDetail")),
                 **openapi.ERRORS,
@@ -164,11 +151,16 @@ PATHS = {
             "summary": "Move the members with these trace ids into a new cluster (kept there on rebuilds)",
             "parameters": [openapi.ID_PARAM],
             "requestBody": _body(
-                {
-                    "type": "object",
-                    "required": ["trace_ids"],
-                    "properties": {"trace_ids": {"type": "array", "items": openapi.STRING, "minItems": 1}},
-                }
+                openapi.closed(
+                    {
+                        "trace_ids": {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1, "maxLength": 300},
+                            "minItems": 1,
+                            "maxItems": 5000,
+                        }
+                    }
+                )
             ),
             "responses": {
                 "201": openapi.json_response("The new cluster", openapi.ref("ClusterDetail")),
