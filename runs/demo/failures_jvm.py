@@ -196,7 +196,8 @@ def render_maven_network_timeout(rng: random.Random, repo: DemoRepo) -> str:
 
 def render_gradle_could_not_resolve(rng: random.Random, repo: DemoRepo) -> str:
     group, art, ver = rng.choice(b.MAVEN_ARTIFACTS)
-    coord = f"{group.replace('/', '.')}:{art}:{ver.split('.')[0]}.{rng.randint(30, 99)}.0"
+    # The version the migration moves to, which the repositories' mirrors do not have yet.
+    coord = f"{group.replace('/', '.')}:{art}:{int(ver.split('.')[0]) + 1}.0.0"
     config = rng.choice(("compileClasspath", "runtimeClasspath", "testCompileClasspath"))
     lines = b.gradle_header(rng, repo) + [
         "> Task :compileKotlin FAILED",

@@ -47,7 +47,8 @@ _WRAPPER = _lowercase(
     r"|To see the full stack trace|Re-run Maven|For more information about the errors|\[Help \d\]"
     r"|^\W*(?:\[ERROR\] )?(?:and|Searched in the following locations:|Required by:)\s*$|Hint: make sure your test"
     r"|Traceback \(most recent call last\)|^Traceback:|problems? \(\d+ errors?|Found \d+ errors?|^\W*\d+ errors?\W*$"
-    r"|ERROR collecting|warnings found and -Werror|BUILD FAILED in|Failing tests?:|Test Suites: |Tests: +\d|Time elapsed:.*<<<",
+    r"|ERROR collecting|warnings found and -Werror|BUILD FAILED in|Failing tests?:|Test Suites: |Tests: +\d|Time elapsed:.*<<<"
+    r"|^--- FAIL: |^npm (?:ERR!|error) network\s*$|^npm warn ",
 )
 # The shapes that name a cause outright, strongest first; the groups are its tokens. A shape marked whole
 # names the cause by its tokens alone, so its key is the tokens and any wrapper around them is left out;
@@ -60,6 +61,12 @@ _NAMED: tuple[tuple[re.Pattern[str], int, bool], ...] = tuple(
         (r"Cannot find module '([^']+)'", 9, True),
         (
             r"(?:Could not resolve|Could not find|Failure to find|Could not find artifact|Missing artifact) "
+            r"((?:[\w.-]+:){2,}[\w.+-]*[\w+])",
+            9,
+            True,
+        ),
+        (
+            r"(?:Failed to collect dependencies at|could not be resolved:|Could not transfer artifact) "
             r"((?:[\w.-]+:){2,}[\w.+-]*[\w+])",
             9,
             True,
@@ -82,6 +89,8 @@ _NAMED: tuple[tuple[re.Pattern[str], int, bool], ...] = tuple(
         # What cannot be cast is the cause; what it was cast to is the repository's choice.
         (r"class ([\w.$]+) cannot be cast to", 7, True),
         (r"\S\s+\[([A-Z][a-z]\w+)\]\s*$", 6, True),  # checkstyle and friends: the rule in brackets at the end
+        (r"expected `([^`]+)`, found `([^`]+)`", 7, False),
+        (r"\bgot (.+), want (.+)$", 6, False),
         (r"\b(TS\d{4,5})\b", 6, False),
         (r"\berror\[(E\d{4})\]", 6, False),
         (r"\b(CS\d{4})\b", 6, False),
@@ -105,7 +114,7 @@ _PREFIX = re.compile(
 )
 # Surefire's summary names the test before "»"; the test is where, not why.
 _SUREFIRE_TEST = re.compile(
-    r"^(?:[\w$]+\.)+[\w$<>]+(?:\([^)]*\))?(?:\[[^\]]*\])?(?::\d+)?(?:->[\w$.<>]+(?::\d+)?)*(?:\s+»)?\s+(?=\S)"
+    r"^(?:FAILED|ERROR) \S+::\S+ - |^(?:[\w$]+\.)+[\w$<>]+(?:\([^)]*\))?(?:\[[^\]]*\])?(?::\d+)?(?:->[\w$.<>]+(?::\d+)?)*(?:\s+»)?\s+(?=\S)"
 )
 # Surefire's summary shortens exception names ("ClassCast" for java.lang.ClassCastException): keys use the short form.
 _EXCEPTION_NAME = re.compile(r"\b(?:[a-z][\w$]*\.)*([A-Z][\w$]*?)(?:Exception|Error)\b:?")
@@ -199,7 +208,7 @@ def _digitless_score(line: str) -> tuple[float, tuple[str, ...], int]:
 
 def _body(line: str) -> str:
     """The line without who printed it and without the test it ran in."""
-    body = _PREFIX.sub("", line.strip())
+    body = _PREFIX.sub("", line.strip()).lstrip("|^~- ")
     if "Failed to execute goal" in body or "Execution failed for task" in body:
         rest = _GOAL.sub("", body).strip(" :")
         if len(rest) >= 8 and not _WRAPPER.search(rest.lower()):
@@ -209,14 +218,15 @@ def _body(line: str) -> str:
 
 # Where the error is (a file and position) comes first on compiler lines: it is not part of the cause.
 _LEAD = re.compile(r"^(?:error|warning|ERROR):\s*")
-_LOCATION = re.compile(r"^(?:<(?:path|file)>|file:<path>)\S*?(?:[:(\[][<>n,\]):\s]*)+\s*")
+_LOCATION = re.compile(r"^(?:<(?:path|file|url)>|file:<path>)\S*?(?:[:(\[][<>n,\]):\s]*)+\s*")
 
 
 def _protected_mask(body: str, tokens: tuple[str, ...], repo: str | None) -> str:
     """The line masked as normalisation masks it, except the tokens that name the cause."""
     placeholders: dict[str, str] = {}
     for i, token in enumerate(sorted(set(tokens), key=len, reverse=True)):
-        if token and token in body:
+        # Short tokens ("3" of "got 3, want 2") would be found inside other words and numbers.
+        if len(token) >= 3 and token in body:
             # Private-use characters: no masking rule matches them.
             mark = f"\ue000{chr(0xE100 + i)}\ue000"
             placeholders[mark] = token
@@ -261,12 +271,21 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         following = next((x.strip() for x in lines[best_i + 1 : best_i + 3] if _line_score(x)[0] > 0), "")
         raw = f"{raw} {following[:DECIDING_LINE_CHARS]}".strip()
     body = _body(raw)
+    if best_shape >= 0 and _NAMED[best_shape][2]:
+        # A long wrapper in front of a named cause ("Could not resolve dependencies for project ...: Failed to
+        # collect dependencies at <artifact>"): the title starts where the cause is named.
+        m = _NAMED[best_shape][0].search(body)
+        if m and m.start() > 40 and body[m.start()].isalpha():
+            body = body[m.start() :]
     title = _LEAD.sub("", _LOCATION.sub("", _protected_mask(body, best_tokens, repo))) or body
     # javac puts the symbol on its own line: the title says what it is missing from where.
     if best_tokens and best_tokens[0].split(" ")[0] in ("class", "method", "variable", "static"):
         title = f"cannot find symbol: {title.split(':', 1)[-1].strip()}"
     if best_tokens:
         tokens = tuple(_protected_mask(t, (t,), repo) for t in best_tokens)
+        if not _NAMED[best_shape][2]:
+            # A shape that does not name the cause alone (a type error's code): the names around it count too.
+            tokens += tuple(sorted(set(_TOKENISH.findall(title)) - set(tokens)))
     else:
         # No shape names the cause: the names on the line (dotted, quoted, coordinates) stand for it.
         tokens = tuple(sorted(set(_TOKENISH.findall(title))))

@@ -85,7 +85,10 @@ def _repo_names(repo: str) -> list[tuple[str, str]]:
     owner, _, name = repo.strip().strip("/").rpartition("/")
     short = re.sub(r"(?i)[-_.](?:maven-plugin|plugin|api|service|lib|library)$", "", name)
     # Very short names ("a", "io") would mask ordinary words.
-    return [(w, mask) for w, mask in ((name, "<repo>"), (short, "<repo>"), (owner, "<owner>")) if len(w) >= 3]
+    # Its packages spell the name with underscores (Python, Rust) or without separators (Java).
+    spellings = (name, short, name.replace("-", "_"), name.replace("-", ""))
+    names = [(w, "<repo>") for w in dict.fromkeys(spellings)] + [(owner, "<owner>")]
+    return [(w, mask) for w, mask in names if len(w) >= 3]
 
 
 @lru_cache(maxsize=16_384)
