@@ -184,8 +184,21 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
-# Serve straight from static/ without a collectstatic step; the files are few and small.
+# Pages name static files by a hash of their content (`collectstatic` writes them, compressed, to
+# STATIC_ROOT; `make demo` runs it): WhiteNoise tells browsers to keep those for ten years, as a new
+# version gets a new name. DEBUG serves the plain names from static/ without collectstatic, and so
+# do the tests unless they ask for the manifest (tests/runs/dashboards/test_static_assets.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 WHITENOISE_USE_FINDERS = True
+# Files asked for by their plain name (not hashed) may change with the next release: an hour.
+WHITENOISE_MAX_AGE = 0 if DEBUG else envint("FLEETUI_STATIC_MAX_AGE", 3600)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", default=False)

@@ -28,6 +28,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
+        # The server runs without DEBUG: pages name the hashed, compressed copies collectstatic writes.
+        call_command("collectstatic", interactive=False, verbosity=0)
         call_command("create_demo_users")
         call_command("seed_demo")
         call_command("import_traces")
