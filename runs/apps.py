@@ -8,3 +8,6 @@ class RunsConfig(AppConfig):
     def ready(self) -> None:
         # Who started an import owns the migrations it brought in.
         from runs import receivers  # noqa: F401
+
+        # Reruns link new attempts after imports and judge their outcome after clustering.
+        from runs.reruns import receivers as rerun_receivers  # noqa: F401

@@ -19,9 +19,12 @@ from runs.reruns.selectors import (
     rerun_batch_counts,
     rerun_batch_get,
     rerun_batch_list,
+    rerun_batch_outcome_counts,
     rerun_batch_status,
     rerun_before_after,
     rerun_item_list,
+    rerun_outcomes_settled,
+    rerun_still_failing_repos,
 )
 from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
 
@@ -35,12 +38,15 @@ def _names(body: dict, key: str) -> list[str]:
 
 
 def batch_summary_json(batch: RerunBatch, counts: dict[str, int]) -> dict:
+    outcomes = rerun_batch_outcome_counts(batch=batch)
     return {
         "id": batch.pk,
         "migration": batch.migration.slug,
         "status": rerun_batch_status(counts, batch),
         "done": batch.done,
         "counts": counts,
+        "outcomes": outcomes,
+        "settled": rerun_outcomes_settled(outcomes),
         "prompt_revision": batch.prompt_revision.number if batch.prompt_revision else None,
         "runner": batch.runner,
         "source_cluster": batch.source_cluster_id,
@@ -56,10 +62,12 @@ def batch_json(batch: RerunBatch) -> dict:
     return {
         **batch_summary_json(batch, counts),
         "skipped": batch.skipped,
+        "still_failing": rerun_still_failing_repos(batch=batch),
         "items": [
             {
                 "repo": item.repository.full_name,
                 "state": item.state,
+                "outcome": item.outcome,
                 "tries": item.tries,
                 "error": item.error or None,
                 "runner_ref": item.runner_ref or None,

@@ -7,7 +7,7 @@ from fleetui.common.models import Liveness
 from runs.fleet.models import Attempt, Migration, PromptRevision, Repository
 from runs.imports.models import ImportRun
 
-__all__ = ["RerunBatch", "RerunItem", "RerunState"]
+__all__ = ["RerunBatch", "RerunItem", "RerunOutcome", "RerunState"]
 
 
 class RerunState(models.TextChoices):
@@ -22,6 +22,25 @@ class RerunState(models.TextChoices):
 ACTIVE_STATES = (RerunState.QUEUED, RerunState.DISPATCHED, RerunState.RUNNING)
 IN_FLIGHT_STATES = (RerunState.DISPATCHED, RerunState.RUNNING)
 FINAL_STATES = (RerunState.SUCCEEDED, RerunState.FAILED, RerunState.CANCELLED)
+
+
+class RerunOutcome(models.TextChoices):
+    """What the rerun did for the repository, judged by its new attempt (not by the runner's exit code)."""
+
+    PENDING = "pending", "runner busy"
+    WAITING = "waiting", "waiting for attempt"
+    FIXED = "fixed", "fixed"
+    STILL_FAILING = "still_failing", "still failing"
+    NEW_FAILURE = "new_failure", "new failure"
+    RUNNER_FAILED = "runner_failed", "runner failed"
+    NO_ATTEMPT = "no_attempt", "no new attempt"
+    CANCELLED = "cancelled", "cancelled"
+
+
+# An item in one of these may still change on its own: the batch page keeps polling while any item is.
+UNSETTLED_OUTCOMES = (RerunOutcome.PENDING, RerunOutcome.WAITING)
+# Worth another rerun: the new attempt still fails.
+FAILING_OUTCOMES = (RerunOutcome.STILL_FAILING, RerunOutcome.NEW_FAILURE)
 
 
 class RerunBatch(models.Model):
@@ -78,6 +97,12 @@ class RerunItem(Liveness):
     source_cluster_id = models.BigIntegerField(null=True, blank=True)
     source_attempt = models.ForeignKey(Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     result_attempt = models.ForeignKey(Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(
+        max_length=20,
+        choices=RerunOutcome.choices,
+        default=RerunOutcome.PENDING,
+        help_text="Set from the new attempt once it is imported, linked and clustered (runs.reruns.outcomes).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -89,6 +114,7 @@ class RerunItem(Liveness):
         indexes = [
             models.Index(fields=["migration", "state"]),
             models.Index(fields=["batch", "state"]),
+            models.Index(fields=["migration", "outcome"]),
             models.Index(fields=["dispatch_token"]),
         ]
 

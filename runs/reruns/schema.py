@@ -1,11 +1,20 @@
 """The OpenAPI description of the endpoints for rerun batches; registered when the API routes load."""
 
 from fleetui.common import openapi
+from runs.reruns.models import RerunOutcome
+
+OUTCOME = {
+    "enum": list(RerunOutcome.values),
+    "description": "What the rerun did, judged by the new attempt: fixed, still_failing (same cluster as before), "
+    "new_failure (another cluster or none), runner_failed, no_attempt, cancelled; pending while the runner works "
+    "and waiting until the new attempt is imported, linked and clustered.",
+}
 
 ITEM = openapi.closed(
     {
         "repo": openapi.STRING,
         "state": {"enum": ["queued", "dispatched", "running", "succeeded", "failed", "cancelled"]},
+        "outcome": OUTCOME,
         "tries": {"type": "integer"},
         "error": openapi.nullable(openapi.STRING),
         "runner_ref": openapi.nullable(openapi.STRING),
@@ -19,6 +28,8 @@ SUMMARY_PROPERTIES = {
     "status": {"enum": ["queued", "running", "succeeded", "failed", "partial", "cancelled"]},
     "done": {"type": "boolean"},
     "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+    "outcomes": openapi.closed({value: {"type": "integer"} for value in RerunOutcome.values}),
+    "settled": {"type": "boolean", "description": "No item is pending or waiting: the outcomes are final."},
     "prompt_revision": openapi.nullable({"type": "integer"}),
     "runner": openapi.STRING,
     "source_cluster": openapi.nullable({"type": "integer"}),
@@ -140,6 +151,11 @@ openapi.register_paths(
                 **SUMMARY_PROPERTIES,
                 "items": {"type": "array", "items": ITEM},
                 "skipped": {"type": "array", "items": {"type": "object"}},
+                "still_failing": {
+                    "type": "array",
+                    "items": openapi.STRING,
+                    "description": "Repositories whose new attempt still fails, pre-existing failures left out.",
+                },
                 "before_after": {"type": "array", "items": {"type": "object"}},
             }
         ),

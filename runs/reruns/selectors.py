@@ -7,21 +7,45 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
-from runs.fleet.models import Outcome
-from runs.reruns.models import RerunBatch, RerunItem, RerunState
+from runs.fleet.models import Outcome, Target
+from runs.reruns.models import FAILING_OUTCOMES, UNSETTLED_OUTCOMES, RerunBatch, RerunItem, RerunOutcome, RerunState
 from triage.clusters.models import FailureCluster
 from triage.clusters.selectors import attempt_clusters
 
 STATE_ORDER = [s.value for s in RerunState]
+OUTCOME_ORDER = [o.value for o in RerunOutcome]
 
 
 def rerun_batch_list(*, migration=None) -> QuerySet[RerunBatch]:
-    """Newest first, with the number of items per state."""
+    """Newest first, with the number of items per runner state (`n_<state>`) and per outcome (`o_<outcome>`)."""
     qs = RerunBatch.objects.select_related("migration", "prompt_revision")
     if migration is not None:
         qs = qs.filter(migration=migration)
     annotations = {f"n_{state}": Count("items", filter=Q(items__state=state)) for state in STATE_ORDER}
+    annotations |= {f"o_{outcome}": Count("items", filter=Q(items__outcome=outcome)) for outcome in OUTCOME_ORDER}
     return qs.annotate(n_items=Count("items"), **annotations).order_by("-created_at", "-id")
+
+
+def rerun_batch_outcome_counts(*, batch: RerunBatch) -> dict[str, int]:
+    """Items per outcome, every outcome present (zero when none); read from the list's annotations when there."""
+    if hasattr(batch, f"o_{OUTCOME_ORDER[0]}"):
+        return {outcome: getattr(batch, f"o_{outcome}") for outcome in OUTCOME_ORDER}
+    rows = dict(batch.items.values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n"))
+    return {outcome: rows.get(outcome, 0) for outcome in OUTCOME_ORDER}
+
+
+def rerun_outcomes_settled(outcome_counts: dict[str, int]) -> bool:
+    """No item's outcome can still change by itself (runner busy or new attempt not yet imported and clustered)."""
+    return not any(outcome_counts[o] for o in UNSETTLED_OUTCOMES)
+
+
+def rerun_still_failing_repos(*, batch: RerunBatch) -> list[str]:
+    """Repositories whose new attempt still fails (same or new cause), pre-existing failures left out."""
+    pre_existing = Target.objects.filter(migration_id=batch.migration_id, pre_existing_failure=True).values(
+        "repository_id"
+    )
+    rows = batch.items.filter(outcome__in=FAILING_OUTCOMES).exclude(repository_id__in=pre_existing)
+    return list(rows.order_by("repository__full_name").values_list("repository__full_name", flat=True))
 
 
 def rerun_batch_get(*, batch_id: int) -> RerunBatch | None:

@@ -7,6 +7,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from fleetui.common.models import watchdog_interval
@@ -14,7 +15,8 @@ from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import Attempt, Migration, Phase
 from runs.imports.services import import_run_enqueue
-from runs.reruns.models import ACTIVE_STATES, RerunBatch, RerunItem, RerunState
+from runs.reruns import outcomes
+from runs.reruns.models import ACTIVE_STATES, UNSETTLED_OUTCOMES, RerunBatch, RerunItem, RerunOutcome, RerunState
 from runs.reruns.selection import RerunRefused, prompt_revision_ensure, rerun_selection_resolve
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ __all__ = [
     "rerun_batch_retry_failed",
     "rerun_batch_finish_if_done",
     "rerun_results_link",
+    "rerun_results_link_waiting",
+    "rerun_outcomes_update",
     "rerun_items_enqueue",
     "task_id_for",
 ]
@@ -170,6 +174,7 @@ def rerun_batch_retry_failed(*, batch: RerunBatch, user) -> int:
         rows = list(failed.exclude(repository__in=busy).values_list("pk", "tries"))
         RerunItem.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             state=RerunState.QUEUED,
+            outcome=RerunOutcome.PENDING,
             error="",
             exit_code=None,
             finished_at=None,
@@ -189,6 +194,8 @@ def rerun_batch_retry_failed(*, batch: RerunBatch, user) -> int:
 
 def rerun_batch_finish_if_done(*, batch_id: int) -> bool:
     """Mark the batch finished once no item is queued or running, and import the new traces once."""
+    # Items the runner has finished with: failed or cancelled is final, succeeded waits for its new attempt.
+    rerun_outcomes_update(items=RerunItem.objects.filter(batch_id=batch_id, outcome=RerunOutcome.PENDING))
     if RerunItem.objects.filter(batch_id=batch_id, state__in=ACTIVE_STATES).exists():
         return False
     with transaction.atomic():
@@ -208,8 +215,16 @@ def rerun_batch_finish_if_done(*, batch_id: int) -> bool:
 def rerun_results_link(*, batch: RerunBatch) -> int:
     """Point each item at its repository's newest attempt imported since the batch started."""
     items = list(batch.items.filter(result_attempt__isnull=True).exclude(state=RerunState.CANCELLED))
-    if not items:
-        return 0
+    linked = 0
+    if items:
+        linked = _link_newest(batch, items)
+    # The import has run: an item still without an attempt has none to wait for.
+    judge_again = (*UNSETTLED_OUTCOMES, RerunOutcome.NO_ATTEMPT)
+    rerun_outcomes_update(items=batch.items.filter(outcome__in=judge_again), looked_for_attempt=True)
+    return linked
+
+
+def _link_newest(batch: RerunBatch, items: list[RerunItem]) -> int:
     newest: dict[int, Attempt] = {}
     attempts = (
         Attempt.objects.filter(
@@ -230,6 +245,75 @@ def rerun_results_link(*, batch: RerunBatch) -> int:
             RerunItem.objects.filter(pk=item.pk).update(result_attempt=attempt, updated_at=timezone.now())
             linked += 1
     return linked
+
+
+def rerun_results_link_waiting() -> int:
+    """After any import: link the items of finished batches still waiting for (or missing) their new attempt."""
+    batch_ids = (
+        RerunItem.objects.filter(
+            outcome__in=(RerunOutcome.WAITING, RerunOutcome.NO_ATTEMPT),
+            result_attempt__isnull=True,
+            batch__finished_at__isnull=False,
+        )
+        .values_list("batch_id", flat=True)
+        .distinct()
+    )
+    linked = 0
+    for batch in RerunBatch.objects.filter(pk__in=list(batch_ids)):
+        linked += rerun_results_link(batch=batch)
+    return linked
+
+
+def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
+    """Set the outcome of the given items from their runner state, new attempt and its cluster; returns changes.
+
+    Settled outcomes (fixed, still failing, ...) are kept: pass only the items to judge again. Each write is
+    conditional on the outcome read, so two callers at once cannot undo each other.
+    """
+    from triage.clusters.models import ClusteringRun
+    from triage.clusters.selectors import attempt_clusters
+
+    rows = list(
+        items.select_related("result_attempt").only(
+            "pk",
+            "migration_id",
+            "state",
+            "outcome",
+            "source_cluster_id",
+            "source_attempt_id",
+            "result_attempt__outcome",
+            "result_attempt__imported_at",
+        )
+    )
+    if not rows:
+        return 0
+    attempt_ids = {r.result_attempt_id for r in rows if r.result_attempt_id}
+    attempt_ids |= {r.source_attempt_id for r in rows if r.source_attempt_id and r.source_cluster_id is None}
+    cluster_of = attempt_clusters(attempt_ids=list(attempt_ids)) if attempt_ids else {}
+    last_clustered = dict(
+        ClusteringRun.objects.filter(
+            migration_id__in={r.migration_id for r in rows}, status=ClusteringRun.Status.SUCCEEDED
+        )
+        .values_list("migration_id")
+        .annotate(last=Max("started_at"))
+        .values_list("migration_id", "last")
+    )
+    changed = 0
+    for item in rows:
+        result = item.result_attempt
+        clustered_at = last_clustered.get(item.migration_id)
+        imported_at = result.imported_at if result is not None else None
+        value = outcomes.item_outcome(
+            state=item.state,
+            result_outcome=result.outcome if result is not None else None,
+            source_cluster=item.source_cluster_id or cluster_of.get(item.source_attempt_id),
+            result_cluster=cluster_of.get(item.result_attempt_id),
+            clustered_since_import=bool(clustered_at and (imported_at is None or clustered_at >= imported_at)),
+            looked_for_attempt=looked_for_attempt or item.outcome == RerunOutcome.NO_ATTEMPT,
+        )
+        if value != item.outcome:
+            changed += RerunItem.objects.filter(pk=item.pk, outcome=item.outcome).update(outcome=value)
+    return changed
 
 
 def unfinished_batches_exist() -> bool:

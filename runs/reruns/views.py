@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration
 from runs.fleet.ownership import migration_act_or_403
+from runs.reruns.models import RerunOutcome
 from runs.reruns.selection import (
     RerunRefused,
     normalize_prompt,
@@ -29,9 +30,12 @@ from runs.reruns.selectors import (
     rerun_batch_counts,
     rerun_batch_get,
     rerun_batch_list,
+    rerun_batch_outcome_counts,
     rerun_batch_status,
     rerun_before_after,
     rerun_item_list,
+    rerun_outcomes_settled,
+    rerun_still_failing_repos,
 )
 from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
 
@@ -106,12 +110,36 @@ def _batch_or_404(batch_id: int):
     return batch
 
 
+# Shown even at zero, so a batch reads "0 fixed"; the others only when some item has them.
+HEADLINE_OUTCOMES = (
+    RerunOutcome.FIXED,
+    RerunOutcome.STILL_FAILING,
+    RerunOutcome.NEW_FAILURE,
+    RerunOutcome.RUNNER_FAILED,
+)
+
+
+def outcome_rows(outcome_counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(value, label, count) per outcome worth showing, in the model's order."""
+    return [
+        (o.value, o.label, outcome_counts[o.value])
+        for o in RerunOutcome
+        if outcome_counts[o.value] or o in HEADLINE_OUTCOMES
+    ]
+
+
 def _status_context(request, batch) -> dict:
     counts = rerun_batch_counts(batch=batch)
+    outcome_counts = rerun_batch_outcome_counts(batch=batch)
     page = Paginator(rerun_item_list(batch=batch), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "batch": batch,
         "counts": counts,
+        "outcome_counts": outcome_counts,
+        "outcome_rows": outcome_rows(outcome_counts),
+        # Poll until every item's outcome is final: runner done, new attempt imported, linked and clustered.
+        "settled": rerun_outcomes_settled(outcome_counts),
+        "still_failing": rerun_still_failing_repos(batch=batch),
         "status": rerun_batch_status(counts, batch),
         "page": page,
         "items": page.object_list,
@@ -126,7 +154,7 @@ def rerun_detail(request, batch_id: int):
 
 
 def rerun_status(request, batch_id: int):
-    """The live partial the batch page polls until the batch is done."""
+    """The live partial the batch page polls until every item's outcome is settled."""
     batch = _batch_or_404(batch_id)
     return TemplateResponse(request, "reruns/detail.html#status", _status_context(request, batch))
 

@@ -12,6 +12,7 @@ from runs.fleet.models import Migration
 from triage.clusters.models import ClusteringRun
 from triage.clusters.services.incremental import clusters_assign_new
 from triage.clusters.services.rebuild import clusters_rebuild
+from triage.clusters.signals import clustering_finished
 
 logger = logging.getLogger(__name__)
 Mode = ClusteringRun.Mode
@@ -72,4 +73,7 @@ def clustering_run_execute(
     run.seconds = round(time.perf_counter() - started, 3)
     run.finished_at = timezone.now()
     run.save()
+    for receiver, result in clustering_finished.send_robust(sender=ClusteringRun, run=run):
+        if isinstance(result, Exception):
+            logger.error("a follow-up of clustering run %s failed: %s", run.pk, receiver, exc_info=result)
     return run
