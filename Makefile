@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
 
-.PHONY: install demo test test-fast lint format bench bench-import bench-clusters bench-pages bench-reruns clean
+.PHONY: install demo test test-fast lint format bench bench-import bench-clusters bench-pages bench-reruns bench-page-load vendor-plotly clean
 
 install: $(STAMP)
 
@@ -47,6 +47,14 @@ bench-pages: install
 
 bench-reruns: install
 	DEBUG=1 $(PY) manage.py bench_reruns
+
+# Fresh-browser page loads on a demo data folder: BENCH_DEMO_DATA=/tmp/demo (prepared by rundemo --prepare-only)
+bench-page-load: install
+	$(PY) bench/page_load.py --data $(or $(BENCH_DEMO_DATA),data) $(if $(BASELINE),--baseline-checkout $(BASELINE))
+
+# Re-fetches the pinned plotly.js bundle in static/vendor/plotly/ from the npm registry.
+vendor-plotly:
+	sh scripts/fetch-plotly
 
 # Set DATABASE_URL (PostgreSQL) and REDIS_URL to measure the production set-up.
 bench: bench-import bench-clusters bench-pages bench-reruns

@@ -1,15 +1,25 @@
 """Static files: plotly only on pages with charts; with the manifest storage, hashed names cached for a long time."""
 
+import json
 import re
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from fleetui.common.roles import VIEWER
-from runs.fleet.models import Outcome
-from tests.factories import make_attempt, make_migration, make_repo, make_user, make_verifier_result
+from runs.fleet.models import Outcome, Phase, PullRequest
+from tests.factories import (
+    make_attempt,
+    make_migration,
+    make_prompt_revision,
+    make_pull_request,
+    make_repo,
+    make_user,
+    make_verifier_result,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +65,30 @@ def test_the_migration_dashboard_loads_plotly_before_it_draws_its_charts():
     assert script is not None
     assert "defer" in html[script.start() : html.index(">", script.start())]
     assert script.start() < html.index("fleetui.js")
+
+
+def test_every_chart_uses_a_trace_type_of_the_vendored_plotly_bundle():
+    migration = make_migration("java-21")
+    revision = make_prompt_revision(migration, 2)
+    ok = make_attempt(migration, make_repo("org/ok"), outcome=Outcome.SUCCEEDED, prompt_revision=revision)
+    make_verifier_result(ok, passed=True, kind="gradle")
+    make_pull_request(ok, state=PullRequest.State.MERGED)
+    make_attempt(migration, make_repo("org/legacy"), phase=Phase.BASELINE, outcome=Outcome.VERIFY_FAILED)
+    failed = make_attempt(migration, make_repo("org/bad"), outcome=Outcome.VERIFY_FAILED, prompt_revision=revision)
+    make_verifier_result(failed, passed=False, kind="maven", snippet="cannot find symbol")
+    client = viewer_client()
+    pages = [reverse("home"), reverse("migration-detail", args=[migration.slug])]
+    bundle = (settings.BASE_DIR / "static/vendor/plotly/README.md").read_text()
+    bundled = set(re.search(r"holds the trace types (.*?);", bundle, re.S).group(1).replace("and", ",").split(","))
+    bundled = {name.strip(" `\n") for name in bundled} - {""}
+    assert {"bar", "funnel", "pie", "scatter"} <= bundled
+    used = set()
+    for url in pages:
+        html = client.get(url).content.decode()
+        for block in re.findall(r'<script id="[^"]+" type="application/json">(.*?)</script>', html, re.S):
+            used |= {trace.get("type", "scatter") for trace in json.loads(block).get("data", [])}
+    assert {"funnel", "bar"} <= used
+    assert used <= bundled
 
 
 @pytest.fixture
