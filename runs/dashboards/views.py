@@ -144,6 +144,9 @@ def attempt_detail(request, trace_id: str):
         "siblings": fleet_selectors.attempt_siblings(attempt=attempt),
         "spans": span_rows(attempt.span_tree, verifier_results),
         "mlflow_url": mlflow_trace_url(experiment_id=attempt.experiment_id, trace_id=attempt.trace_id),
+        # The clusters its failures were placed in (verifier failures first, then the judge's) and its pull request.
+        "memberships": list(attempt.cluster_memberships.select_related("cluster").order_by("-kind", "cluster_id")),
+        "pull_request": attempt.pull_requests.order_by("-id").first(),
     }
     return render(request, "dashboards/attempt_detail.html", context)
 
