@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -247,13 +248,19 @@ def _link_newest(batch: RerunBatch, items: list[RerunItem]) -> int:
     return linked
 
 
+LATE_LINK_WINDOW = timedelta(days=1)
+
+
 def rerun_results_link_waiting() -> int:
-    """After any import: link the items of finished batches still waiting for (or missing) their new attempt."""
+    """After any import: link the items of recent batches still waiting for (or missing) their new attempt.
+
+    Batches that finished more than LATE_LINK_WINDOW ago are left alone: a later attempt there is another story.
+    """
     batch_ids = (
         RerunItem.objects.filter(
             outcome__in=(RerunOutcome.WAITING, RerunOutcome.NO_ATTEMPT),
             result_attempt__isnull=True,
-            batch__finished_at__isnull=False,
+            batch__finished_at__gte=timezone.now() - LATE_LINK_WINDOW,
         )
         .values_list("batch_id", flat=True)
         .distinct()

@@ -2,9 +2,11 @@
 
 import re
 import sys
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fleetui.common.roles import MIGRATION_OWNER, VIEWER
 from runs.fleet.models import Phase
@@ -148,6 +150,19 @@ def test_an_item_whose_import_brought_no_attempt_says_so_and_a_later_import_stil
     with django_capture_on_commit_callbacks(execute=True):
         import_finished.send(sender=None, run=make_import_run())
     assert outcomes(batch)[FIXED] == RerunOutcome.FIXED
+
+
+def test_a_later_import_leaves_the_items_of_a_batch_that_finished_days_ago_alone(
+    rerun, django_capture_on_commit_callbacks
+):
+    migration, repos, batch = rerun
+    run_every_item(batch)
+    rerun_results_link(batch=batch)
+    RerunBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now() - timedelta(days=2))
+    make_succeeded(migration, repos[FIXED])
+    with django_capture_on_commit_callbacks(execute=True):
+        import_finished.send(sender=None, run=make_import_run())
+    assert outcomes(batch)[FIXED] == RerunOutcome.NO_ATTEMPT
 
 
 def test_the_batch_counts_items_per_outcome_on_its_page_the_list_and_the_api(rerun, client):
