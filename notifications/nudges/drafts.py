@@ -15,7 +15,7 @@ from django.utils import timezone
 from fleetui.common.roles import real_user
 from notifications.nudges.messages import PrLine, build_nudge_message, mrkdwn_escape
 from notifications.nudges.models import Nudge, TeamSnooze
-from notifications.slack.models import TeamChannel
+from notifications.slack.models import SlackChannel, TeamChannel
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import FAILED_OUTCOMES, Migration, PullRequest, Repository, Target, Team
 from triage.clusters.models import FailureCluster
@@ -230,6 +230,21 @@ def nudge_draft_update(*, nudge: Nudge, text: str, user) -> Nudge:
     nudge.text, nudge.blocks = nudge_blocks(nudge)
     nudge.save(update_fields=["text", "blocks", "updated_at"])
     return nudge
+
+
+def team_drafts_channel_update(*, team_id: int, channel: SlackChannel | None) -> int:
+    """Point a team's open drafts at the channel just set for it; returns how many changed.
+
+    Only drafts move: a nudge that is sending, sent, failed or cancelled keeps the channel it had. A team
+    left without a channel leaves its drafts as they are.
+    """
+    if channel is None:
+        return 0
+    return (
+        Nudge.objects.filter(team_id=team_id, status=Nudge.Status.DRAFT)
+        .exclude(channel=channel)
+        .update(channel=channel, updated_at=timezone.now())
+    )
 
 
 def nudge_cancel(*, nudge: Nudge, user) -> bool:

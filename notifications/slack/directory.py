@@ -146,10 +146,35 @@ class ChannelDecision:
 def team_info_for(team: Team, catalog: Catalog | None) -> TeamInfo:
     """Names to match a team's channel on: the catalog's display name and aliases, plus the team's own."""
     base = catalog.team_info(team.slug) if catalog is not None else TeamInfo(slug=team.slug)
-    aliases = tuple(dict.fromkeys([*base.aliases, *(team.aliases or [])]))
-    return TeamInfo(
-        slug=team.slug, name=base.name if base.name != team.slug else (team.name or team.slug), aliases=aliases
-    )
+    name = base.name if base.name and base.name != team.slug else (team.name or team.slug)
+    # The team's own display name counts too when the catalog gives another one.
+    own = [team.name] if team.name and team.name != name else []
+    aliases = tuple(dict.fromkeys([*base.aliases, *own, *(team.aliases or [])]))
+    return TeamInfo(slug=team.slug, name=name, aliases=aliases)
+
+
+def team_notify_annotation(team: Team, catalog: Catalog | None) -> tuple[str | None, str]:
+    """The catalog's slack.com/bot-notify channel for a team, and where it was read.
+
+    The team's Group annotation first; otherwise the annotation of the team's components (one annotated
+    component is enough; when several name different channels, the one most of them name, then the first
+    by name).
+    """
+    if catalog is None:
+        return None, ""
+    group_value = catalog.notify_channel(team=team.slug)
+    if group_value:
+        return group_value, f"catalog Group {team.slug}"
+    votes: dict[str, list[str]] = {}
+    for component in catalog.components.values():
+        if component.notify_channel and (component.owner or "").lower() == team.slug.lower():
+            votes.setdefault(component.notify_channel, []).append(component.name)
+    if not votes:
+        return None, ""
+    value = min(votes, key=lambda v: (-len(votes[v]), v.lstrip("#").lower()))
+    names = sorted(votes[value])
+    where = f"catalog Component {names[0]}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+    return value, where
 
 
 def team_channels_refresh(*, catalog: Catalog | None = None, threshold: float | None = None) -> dict[str, int]:
@@ -200,12 +225,12 @@ def team_channels_refresh(*, catalog: Catalog | None = None, threshold: float | 
 def _decide(
     team: Team, catalog: Catalog | None, usable: list[Channel], candidates, threshold: float
 ) -> ChannelDecision:
-    explicit = catalog.notify_channel(team=team.slug) if catalog is not None else None
+    explicit, where = team_notify_annotation(team, catalog)
     if explicit:
         found = resolve_explicit_channel(explicit, usable)
         if found is not None:
             return ChannelDecision(
-                found.id, TeamChannel.Source.EXPLICIT, 1.0, f"catalog slack.com/bot-notify {explicit}"
+                found.id, TeamChannel.Source.EXPLICIT, 1.0, f"{where} slack.com/bot-notify {explicit}"
             )
         fallback = f"catalog names {explicit}, which is not in the directory; "
     else:

@@ -14,17 +14,30 @@ DEFAULT_THRESHOLD = 0.7
 
 PREFIXES = ("team-", "squad-", "tribe-")
 # Suffixes that still name the team's own channel.
-PLAIN_SUFFIXES = ("-dev", "-eng", "-team")
-# Suffixes of bot and alert channels: people rarely read a nudge there.
-NOISY_SUFFIXES = ("-alerts", "-notifications", "-notify", "-bots", "-ci", "-oncall")
-
+PLAIN_SUFFIXES = ("-dev", "-eng", "-engineering", "-team")
+# Affixes of decoy channels (bots, alerts, announcements, help desks): people rarely read a nudge there,
+# so such a channel never outranks the team's own channel, and alone it stays below the threshold.
+DECOY_PREFIXES = ("help-", "ask-", "announce-", "fyi-")
+DECOY_SUFFIXES = (
+    "-announcements",
+    "-announce",
+    "-alerts",
+    "-alert",
+    "-notifications",
+    "-notify",
+    "-bots",
+    "-bot",
+    "-ci",
+    "-oncall",
+    "-help",
+)
 EXACT_SCORE = 1.0
+SAME_SCORE = 0.95
 SIMILAR_WEIGHT = 0.85
 CONTAINED_SCORE = 0.75
 AFFIX_PENALTY = 0.02
-NOISY_PENALTY = 0.2
-PRIVATE_PENALTY = 0.05
-ARCHIVED_PENALTY = 0.5
+DECOY_PENALTY = 0.4
+PRIVATE_PENALTY = 0.1
 
 
 class ChannelLike(Protocol):
@@ -48,30 +61,38 @@ class NormalisedName:
     key: str
     stripped: tuple[str, ...]
     noisy: bool
+    raw: str = ""
 
     @property
     def tokens(self) -> frozenset[str]:
         return frozenset(self.key.split("-")) if self.key else frozenset()
 
 
+def channel_form(name: str) -> str:
+    """A name as a Slack channel name: lower case, spaces, underscores and other separators as '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().lstrip("#")).strip("-")
+
+
 def normalise(name: str) -> NormalisedName:
-    """Lower-case, unify separators and strip team prefixes and channel suffixes."""
-    key = re.sub(r"[^a-z0-9]+", "-", name.lower().lstrip("#")).strip("-")
+    """Lower-case, unify separators and strip team prefixes, channel suffixes and decoy affixes."""
+    raw = channel_form(name)
+    key = raw
     stripped: list[str] = []
     noisy = False
     changed = True
     while changed:
         changed = False
-        for prefix in PREFIXES:
+        for prefix in PREFIXES + DECOY_PREFIXES:
             if key.startswith(prefix) and len(key) > len(prefix):
                 key, changed = key[len(prefix) :], True
                 stripped.append(prefix)
-        for suffix in PLAIN_SUFFIXES + NOISY_SUFFIXES:
+                noisy = noisy or prefix in DECOY_PREFIXES
+        for suffix in PLAIN_SUFFIXES + DECOY_SUFFIXES:
             if key.endswith(suffix) and len(key) > len(suffix):
                 key, changed = key[: -len(suffix)], True
                 stripped.append(suffix)
-                noisy = noisy or suffix in NOISY_SUFFIXES
-    return NormalisedName(key=key, stripped=tuple(stripped), noisy=noisy)
+                noisy = noisy or suffix in DECOY_SUFFIXES
+    return NormalisedName(key=key, stripped=tuple(stripped), noisy=noisy, raw=raw)
 
 
 def team_keys(team: TeamInfo) -> list[NormalisedName]:
@@ -81,13 +102,15 @@ def team_keys(team: TeamInfo) -> list[NormalisedName]:
         if raw and raw.strip():
             norm = normalise(raw)
             if norm.key:
-                seen.setdefault(norm.key, norm)
+                seen.setdefault(norm.raw, norm)
     return list(seen.values())
 
 
 def _similarity(team: NormalisedName, channel: NormalisedName) -> tuple[float, str]:
+    if team.raw == channel.raw:
+        return EXACT_SCORE, f"exact name ({channel.raw})"
     if team.key == channel.key:
-        return EXACT_SCORE, f"same name once normalised ({channel.key})"
+        return SAME_SCORE, f"same name once normalised ({channel.key})"
     overlap = len(team.tokens & channel.tokens) / len(team.tokens | channel.tokens)
     ratio = SequenceMatcher(None, team.key, channel.key).ratio()
     score = SIMILAR_WEIGHT * max(overlap, ratio)
@@ -98,8 +121,16 @@ def _similarity(team: NormalisedName, channel: NormalisedName) -> tuple[float, s
     return score, reason
 
 
-def score_channel(team: TeamInfo, channel: ChannelLike, *, keys: Sequence[str] | None = None) -> Candidate:
-    """Score one channel for a team, with the reason in words (`keys`: the team's keys, when known)."""
+def score_channel(team: TeamInfo, channel: ChannelLike, *, keys: Sequence[NormalisedName] | None = None) -> Candidate:
+    """Score one channel for a team, with the reason in words (`keys`: the team's keys, when known).
+
+    One mechanism for every channel: name similarity to the team's slug, display name or aliases (an exact
+    channel name scores highest), less a small penalty per team affix stripped, a large one for a decoy affix
+    (`help-`, `-announcements`, `-alerts`, `-bots`...) and a small one for a private channel. Archived
+    channels score 0: they never win.
+    """
+    if channel.is_archived:
+        return Candidate(channel_id=channel.id, channel_name=channel.name, score=0.0, reason="archived")
     norm = normalise(channel.name)
     best_score, best_reason = 0.0, "no similarity"
     for key in team_keys(team) if keys is None else keys:
@@ -108,17 +139,14 @@ def score_channel(team: TeamInfo, channel: ChannelLike, *, keys: Sequence[str] |
             best_score, best_reason = score, reason
     reasons = [best_reason]
     penalties = 0.0
-    if norm.stripped:
+    if best_score < EXACT_SCORE:
         penalties += AFFIX_PENALTY * len(norm.stripped)
-    if norm.noisy:
-        penalties += NOISY_PENALTY
-        reasons.append("alerts/bot channel")
+        if norm.noisy:
+            penalties += DECOY_PENALTY
+            reasons.append("decoy channel (help, announcements, alerts or bots)")
     if channel.is_private:
         penalties += PRIVATE_PENALTY
         reasons.append("private")
-    if channel.is_archived:
-        penalties += ARCHIVED_PENALTY
-        reasons.append("archived")
     score = round(max(0.0, best_score - penalties), 4)
     return Candidate(channel_id=channel.id, channel_name=channel.name, score=score, reason="; ".join(reasons))
 

@@ -12,7 +12,6 @@ from notifications.ownership import selectors as ownership_selectors
 from notifications.slack import selectors as slack_selectors
 from notifications.slack.directory import directory_sync_enqueue, team_channel_choose
 from notifications.slack.forms import ChannelChoiceForm
-from notifications.slack.models import SlackChannel
 from runs.fleet.models import Team
 
 
@@ -37,14 +36,10 @@ def unowned_queue(request):
 def team_channel_set(request, slug: str):
     team = get_object_or_404(Team, slug=slug)
     form = ChannelChoiceForm(request.POST)
-    channel = (
-        SlackChannel.objects.filter(channel_id=form.cleaned_data["channel"], is_archived=False).first()
-        if form.is_valid()
-        else None
-    )
-    if channel is None:
-        messages.error(request, "Choose a channel from the directory.")
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or "Choose a channel from the directory.")
     else:
+        channel = form.cleaned_data["chosen"]
         team_channel_choose(team=team, channel=channel, user=request.user)
         messages.success(request, f"Nudges for {team.name or team.slug} go to #{channel.name}.")
     return redirect(next_url_or(request, reverse("notifications:unowned")))
