@@ -153,28 +153,27 @@ def team_info_for(team: Team, catalog: Catalog | None) -> TeamInfo:
     return TeamInfo(slug=team.slug, name=name, aliases=aliases)
 
 
-def team_notify_annotation(team: Team, catalog: Catalog | None) -> tuple[str | None, str]:
-    """The catalog's slack.com/bot-notify channel for a team, and where it was read.
+def team_notify_annotations(team: Team, catalog: Catalog | None) -> list[tuple[str, str]]:
+    """The catalog's slack.com/bot-notify channels for a team, in the order to try them, with where each was read.
 
-    The team's Group annotation first; otherwise the annotation of the team's components (one annotated
-    component is enough; when several name different channels, the one most of them name, then the first
-    by name).
+    The team's Group annotation first; then the annotations of the team's components (one annotated component
+    is enough; when several name different channels, the one most of them name first, then by name).
     """
     if catalog is None:
-        return None, ""
+        return []
+    found: list[tuple[str, str]] = []
     group_value = catalog.notify_channel(team=team.slug)
     if group_value:
-        return group_value, f"catalog Group {team.slug}"
+        found.append((group_value, f"catalog Group {team.slug}"))
     votes: dict[str, list[str]] = {}
     for component in catalog.components.values():
         if component.notify_channel and (component.owner or "").lower() == team.slug.lower():
             votes.setdefault(component.notify_channel, []).append(component.name)
-    if not votes:
-        return None, ""
-    value = min(votes, key=lambda v: (-len(votes[v]), v.lstrip("#").lower()))
-    names = sorted(votes[value])
-    where = f"catalog Component {names[0]}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
-    return value, where
+    for value in sorted(votes, key=lambda v: (-len(votes[v]), v.lstrip("#").lower())):
+        names = sorted(votes[value])
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        found.append((value, f"catalog Component {names[0]}{more}"))
+    return found
 
 
 def team_channels_refresh(*, catalog: Catalog | None = None, threshold: float | None = None) -> dict[str, int]:
@@ -225,16 +224,14 @@ def team_channels_refresh(*, catalog: Catalog | None = None, threshold: float | 
 def _decide(
     team: Team, catalog: Catalog | None, usable: list[Channel], candidates, threshold: float
 ) -> ChannelDecision:
-    explicit, where = team_notify_annotation(team, catalog)
-    if explicit:
+    fallback = ""
+    for explicit, where in team_notify_annotations(team, catalog):
         found = resolve_explicit_channel(explicit, usable)
         if found is not None:
             return ChannelDecision(
-                found.id, TeamChannel.Source.EXPLICIT, 1.0, f"{where} slack.com/bot-notify {explicit}"
+                found.id, TeamChannel.Source.EXPLICIT, 1.0, f"{fallback}{where} slack.com/bot-notify {explicit}"
             )
-        fallback = f"catalog names {explicit}, which is not in the directory; "
-    else:
-        fallback = ""
+        fallback += f"{where} names {explicit}, which is not in the directory; "
     chosen = choose_channel(candidates, threshold=threshold)
     if chosen is not None:
         return ChannelDecision(chosen.channel_id, TeamChannel.Source.MATCHED, chosen.score, fallback + chosen.reason)

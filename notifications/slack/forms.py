@@ -16,7 +16,10 @@ class ChannelChoiceForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        wanted = (data.get("other_channel") or "").strip() or (data.get("channel") or "").strip()
+        # A page rendered before the list had its own name posts `channel` twice (radio, then the list).
+        legacy = [v.strip() for v in self.data.getlist("channel") if v.strip()] if hasattr(self.data, "getlist") else []
+        suggested = (data.get("channel") or "").strip() or (legacy[-1] if legacy else "")
+        wanted = (data.get("other_channel") or "").strip() or suggested
         if not wanted:
             raise forms.ValidationError("Choose a suggested channel or one from the list.")
         channel = SlackChannel.objects.filter(channel_id=wanted, seen_in_sync=True, is_archived=False).first()

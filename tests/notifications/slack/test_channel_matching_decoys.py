@@ -149,3 +149,17 @@ def test_the_decoy_only_team_is_shown_in_the_unowned_queue(client):
     section = html.split("Teams without a channel", 1)[1]
     assert "Growth" in section and 'value="C' in section
     assert "below 0.70" in section
+
+
+@pytest.mark.django_db
+def test_a_group_annotation_naming_a_missing_channel_falls_back_to_an_annotated_component():
+    SlackChannel.objects.create(channel_id="C0MONEY", name="money-ops")
+    team = make_team("billing", "Billing")
+    groups = {"billing": CatalogGroup("billing", "Billing", (), "#billing-gone")}
+    stale = Catalog(components={ANNOTATED_COMPONENT.repo: ANNOTATED_COMPONENT}, groups=groups)
+
+    team_channels_refresh(catalog=stale, threshold=DEFAULT_THRESHOLD)
+
+    decided = TeamChannel.objects.select_related("channel").get(team=team)
+    assert decided.channel.name == "money-ops" and decided.source == TeamChannel.Source.EXPLICIT
+    assert decided.detail.startswith("catalog Group billing names #billing-gone, which is not in the directory")

@@ -148,3 +148,9 @@ def test_an_archived_or_unknown_channel_is_refused(owner_client, growth):
 
         assert chosen(growth).channel is None
         assert "not in the directory" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+
+
+def test_a_page_rendered_before_the_list_had_its_own_name_still_sets_the_suggested_channel(owner_client, growth):
+    post(owner_client, growth, [("channel", "C0HELP"), ("channel", "")])
+
+    assert chosen(growth).channel.channel_id == "C0HELP"
