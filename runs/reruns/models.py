@@ -37,6 +37,17 @@ class RerunOutcome(models.TextChoices):
     CANCELLED = "cancelled", "cancelled"
 
 
+# The badge colours of the attempt states they read like.
+OUTCOME_BADGES = {
+    RerunOutcome.PENDING: "state-in_progress",
+    RerunOutcome.WAITING: "state-in_progress",
+    RerunOutcome.FIXED: "state-succeeded",
+    RerunOutcome.STILL_FAILING: "state-verify_failed",
+    RerunOutcome.NEW_FAILURE: "state-judge_rejected",
+    RerunOutcome.RUNNER_FAILED: "state-agent_error",
+    RerunOutcome.NO_ATTEMPT: "state-not_started",
+    RerunOutcome.CANCELLED: "state-not_started",
+}
 # An item in one of these may still change on its own: the batch page keeps polling while any item is.
 UNSETTLED_OUTCOMES = (RerunOutcome.PENDING, RerunOutcome.WAITING)
 # Worth another rerun: the new attempt still fails.
@@ -120,3 +131,7 @@ class RerunItem(Liveness):
 
     def __str__(self) -> str:
         return f"{self.repository.full_name} in rerun #{self.batch_id}"
+
+    @property
+    def outcome_badge(self) -> str:
+        return OUTCOME_BADGES.get(self.outcome, "")

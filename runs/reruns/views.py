@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration
 from runs.fleet.ownership import migration_act_or_403
-from runs.reruns.models import RerunOutcome
+from runs.reruns.models import OUTCOME_BADGES, RerunOutcome
 from runs.reruns.selection import (
     RerunRefused,
     normalize_prompt,
@@ -119,10 +119,10 @@ HEADLINE_OUTCOMES = (
 )
 
 
-def outcome_rows(outcome_counts: dict[str, int]) -> list[tuple[str, str, int]]:
-    """(value, label, count) per outcome worth showing, in the model's order."""
+def outcome_rows(outcome_counts: dict[str, int]) -> list[tuple[str, str, int, str]]:
+    """(value, label, count, badge class) per outcome worth showing, in the model's order."""
     return [
-        (o.value, o.label, outcome_counts[o.value])
+        (o.value, o.label, outcome_counts[o.value], OUTCOME_BADGES[o])
         for o in RerunOutcome
         if outcome_counts[o.value] or o in HEADLINE_OUTCOMES
     ]
