@@ -83,8 +83,10 @@ def _fleetui(n: int, new: int, seed: int, data: Path | None, out) -> None:
     stored = [
         ClusterExemplars(c.key, c.signature, c.exemplars, c.kind, tuple(c.causes), tuple(c.tokens)) for c in clusters
     ]
+    # At import time each new failure is extracted and signed; the assignment after the import reads those.
     t3 = time.perf_counter()
     fresh = [prepare_failure(r["id"], r["text"], verifier=r["verifier"], repo=r["repo"]) for r in fresh_records]
+    t35 = time.perf_counter()
     results = assign_failures(fresh, stored)
     t4 = time.perf_counter()
     out.send(
@@ -96,7 +98,8 @@ def _fleetui(n: int, new: int, seed: int, data: Path | None, out) -> None:
             "cluster": t2 - t1,
             "clusters": len(clusters),
             "distinct": len({i.signature for i in items}),
-            "assign": t4 - t3,
+            "prepare_new": t35 - t3,
+            "assign": t4 - t35,
             "joined": sum(1 for key, _, _ in results if key is not None),
             "peak": _peak_mib(),
         }
@@ -149,6 +152,7 @@ def main() -> None:
         f"{'fleetui cluster':28s} {ours['cluster']:8.2f}   ({ours['distinct']} signatures -> {ours['clusters']} clusters)"
     )
     print(f"{'fleetui total':28s} {total:8.2f} {ours['peak']:9.1f}   (goal <= 30 s and <= 2048 MiB)")
+    print(f"{'fleetui extract ' + str(args.new) + ' new':28s} {ours['prepare_new']:8.2f}   (at import time)")
     print(
         f"{'fleetui assign ' + str(args.new) + ' new':28s} {ours['assign']:8.2f}"
         f"   ({ours['joined']} joined an existing cluster; goal <= 1 s)"
