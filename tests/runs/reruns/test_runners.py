@@ -182,6 +182,12 @@ def test_signatures_are_checked_in_full():
     assert not signature_valid("", body, sign("", body))
 
 
+def test_a_signature_header_of_non_ascii_text_is_wrong_rather_than_an_error():
+    body = b'{"item": 1}'
+    assert not signature_valid("k", body, "sha256=\u00e9\u00e9")
+    assert not signature_valid("k", body, "\udcff")
+
+
 def k8s_runner(url, **kw):
     runner = KubernetesRunner(namespace="fleet-agents", image="registry.local/fleet-agent:1", api_url=url, **kw)
     runner.check()
