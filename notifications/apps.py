@@ -6,5 +6,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Ownership and nudges"
 
     def ready(self) -> None:
-        # The Slack directory follows ownership resolution.
+        # The Slack directory follows ownership resolution; open nudge drafts follow the directory.
+        from notifications.nudges import receivers as nudge_receivers  # noqa: F401
         from notifications.slack import receivers  # noqa: F401
