@@ -55,8 +55,9 @@ def attempts_store(*, items: list[tuple[ParsedAttempt, str]]) -> list[Attempt]:
         for attempt in attempts:
             attempt.pk = attempt.id = ids[attempt.trace_id]
     verifiers, verdicts, pulls = [], [], {}
+    baselines = _baseline_outputs([(attempt, parsed) for attempt, (parsed, _) in zip(attempts, items, strict=True)])
     for attempt, (parsed, _) in zip(attempts, items, strict=True):
-        verifiers += [_verifier_row(attempt, parsed, verifier) for verifier in parsed.verifiers]
+        verifiers += [_verifier_row(attempt, parsed, verifier, baselines) for verifier in parsed.verifiers]
         if parsed.judge is not None:
             verdicts.append(_verdict_row(attempt, parsed))
         if parsed.pr_url and (parsed.pr_url not in pulls or attempt.number >= pulls[parsed.pr_url].number):
@@ -160,12 +161,15 @@ def _verdict_row(attempt: Attempt, parsed: ParsedAttempt) -> JudgeVerdict:
     )
 
 
-def _verifier_row(attempt: Attempt, parsed: ParsedAttempt, verifier) -> VerifierResult:
+def _verifier_row(attempt: Attempt, parsed: ParsedAttempt, verifier, baselines: dict) -> VerifierResult:
     snippet, signature = (
         ("", "")
         if verifier.passed
         else snippet_and_signature(
-            verifier.output, kind=verifier.kind, repo=parsed.repo, baseline=_baseline_output(attempt, verifier.kind)
+            verifier.output,
+            kind=verifier.kind,
+            repo=parsed.repo,
+            baseline=baselines.get((attempt.migration_id, attempt.repository_id, verifier.kind)),
         )
     )
     return VerifierResult(
@@ -185,22 +189,31 @@ def _verifier_row(attempt: Attempt, parsed: ParsedAttempt, verifier) -> Verifier
     )
 
 
-def _baseline_output(attempt: Attempt, kind: str) -> str | None:
-    """Output of the latest passing call of this verifier in the repository's imported baseline, if any."""
-    if attempt.phase == Phase.BASELINE:
-        return None
-    return (
+def _baseline_outputs(pairs: list[tuple[Attempt, ParsedAttempt]]) -> dict[tuple[int, int, str], str]:
+    """For the failed calls of these attempts: the output of the latest passing call of the same verifier in the
+    repository's imported baseline, keyed by (migration id, repository id, verifier kind); one query per page."""
+    wanted = {
+        (attempt.migration_id, attempt.repository_id, verifier.kind)
+        for attempt, parsed in pairs
+        if attempt.phase != Phase.BASELINE
+        for verifier in parsed.verifiers
+        if not verifier.passed
+    }
+    if not wanted:
+        return {}
+    rows = (
         VerifierResult.objects.filter(
-            attempt__migration_id=attempt.migration_id,
-            attempt__repository_id=attempt.repository_id,
+            attempt__migration_id__in={key[0] for key in wanted},
+            attempt__repository_id__in={key[1] for key in wanted},
             attempt__phase=Phase.BASELINE,
-            kind=kind,
+            kind__in={key[2] for key in wanted},
             passed=True,
         )
-        .order_by("-attempt__number", "-position")
-        .values_list("output", flat=True)
-        .first()
+        .order_by("attempt__number", "position")
+        .values_list("attempt__migration_id", "attempt__repository_id", "kind", "output")
     )
+    # Ascending order: the latest baseline call of each key is the one left in the dict.
+    return {(m, r, k): output for m, r, k, output in rows if (m, r, k) in wanted}
 
 
 def _links_check(items: list[tuple[ParsedAttempt, str]], migrations, repositories) -> None:
@@ -266,6 +279,7 @@ def _pr_number(url: str) -> int | None:
 def _verifiers_replace(attempt: Attempt, parsed: ParsedAttempt) -> None:
     """Keeps verifier rows whose content is unchanged, so references to them survive updates."""
     existing = {v.position: v for v in VerifierResult.objects.filter(attempt=attempt)}
+    baselines = _baseline_outputs([(attempt, parsed)])
     new_rows, stale = [], []
     for verifier in parsed.verifiers:
         row = existing.pop(verifier.position, None)
@@ -273,7 +287,7 @@ def _verifiers_replace(attempt: Attempt, parsed: ParsedAttempt) -> None:
             continue
         if row is not None:
             stale.append(row.pk)
-        new_rows.append(_verifier_row(attempt, parsed, verifier))
+        new_rows.append(_verifier_row(attempt, parsed, verifier, baselines))
     stale += [row.pk for row in existing.values()]
     if stale:
         VerifierResult.objects.filter(pk__in=stale).delete()
