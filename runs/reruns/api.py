@@ -8,7 +8,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
 from runs.fleet.api import migration_or_404
-from runs.fleet.models import Migration
 from runs.fleet.ownership import migration_act_or_403
 from runs.reruns.dispatch import rerun_callback_apply
 from runs.reruns.models import RerunBatch
@@ -93,16 +92,11 @@ def batch_json(batch: RerunBatch) -> dict:
     }
 
 
-def _owner_or_403(request, migration: Migration):
-    """The migration's owners and admins rerun, edit its prompt, cancel and retry (runs.fleet.ownership)."""
-    return migration_act_or_403(request, migration)
-
-
 @api_view("POST")
 def migration_reruns(request, slug: str):
     """POST {"repos": [...]} or {"cluster": id, "exclude": [...]}, optional "prompt" and "include_pre_existing"."""
     migration = migration_or_404(slug)
-    if (denied := _owner_or_403(request, migration)) is not None:
+    if (denied := migration_act_or_403(request, migration)) is not None:
         return denied
     body = json_body(request, allowed=SELECTION_FIELDS)
     cluster = body.get("cluster")
@@ -163,7 +157,7 @@ def rerun_detail(request, batch_id: int):
 @api_view("POST")
 def rerun_cancel(request, batch_id: int):
     batch = _batch_or_404(batch_id)
-    if (denied := _owner_or_403(request, batch.migration)) is not None:
+    if (denied := migration_act_or_403(request, batch.migration)) is not None:
         return denied
     cancelled = rerun_batch_cancel(batch=batch, user=request.user)
     return JsonResponse({"id": batch.pk, "cancelled": cancelled})
@@ -172,7 +166,7 @@ def rerun_cancel(request, batch_id: int):
 @api_view("POST")
 def rerun_retry_failed(request, batch_id: int):
     batch = _batch_or_404(batch_id)
-    if (denied := _owner_or_403(request, batch.migration)) is not None:
+    if (denied := migration_act_or_403(request, batch.migration)) is not None:
         return denied
     retried = rerun_batch_retry_failed(batch=batch, user=request.user)
     return JsonResponse({"id": batch.pk, "retried": retried})

@@ -21,7 +21,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from fleetui.common.models import Recovered
-from runs.reruns.models import RerunBatch, RerunItem, RerunState
+from runs.reruns.models import IN_FLIGHT_STATES, RerunBatch, RerunItem, RerunState
 from runs.reruns.services import rerun_batch_finish_if_done, rerun_items_enqueue
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def rerun_items_recover(*, stall_after: float) -> int:
     resend = list(RerunItem.objects.filter(pk__in=taken.retried).values_list("pk", "tries"))
     for batch_id in unfinished.values_list("pk", flat=True):
         items = RerunItem.objects.filter(batch_id=batch_id)
-        if items.filter(state__in=(RerunState.DISPATCHED, RerunState.RUNNING)).exists():
+        if items.filter(state__in=IN_FLIGHT_STATES).exists():
             continue
         queued = items.filter(state=RerunState.QUEUED).exclude(pk__in=taken.retried)
         last_move = items.order_by("-updated_at").values_list("updated_at", flat=True).first()

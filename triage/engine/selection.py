@@ -5,7 +5,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from triage.engine.folding import fold_traces, is_frame, trace_runs
-from triage.engine.logdiff import line_key as _masked_key
 
 MAX_LINES = 40
 MAX_BYTES = 4096
@@ -98,10 +97,8 @@ def _first_time(key: str, seen: set[str]) -> bool:
 
 
 def line_key(line: str) -> str:
-    return _masked_key(line) if MASKED_DEDUPE else line.strip()
-
-
-MASKED_DEDUPE = False
+    """What makes two lines of a block the same line: their text without surrounding blanks."""
+    return line.strip()
 
 
 def _clip(line: str) -> str:
