@@ -14,6 +14,10 @@ from fleetui.common.models import Liveness, heartbeat_interval
 logger = logging.getLogger(__name__)
 
 
+class ClaimLost(Exception):
+    """The watchdog took the work back from this worker (it stopped beating for too long): it must write nothing more."""
+
+
 class Heartbeat:
     """The state of one heartbeat thread: `lost` is set once the row is no longer the worker's claim."""
 

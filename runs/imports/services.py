@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from fleetui.common.liveness import heartbeat
+from fleetui.common.liveness import ClaimLost, heartbeat
 from fleetui.common.models import Recovered
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
@@ -51,10 +51,6 @@ from runs.imports.traces import (
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_ROWS = 1000
-
-
-class ClaimLost(Exception):
-    """The run was taken back from this worker (it stopped beating for too long): it must write nothing more."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from fleetui.common.errors import PermanentAPIError, TransientAPIError
-from fleetui.common.liveness import heartbeat
+from fleetui.common.liveness import ClaimLost, heartbeat
 from fleetui.common.models import Recovered
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
@@ -176,7 +176,7 @@ def review_decision_push(
     try:
         with heartbeat(row):
             _push(row, client, held)
-    except _ClaimLost:
+    except ClaimLost:
         return "skipped"
     except TransientAPIError as exc:
         if not final:
@@ -222,10 +222,6 @@ def review_decision_retry_due(*, decision_id: int, within: float) -> None:
     ).update(queued_at=timezone.now() + timedelta(seconds=within))
 
 
-class _ClaimLost(Exception):
-    """The watchdog took the push back while this worker was still on it: stop and write nothing."""
-
-
 def _failed(held, decision_id: int, exc: Exception) -> str:
     logger.warning("review decision %s not sent to GitHub: %s", decision_id, exc)
     held.update(github_status=ReviewDecision.GitHubStatus.FAILED, github_error=str(exc)[:2000])
@@ -256,7 +252,7 @@ def _push(row: ReviewDecision, client: GitHubClient, held) -> None:
                 return
     now = timezone.now()
     if not held.update(comment_attempted_at=now, heartbeat_at=now):
-        raise _ClaimLost(row.pk)
+        raise ClaimLost(row.pk)
     comment = client.create_issue_comment(owner, repo, number, review_comment_text(row))
     row.comment_url = comment.html_url
 
