@@ -291,6 +291,9 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     fake: FakeGitHubServing
     protocol_version = "HTTP/1.1"
+    # One write per reply (headers and body together) without Nagle's delay, as a real server answers.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
