@@ -31,7 +31,8 @@ def load_contract(relative: str) -> Any:
 
 
 class FakeGitHub(FakeGitHubServing):
-    """Serves pulls, reviews, check runs, statuses, contents, comments (post, list) and a ready-for-review mutation."""
+    """Serves pulls, their files, reviews, check runs, statuses, contents, comments (post, list) and a
+    ready-for-review mutation."""
 
     def __init__(self, *, token: str | None = None, rate_limit: int = 5000, clock=time.time) -> None:
         self.token = token
@@ -44,6 +45,7 @@ class FakeGitHub(FakeGitHubServing):
         self.rate_limit_reset = int(clock()) + 3600
         self.pulls: dict[tuple[str, str, int], dict[str, Any]] = {}
         self.reviews: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+        self.files: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
         self.check_runs: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self.statuses: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self.contents: dict[tuple[str, str, str], str] = {}
@@ -58,6 +60,7 @@ class FakeGitHub(FakeGitHubServing):
             "check_run": load_contract("rest/checks.list-for-ref.json")["check_runs"][0],
             "combined": load_contract("rest/repos.get-combined-status-for-ref.json"),
             "comment": load_contract("rest/issues.list-comments.json")[0],
+            "files": load_contract("rest/pulls.list-files.json"),
         }
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -143,6 +146,11 @@ class FakeGitHub(FakeGitHubServing):
         with self._lock:
             self.pulls[(owner, repo, number)] = pull
         return pull
+
+    def set_files(self, owner: str, repo: str, number: int, files: list[dict[str, Any]]) -> None:
+        """Serve these diff entries as the pull request's files (a pull without any serves the example's)."""
+        with self._lock:
+            self.files[(owner, repo, number)] = copy.deepcopy(files)
 
     def add_review(self, owner: str, repo: str, number: int, *, user: str, state: str) -> dict[str, Any]:
         """Append a submitted review (state upper case, as over REST)."""

@@ -58,6 +58,7 @@ class FakeGitHubServing:
     rate_limit_reset: int
     pulls: dict[tuple[str, str, int], dict[str, Any]]
     reviews: dict[tuple[str, str, int], list[dict[str, Any]]]
+    files: dict[tuple[str, str, int], list[dict[str, Any]]]
     check_runs: dict[tuple[str, str, str], list[dict[str, Any]]]
     statuses: dict[tuple[str, str, str], list[dict[str, Any]]]
     contents: dict[tuple[str, str, str], str]
@@ -148,6 +149,8 @@ class FakeGitHubServing:
                 return ScriptedResponse(200, pull)
             if rest[2] == "reviews":
                 return ScriptedResponse(200, list(self.reviews.get((owner, repo, int(rest[1])), [])))
+            if rest[2] == "files":
+                return ScriptedResponse(200, self._pull_files(owner, repo, pull))
         if method == "GET" and rest[0] == "commits" and len(rest) == 3:
             ref = rest[1]
             if rest[2] == "check-runs":
@@ -169,6 +172,21 @@ class FakeGitHubServing:
             if method == "POST":
                 return ScriptedResponse(201, self._create_comment(owner, repo, int(rest[1]), issue_url, body))
         return error_reply(404, "Not Found")
+
+    def _pull_files(self, owner: str, repo: str, pull: dict[str, Any]) -> list[dict[str, Any]]:
+        """The pull's scripted files, or the example's files moved to its repository and head commit."""
+        with self._lock:
+            scripted = self.files.get((owner, repo, pull["number"]))
+            if scripted is not None:
+                return copy.deepcopy(scripted)
+            files = copy.deepcopy(self._templates["files"])
+        sha = pull["head"]["sha"]
+        for item in files:
+            path = item["filename"]
+            item["blob_url"] = f"https://github.com/{owner}/{repo}/blob/{sha}/{path}"
+            item["raw_url"] = f"https://github.com/{owner}/{repo}/raw/{sha}/{path}"
+            item["contents_url"] = f"https://api.github.com/repos/{owner}/{repo}/contents/{path}?ref={sha}"
+        return files
 
     def _create_comment(self, owner: str, repo: str, number: int, issue_url: str, body: bytes) -> dict[str, Any]:
         text = json.loads(body or b"{}").get("body", "")

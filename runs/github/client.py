@@ -1,11 +1,13 @@
 """GitHub REST and GraphQL client: conditional requests, pagination, rate limits and retries.
 
-One client per worker thread; its transport keeps an in-memory ETag cache and the last rate-limit headers it saw.
+One client per worker thread; its transport makes every GET conditional on its ETag store (in memory, or the
+database's with `etag_store=DatabaseETagStore()`) and keeps the last rate-limit headers it saw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +37,7 @@ __all__ = [
     "GitHubClient",
     "IssueComment",
     "NotModified",
+    "PullFile",
     "PullInfo",
     "Review",
     "graphql_url_for",
@@ -48,6 +51,19 @@ mutation($id: ID!) {
   }
 }
 """
+
+
+@dataclass(frozen=True)
+class PullFile:
+    """One file a pull request changes; `patch` is None when GitHub sends none (binary or very large files)."""
+
+    filename: str
+    status: str  # added, removed, modified, renamed, copied, changed or unchanged
+    additions: int
+    deletions: int
+    patch: str | None
+    previous_filename: str | None
+    blob_url: str
 
 
 def _on_transport(name: str) -> property:
@@ -68,7 +84,7 @@ class GitHubClient:
         graphql_url: str | None = None,
         **transport_options: Any,
     ) -> None:
-        """`args` and `transport_options` (timeout, retries, sleep, clock, ...) configure its GitHubTransport."""
+        """`args` and `transport_options` (timeout, retries, sleep, clock, etag_store, ...) configure its transport."""
         self.base_url = base_url.rstrip("/")
         self.graphql_url = graphql_url or graphql_url_for(self.base_url)
         self.transport = GitHubTransport(self.base_url, token, *args, **transport_options)
@@ -97,6 +113,12 @@ class GitHubClient:
         """Reviews of a pull request in submission order, all pages."""
         url = self._repo_url(owner, repo, "pulls", str(int(number)), "reviews")
         return self.transport.get_pages(url, review_from_payload)
+
+    def list_pull_files(self, owner: str, repo: str, number: int, *, limit: int = 100) -> list[PullFile]:
+        """The first `limit` (at most 100: one page) files a pull request changes, in GitHub's order."""
+        url = self._repo_url(owner, repo, "pulls", str(int(number)), "files")
+        params = {"per_page": max(1, min(int(limit), 100))}
+        return self.transport.fetch(url, parse=_pull_files, params=params).value[:limit]
 
     def create_issue_comment(self, owner: str, repo: str, number: int, body: str) -> IssueComment:
         """Post a comment on a pull request's conversation (not retried after a 5xx, to avoid duplicates)."""
@@ -190,6 +212,24 @@ def _comment_from_payload(payload: Any) -> IssueComment:
     return IssueComment(
         id=int(payload.get("id") or 0), html_url=payload.get("html_url") or "", body=payload.get("body") or ""
     )
+
+
+def _pull_files(payload: Any, _etag: str | None) -> list[PullFile]:
+    if not isinstance(payload, list):
+        raise PermanentAPIError("unexpected pull request files payload", vendor=VENDOR)
+    return [
+        PullFile(
+            filename=str(item.get("filename") or ""),
+            status=str(item.get("status") or ""),
+            additions=int(item.get("additions") or 0),
+            deletions=int(item.get("deletions") or 0),
+            patch=item.get("patch") if isinstance(item.get("patch"), str) else None,
+            previous_filename=item.get("previous_filename") or None,
+            blob_url=str(item.get("blob_url") or ""),
+        )
+        for item in payload
+        if isinstance(item, dict)
+    ]
 
 
 def _file_text(payload: Any, _etag: str | None) -> str | None:
