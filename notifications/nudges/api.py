@@ -6,6 +6,7 @@ from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, str
 from notifications.nudges import selectors
 from notifications.nudges.drafts import cluster_repo_names, nudge_drafts_create
 from notifications.nudges.models import Nudge
+from notifications.nudges.readiness import reason_counts
 from notifications.nudges.sending import nudge_send_enqueue
 from runs.fleet.models import Migration
 from runs.fleet.ownership import migration_act_or_403
@@ -40,7 +41,10 @@ def migration_nudges(request, slug: str):
         raise ApiError(404, f"no migration {slug[:100]}")
     if (denied := migration_act_or_403(request, migration)) is not None:
         return denied
-    data = json_body(request, allowed=("repos", "cluster"))
+    data = json_body(request, allowed=("repos", "cluster", "include_unready"))
+    include_unready = data.get("include_unready", False)
+    if not isinstance(include_unready, bool):
+        raise ApiError(400, "include_unready must be true or false")
     names = None
     if data.get("cluster") is not None:
         if not isinstance(data["cluster"], int) or isinstance(data["cluster"], bool):
@@ -50,15 +54,25 @@ def migration_nudges(request, slug: str):
             raise ApiError(404, f"migration {migration.slug} has no cluster {data['cluster']}")
     elif data.get("repos") is not None:
         names = string_list(data, "repos", max_items=MAX_REPOS)
-    result = nudge_drafts_create(migration=migration, user=request.user, repo_names=names)
-    return JsonResponse(
-        [
-            {"id": n.pk, "team": n.team.slug, "channel": n.channel.name if n.channel else None, "text": n.text}
-            for n in result.drafts
-        ],
-        safe=False,
-        status=201,
+    result = nudge_drafts_create(
+        migration=migration, user=request.user, repo_names=names, include_unready=include_unready
     )
+    return JsonResponse([draft_json(n, result.extended.get(n.pk)) for n in result.drafts], safe=False, status=201)
+
+
+def draft_json(nudge: Nudge, added: list[int] | None) -> dict:
+    """A draft as drafting answers it: `added` is null for a new draft, else the PRs the open draft gained."""
+    left_out = [line for line in nudge.lines if line["kind"] == "left_out"]
+    return {
+        "id": nudge.pk,
+        "team": nudge.team.slug,
+        "channel": nudge.channel.name if nudge.channel else None,
+        "text": nudge.text,
+        "pull_requests": sum(1 for line in nudge.lines if line["kind"] == "pr"),
+        "added": added,
+        "left_out": len(left_out),
+        "left_out_reasons": reason_counts(left_out),
+    }
 
 
 @api_view("POST")

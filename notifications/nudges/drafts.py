@@ -1,4 +1,4 @@
-"""Draft one Slack nudge per owning team."""
+"""Draft one Slack nudge per owning team; a team's open draft is added to, never replaced."""
 
 from __future__ import annotations
 
@@ -6,15 +6,22 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from fleetui.common.roles import real_user
-from notifications.nudges.messages import PrLine, build_nudge_message, mrkdwn_escape
+from notifications.nudges.compose import (
+    intro_text,
+    merge_lines,
+    message_blocks,
+    pr_line,
+    ready_count,
+    recount,
+)
 from notifications.nudges.models import Nudge, TeamSnooze
+from notifications.nudges.plaintext import plain_to_mrkdwn
+from notifications.nudges.readiness import not_ready_reasons, reason_counts, with_internal_approval
 from notifications.slack.models import SlackChannel, TeamChannel
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import FAILED_OUTCOMES, Migration, PullRequest, Repository, Target, Team
@@ -25,41 +32,42 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DUE_DAYS = 7
 DEFAULT_WHY = "Every repository has to be migrated before the old version is switched off."
-ASK = "Please review and merge these pull requests"
 CHANNEL_PACE_SECONDS = 1.1
-MAX_FAILING_NAMED = 10
 
 
 class NudgeNotSendable(Exception):
     """The nudge is already sending, sent or cancelled."""
 
 
+class DraftTextInvalid(ValueError):
+    """An edited text that is empty, or too long once it is Slack mrkdwn."""
+
+
+@dataclass
+class TeamWithoutDraft:
+    """A team with repositories chosen but no pull request a nudge may list, and why."""
+
+    team: Team
+    left_out: dict[str, int] = field(default_factory=dict)
+    failing: int = 0
+
+    left_out_prs: int = 0
+
+
 @dataclass
 class DraftResult:
     drafts: list[Nudge] = field(default_factory=list)
+    # Drafts that existed and were added to, with the pull requests each gained.
+    extended: dict[int, list[int]] = field(default_factory=dict)
+    # Edited drafts whose text was kept (only its count updated).
+    kept_text: list[Nudge] = field(default_factory=list)
     snoozed: list[tuple[Team, datetime]] = field(default_factory=list)
     unowned: list[str] = field(default_factory=list)
     no_channel: list[Team] = field(default_factory=list)
     nothing_to_ask: list[str] = field(default_factory=list)
-
-
-def migration_url(migration: Migration) -> str:
-    return settings.FLEETUI_BASE_URL + reverse("migration-detail", args=[migration.slug])
-
-
-def pr_line(pr: PullRequest, now: datetime) -> dict:
-    opened = pr.attempt.ended_at if pr.attempt_id and pr.attempt and pr.attempt.ended_at else pr.updated_at
-    age = max(0, (now - opened).days) if opened else 0
-    return {
-        "kind": "pr",
-        "pr": pr.pk,
-        "repo": pr.repository.full_name,
-        "url": pr.url,
-        "number": pr.number or 0,
-        "age_days": age,
-        "checks": pr.checks or "none",
-        "review": pr.review or "none",
-    }
+    without_draft: list[TeamWithoutDraft] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
+    left_out_prs: int = 0
 
 
 def _target_repos(migration: Migration, repo_names: list[str] | None) -> list[Repository]:
@@ -84,57 +92,73 @@ def active_snoozes(*, migration: Migration, now: datetime | None = None) -> dict
 
 def nudge_blocks(nudge: Nudge) -> tuple[str, list[dict]]:
     """Fallback text and blocks of a nudge: its (edited) intro text, then its PR lines."""
-    prs = [
-        PrLine(
-            repo=line["repo"],
-            url=line["url"],
-            number=line["number"],
-            age_days=line["age_days"],
-            checks=line["checks"],
-            review=line["review"],
+    return message_blocks(
+        team=nudge.team, migration=nudge.migration, text=nudge.text, why=nudge.why, due=nudge.due, lines=nudge.lines
+    )
+
+
+def _open_prs(migration: Migration, repos: list[Repository], now: datetime) -> dict[int, list[tuple]]:
+    """Repository id -> its open pull requests with their lines (readiness included)."""
+    prs = with_internal_approval(
+        PullRequest.objects.filter(
+            migration=migration, state=PullRequest.State.OPEN, repository__in=[r.pk for r in repos]
         )
-        for line in nudge.lines
-        if line.get("kind") == "pr"
-    ]
-    _, blocks = build_nudge_message(
-        team_name=nudge.team.name or nudge.team.slug,
-        migration_title=nudge.migration.title or nudge.migration.slug,
-        migration_url=migration_url(nudge.migration),
-        why=nudge.why,
-        ask=ASK,
-        due=nudge.due,
-        prs=prs,
-    )
-    text = _neutralise_broadcasts(nudge.text)[:3000]
-    # The intro section is the one the owner edits; the header and PR lines always come from the data.
-    blocks[1] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    return text, blocks
+    ).select_related("repository", "attempt")
+    by_repo: dict[int, list[tuple]] = {}
+    for pr in prs.order_by("repository__full_name", "number"):
+        line = pr_line(pr, now, reasons=not_ready_reasons(pr, approved=pr.internally_approved))
+        by_repo.setdefault(pr.repository_id, []).append((pr, line))
+    return by_repo
 
 
-def _neutralise_broadcasts(text: str) -> str:
-    # Owners edit the text; a stray <!channel> would page a whole channel, so such mentions are shown as text.
-    for word in ("<!channel", "<!here", "<!everyone"):
-        text = text.replace(word, "&lt;!" + word[2:])
-    return text
+def _team_lines(repos, prs_by_repo, failing, include_unready) -> tuple[list[dict], list[PullRequest]]:
+    lines, prs = [], []
+    for repo in repos:
+        for pr, line in prs_by_repo.get(repo.pk, []):
+            if line["ready"] or include_unready:
+                lines.append(line)
+                prs.append(pr)
+            else:
+                lines.append({**line, "kind": "left_out"})
+        if repo.pk not in prs_by_repo and repo.pk in failing:
+            lines.append({"kind": "failing", "repo": repo.full_name})
+    return lines, prs
 
 
-def _intro_text(*, team: Team, migration: Migration, why: str, due: date, lines: list[dict]) -> str:
-    prs = [line for line in lines if line["kind"] == "pr"]
-    text, _ = build_nudge_message(
-        team_name=team.name or team.slug,
-        migration_title=migration.title or migration.slug,
-        migration_url=migration_url(migration),
-        why=why,
-        ask=ASK,
-        due=due,
-        prs=[PrLine(p["repo"], p["url"], p["number"], p["age_days"], p["checks"], p["review"]) for p in prs],
-    )
-    failing = [line["repo"] for line in lines if line["kind"] == "failing"]
-    if failing:
-        named = ", ".join(mrkdwn_escape(name) for name in failing[:MAX_FAILING_NAMED])
-        more = f" and {len(failing) - MAX_FAILING_NAMED} more" if len(failing) > MAX_FAILING_NAMED else ""
-        text += f"\nThe migration also failed without a pull request in: {named}{more}. Please take a look."
-    return text
+def draft_lines_current(drafts: list[list[dict]], now: datetime | None = None) -> list[list[dict]]:
+    """Drafts' lines with the current state and readiness of their pull requests (one query for all);
+    merged or closed pull requests drop out."""
+    now = now or timezone.now()
+    ids = [line["pr"] for lines in drafts for line in lines if line["kind"] in ("pr", "left_out")]
+    prs = with_internal_approval(PullRequest.objects.filter(pk__in=ids)).select_related("repository", "attempt")
+    current = {pr.pk: pr for pr in prs}
+    fresh_drafts = []
+    for lines in drafts:
+        fresh = []
+        for line in lines:
+            if line["kind"] not in ("pr", "left_out"):
+                fresh.append(line)
+                continue
+            pr = current.get(line["pr"])
+            if pr is None or pr.state != PullRequest.State.OPEN:
+                continue
+            reasons = not_ready_reasons(pr, approved=pr.internally_approved)
+            fresh.append({**pr_line(pr, now, reasons=reasons), "kind": line["kind"]})
+        fresh_drafts.append(fresh)
+    return fresh_drafts
+
+
+def nudge_lines_apply(nudge: Nudge, lines: list[dict]) -> Nudge:
+    """The draft (unsaved) with these current lines, and its intro's count of ready PRs to match."""
+    nudge.text = recount(nudge.text, before=ready_count(nudge.lines), after=ready_count(lines))
+    nudge.lines = lines
+    return nudge
+
+
+def nudge_lines_refresh(nudge: Nudge, now: datetime | None = None) -> Nudge:
+    """The draft (unsaved) as it would be sent now: current PR states, and its intro's count to match."""
+    (fresh,) = draft_lines_current([nudge.lines], now)
+    return nudge_lines_apply(nudge, fresh)
 
 
 def nudge_drafts_create(
@@ -144,19 +168,18 @@ def nudge_drafts_create(
     repo_names: list[str] | None = None,
     due: date | None = None,
     why: str | None = None,
+    include_unready: bool = False,
 ) -> DraftResult:
-    """One draft per owning team for the chosen repositories (default: failing or open-PR ones); snoozed teams skip."""
+    """One draft per owning team for the chosen repositories (default: failing or open-PR ones).
+
+    Only pull requests ready to merge are listed unless `include_unready`; the rest are kept on the draft
+    as left out, with the reasons. A team's open draft gains the new pull requests (each once) instead of
+    being replaced; a team with no pull request to list gets no draft. Snoozed teams are skipped.
+    """
     now = timezone.now()
-    due = due or (timezone.localdate() + timedelta(days=DEFAULT_DUE_DAYS))
-    why = (why or migration.description or DEFAULT_WHY).strip()
     result = DraftResult()
     repos = _target_repos(migration, repo_names)
-    prs_by_repo: dict[int, list[PullRequest]] = {}
-    open_prs = PullRequest.objects.filter(
-        migration=migration, state=PullRequest.State.OPEN, repository__in=[r.pk for r in repos]
-    ).select_related("repository", "attempt")
-    for pr in open_prs.order_by("repository__full_name", "number"):
-        prs_by_repo.setdefault(pr.repository_id, []).append(pr)
+    prs_by_repo = _open_prs(migration, repos, now)
     failing = set(
         Target.objects.filter(
             migration=migration, repository__in=[r.pk for r in repos], state__in=FAILED_OUTCOMES
@@ -182,53 +205,127 @@ def nudge_drafts_create(
         if team_id in snoozed:
             result.snoozed.append((team, snoozed[team_id]))
             continue
-        lines, prs = [], []
-        for repo in by_team[team_id]:
-            for pr in prs_by_repo.get(repo.pk, []):
-                lines.append(pr_line(pr, now))
-                prs.append(pr)
-            if repo.pk not in prs_by_repo:
-                lines.append({"kind": "failing", "repo": repo.full_name})
-        channel = channels.get(team_id)
-        if channel is None:
+        lines, prs = _team_lines(by_team[team_id], prs_by_repo, failing, include_unready)
+        nudge = _draft_for_team(
+            result,
+            migration=migration,
+            team=team,
+            channel=channels.get(team_id),
+            user=user,
+            lines=lines,
+            prs=prs,
+            repos=by_team[team_id],
+            due=due,
+            why=why,
+            now=now,
+        )
+        # Left out by this request: not listed now (an open draft may list some already, by an owner's choice).
+        asked = {line["pr"] for line in lines if line["kind"] == "left_out"}
+        kept = nudge.lines if nudge is not None else lines
+        left = [line for line in kept if line["kind"] == "left_out" and line["pr"] in asked]
+        left_out = reason_counts(left)
+        result.left_out_prs += len(left)
+        for reason, count in left_out.items():
+            result.left_out[reason] = result.left_out.get(reason, 0) + count
+        if nudge is None:
+            failing_count = sum(1 for line in lines if line["kind"] == "failing")
+            result.without_draft.append(
+                TeamWithoutDraft(team=team, left_out=left_out, failing=failing_count, left_out_prs=len(left))
+            )
+            continue
+        if nudge.channel is None:
             result.no_channel.append(team)
-        with transaction.atomic():
-            # A new draft replaces the team's unsent one, so the page never shows two for one team.
-            Nudge.objects.filter(migration=migration, team=team, status=Nudge.Status.DRAFT).update(
-                status=Nudge.Status.CANCELLED
-            )
-            nudge = Nudge.objects.create(
-                migration=migration,
-                team=team,
-                channel=channel,
-                text=_intro_text(team=team, migration=migration, why=why, due=due, lines=lines),
-                why=why,
-                due=due,
-                lines=lines,
-                created_by=real_user(user),
-            )
-            nudge.pull_requests.set(prs)
-            nudge.repositories.set(by_team[team_id])
-            nudge.text, nudge.blocks = nudge_blocks(nudge)
-            nudge.save(update_fields=["text", "blocks"])
         result.drafts.append(nudge)
     if user is not None:
         audit_event_record(
             actor=user,
             verb="nudge.drafted",
             migration=migration,
-            data={"drafts": [n.pk for n in result.drafts], "teams": [n.team.slug for n in result.drafts]},
+            data={
+                "drafts": [n.pk for n in result.drafts],
+                "teams": [n.team.slug for n in result.drafts],
+                "extended": {str(pk): added for pk, added in result.extended.items()},
+                "left_out": result.left_out,
+                "include_unready": include_unready,
+                "without_draft": [t.team.slug for t in result.without_draft],
+            },
         )
     return result
 
 
+def _draft_for_team(result, *, migration, team, channel, user, lines, prs, repos, due, why, now) -> Nudge | None:
+    """Add the lines to the team's open draft, or start one; None when there is no pull request to list."""
+    with transaction.atomic():
+        existing = (
+            Nudge.objects.select_for_update()
+            .filter(migration=migration, team=team, status=Nudge.Status.DRAFT)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if existing is None:
+            if not any(line["kind"] == "pr" for line in lines):
+                return None
+            draft_due = due or (timezone.localdate() + timedelta(days=DEFAULT_DUE_DAYS))
+            draft_why = (why or migration.description or DEFAULT_WHY).strip()
+            nudge = Nudge.objects.create(
+                migration=migration,
+                team=team,
+                channel=channel,
+                text=intro_text(team=team, migration=migration, why=draft_why, due=draft_due, lines=lines),
+                why=draft_why,
+                due=draft_due,
+                lines=lines,
+                created_by=real_user(user),
+            )
+        else:
+            nudge = existing
+            (old,) = draft_lines_current([nudge.lines], now)
+            generated = intro_text(team=team, migration=migration, why=nudge.why, due=nudge.due, lines=nudge.lines)
+            edited = nudge.text.strip() != generated.strip()
+            merged, added = merge_lines(old, lines)
+            if not any(line["kind"] == "pr" for line in merged):
+                return None
+            if due:
+                nudge.due = due
+            if edited:
+                # The owner's words stay; only the count of pull requests they speak of follows the list.
+                nudge.text = recount(nudge.text, before=ready_count(nudge.lines), after=ready_count(merged))
+                result.kept_text.append(nudge)
+            else:
+                nudge.text = intro_text(team=team, migration=migration, why=nudge.why, due=nudge.due, lines=merged)
+            nudge.lines = merged
+            nudge.channel = nudge.channel or channel
+            result.extended[nudge.pk] = added
+            nudge.save()
+            prs = PullRequest.objects.filter(pk__in=[line["pr"] for line in merged if line["kind"] == "pr"])
+        nudge.pull_requests.set(prs)
+        nudge.repositories.add(*repos)
+        nudge.text, nudge.blocks = nudge_blocks(nudge)
+        nudge.save(update_fields=["text", "blocks", "updated_at"])
+    return nudge
+
+
 def nudge_draft_update(*, nudge: Nudge, text: str, user) -> Nudge:
-    """Save an owner's edit of a draft's text and rebuild its blocks."""
+    """Save an owner's edit of a draft's plain text (as Slack mrkdwn) and rebuild its blocks."""
     if nudge.status != Nudge.Status.DRAFT:
         raise NudgeNotSendable(f"nudge {nudge.pk} is {nudge.status}, not a draft")
-    nudge.text = text.strip()[:3000]
+    before = nudge.text
+    mrkdwn = plain_to_mrkdwn(text.strip())
+    if not mrkdwn:
+        raise DraftTextInvalid("The text is required.")
+    if len(mrkdwn) > 3000:
+        raise DraftTextInvalid(f"The text is {len(mrkdwn)} characters once sent to Slack; at most 3000 fit.")
+    nudge.text = mrkdwn
     nudge.text, nudge.blocks = nudge_blocks(nudge)
     nudge.save(update_fields=["text", "blocks", "updated_at"])
+    if nudge.text != before:
+        audit_event_record(
+            actor=user,
+            verb="nudge.edited",
+            target=nudge,
+            migration=nudge.migration,
+            data={"chars_before": len(before), "chars_after": len(nudge.text)},
+        )
     return nudge
 
 

@@ -7,6 +7,7 @@ class NudgeCreateForm(forms.Form):
     repos = forms.CharField(required=False, max_length=300)
     cluster = forms.IntegerField(required=False, min_value=1)
     due = forms.DateField(required=False)
+    include_unready = forms.BooleanField(required=False)
 
 
 class DraftEditForm(forms.Form):

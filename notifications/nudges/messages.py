@@ -49,6 +49,9 @@ class PrLine:
     age_days: int
     checks: str
     review: str
+    # A line the owner chose to list although it is not ready to merge, with the reasons why.
+    ready: bool = True
+    reasons: tuple[str, ...] = ()
 
 
 def mrkdwn_escape(text: Any) -> str:
@@ -91,7 +94,7 @@ def _state(value: str, labels: dict[str, str]) -> str:
 
 
 def render_pr_line(pr: PrLine) -> str:
-    """One bullet line: PR link, age, CI state and review state."""
+    """One bullet line: PR link, age, CI state and review state; a line not ready to merge says so."""
     return render_to_string(
         "notifications/slack/pr_line.txt",
         {
@@ -99,6 +102,7 @@ def render_pr_line(pr: PrLine) -> str:
             "age": _age(pr.age_days),
             "checks": _state(pr.checks, CHECK_LABELS),
             "review": _state(pr.review, REVIEW_LABELS),
+            "not_ready": "" if pr.ready else mrkdwn_escape(_shorten(", ".join(pr.reasons) or "not ready", 200)),
         },
     ).strip()
 
@@ -139,13 +143,19 @@ def build_nudge_message(
     prs: list[PrLine],
     max_prs: int = DEFAULT_MAX_PRS,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and Block Kit blocks nudging one team about its open migration PRs."""
+    """Fallback text and Block Kit blocks nudging one team about its open migration PRs.
+
+    Only the lines ready to merge are asked about; any others come after them, marked not ready.
+    """
+    prs = sorted(prs, key=lambda pr: not pr.ready)
+    ready = sum(1 for pr in prs if pr.ready)
     migration_link = mrkdwn_link(migration_url, migration_title)
     intro = render_to_string(
         "notifications/slack/nudge.txt",
         {
             "team_name": mrkdwn_escape(_shorten(team_name, MAX_NAME_CHARS)),
-            "pr_count": len(prs),
+            "pr_count": ready,
+            "unready_count": len(prs) - ready,
             "migration_link": f"*{migration_link}*",
             "ask": mrkdwn_escape(ask),
             "due": f"{due:%a} {due.isoformat()}" if due else "",

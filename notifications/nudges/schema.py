@@ -27,6 +27,10 @@ DRAFT_SCHEMA = openapi.closed(
         "team": openapi.STRING,
         "channel": openapi.nullable(openapi.STRING),
         "text": openapi.STRING,
+        "pull_requests": {"type": "integer", "minimum": 1},
+        "added": openapi.nullable({"type": "array", "items": {"type": "integer"}}),
+        "left_out": {"type": "integer", "minimum": 0},
+        "left_out_reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
     }
 )
 NAMES = {"type": "array", "maxItems": 5000, "items": {"type": "string", "minLength": 1, "maxLength": 300}}
@@ -37,12 +41,22 @@ openapi.register_paths(
         "/migrations/{slug}/nudges": {
             "post": {
                 "summary": "Draft one nudge per owning team for the given repositories, a cluster, or all failing ones",
+                "description": (
+                    "A team's open draft gains the new pull requests (each listed once) instead of being replaced. "
+                    "Only pull requests ready to merge are listed (approved by an internal reviewer, not a draft, "
+                    "CI green or known to pass) unless include_unready is true; the rest are counted in left_out. "
+                    "A team with no pull request to list gets no draft."
+                ),
                 "parameters": [openapi.SLUG_PARAM],
                 "requestBody": {
                     "content": {
                         "application/json": {
                             "schema": openapi.closed(
-                                {"repos": openapi.nullable(NAMES), "cluster": openapi.nullable({"type": "integer"})},
+                                {
+                                    "repos": openapi.nullable(NAMES),
+                                    "cluster": openapi.nullable({"type": "integer"}),
+                                    "include_unready": {"type": "boolean", "default": False},
+                                },
                                 required=[],
                             )
                         }

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from fleetui.common.liveness import heartbeat
 from fleetui.common.roles import real_user
-from notifications.nudges.drafts import CHANNEL_PACE_SECONDS, NudgeNotSendable, nudge_blocks, pr_line
+from notifications.nudges.compose import pr_line
+from notifications.nudges.drafts import CHANNEL_PACE_SECONDS, NudgeNotSendable, nudge_blocks, nudge_lines_refresh
 from notifications.nudges.models import Nudge
 from notifications.slack.client import PermanentSlackError, SlackClient, SlackRateLimitedError, TransientSlackError
 from notifications.slack.directory import slack_client_from_settings
@@ -148,6 +149,13 @@ def _deliver(nudge: Nudge, client: SlackClient | None) -> Nudge:
         .order_by("sent_at", "pk")
         .first()
     )
+    # The message says what is true when it is sent: a PR merged since drafting drops out, one whose CI
+    # broke is marked not ready; with no pull request left there is nothing to ask.
+    nudge_lines_refresh(nudge)
+    if not any(line["kind"] == "pr" for line in nudge.lines):
+        return _fail(
+            nudge, "every pull request of this nudge was merged or closed since it was drafted: nothing to send"
+        )
     text, blocks = nudge_blocks(nudge)
     _pace_channel(channel)
     # From here on Slack may have the message: a watchdog that finds this worker gone hands it to a person.
@@ -186,6 +194,7 @@ def _deliver(nudge: Nudge, client: SlackClient | None) -> Nudge:
         sent_at=nudge.sent_at,
         text=nudge.text,
         blocks=nudge.blocks,
+        lines=nudge.lines,
         thread_ts=nudge.thread_ts,
         permalink=nudge.permalink,
         updated_at=timezone.now(),
@@ -216,7 +225,8 @@ def _refresh_first_message(*, first: Nudge, client: SlackClient, follow_up: Nudg
     for line in first.lines:
         pr = current.get(line.get("pr")) if line.get("kind") == "pr" else None
         if pr is not None:
-            fresh = pr_line(pr, now)
+            # The first message keeps what it said of readiness; only the PR's live state is refreshed.
+            fresh = {**pr_line(pr, now), **{k: line[k] for k in ("ready", "reasons") if k in line}}
             if pr.state != PullRequest.State.OPEN:
                 fresh["review"] = pr.state
             lines.append(fresh)

@@ -14,22 +14,111 @@ from fleetui.common.redirects import next_url_or
 from fleetui.common.roles import MIGRATION_OWNER, role_required
 from notifications.nudges import selectors
 from notifications.nudges.drafts import (
+    DraftResult,
+    DraftTextInvalid,
     NudgeNotSendable,
     cluster_repo_names,
+    draft_lines_current,
     nudge_blocks,
     nudge_cancel,
     nudge_draft_update,
     nudge_drafts_create,
+    nudge_lines_apply,
     team_snooze,
 )
 from notifications.nudges.forms import DraftEditForm, NudgeCreateForm, SendForm, SnoozeForm
 from notifications.nudges.models import Nudge
+from notifications.nudges.plaintext import mrkdwn_to_plain
+from notifications.nudges.readiness import reason_counts
 from notifications.nudges.sending import nudge_send_enqueue
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration, Team
 from runs.fleet.ownership import migration_act_or_403
 
 HISTORY_PAGE_SIZE = 50
+# PR lines a draft's preview shows before "show all".
+PREVIEW_PR_LINES = 5
+
+
+def _reasons_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {reason}" for reason, count in counts.items())
+
+
+def _draft_messages(request, result: DraftResult) -> None:
+    added = sum(len(prs) for prs in result.extended.values())
+    new = [n for n in result.drafts if n.pk not in result.extended]
+    if new:
+        messages.success(request, f"{len(new)} new draft(s) ready to review.")
+    for nudge in result.drafts:
+        if nudge.pk in result.extended:
+            listed = sum(1 for line in nudge.lines if line["kind"] == "pr")
+            gained = len(result.extended[nudge.pk])
+            messages.success(
+                request,
+                f"{nudge.team.name or nudge.team.slug}: {gained} pull request(s) added to the open draft, "
+                f"which now lists {listed}."
+                if gained
+                else f"{nudge.team.name or nudge.team.slug}: the open draft already lists these pull requests.",
+            )
+    for nudge in result.kept_text:
+        messages.info(request, f"{nudge.team.name or nudge.team.slug}: your edited text was kept; check it still fits.")
+    if not result.drafts and not added and not result.without_draft:
+        messages.info(request, "No draft: none of the chosen repositories has an open pull request or a failure.")
+    if result.left_out_prs:
+        messages.warning(
+            request,
+            f"{result.left_out_prs} pull request(s) not ready to merge were left out ({_reasons_text(result.left_out)}). "
+            'Tick "Include pull requests not ready to merge" to list them, marked as not ready.',
+        )
+    for skipped in result.without_draft:
+        why = []
+        if skipped.left_out_prs:
+            why.append(f"{skipped.left_out_prs} pull request(s) not ready to merge ({_reasons_text(skipped.left_out)})")
+        if skipped.failing:
+            why.append(f"{skipped.failing} repositories failed without a pull request")
+        messages.warning(
+            request,
+            f"{skipped.team.name or skipped.team.slug}: no draft, as there is no pull request ready to ask about"
+            + (f": {'; '.join(why)}." if why else "."),
+        )
+    if result.unowned:
+        messages.warning(request, f"{len(result.unowned)} repositories have no owning team and got no draft.")
+    for team, until in result.snoozed:
+        messages.info(request, f"{team.name or team.slug} is snoozed until {until:%Y-%m-%d}: no draft.")
+    for team in result.no_channel:
+        messages.warning(request, f"{team.name or team.slug} has no Slack channel yet: choose one before sending.")
+
+
+def _preview(blocks: list[dict]) -> dict:
+    """A draft's blocks as the page shows them: header, intro, the PR lines (capped), context lines."""
+    parts = {"header": "", "intro": "", "pr_lines": [], "context": []}
+    for index, block in enumerate(blocks):
+        if block["type"] == "header":
+            parts["header"] = block["text"]["text"]
+        elif block["type"] == "section" and index == 1:
+            parts["intro"] = block["text"]["text"]
+        elif block["type"] == "section":
+            parts["pr_lines"].extend(block["text"]["text"].split("\n"))
+        elif block["type"] == "context":
+            parts["context"].extend(el.get("text", "") for el in block.get("elements", []))
+    parts["first_lines"] = parts["pr_lines"][:PREVIEW_PR_LINES]
+    parts["more_lines"] = parts["pr_lines"][PREVIEW_PR_LINES:]
+    return parts
+
+
+def _draft_card(nudge: Nudge) -> Nudge:
+    """Adds what the page shows of a draft: its plain text, preview and counts of listed and left-out PRs."""
+    prs = [line for line in nudge.lines if line["kind"] == "pr"]
+    left_out = [line for line in nudge.lines if line["kind"] == "left_out"]
+    nudge.editor_text = mrkdwn_to_plain(nudge.text)
+    nudge.preview = _preview(nudge_blocks(nudge)[1] if nudge.status == Nudge.Status.DRAFT else nudge.blocks)
+    nudge.listed = len(prs)
+    nudge.listed_not_ready = sum(1 for line in prs if not line.get("ready", True))
+    nudge.failing_repos = sum(1 for line in nudge.lines if line["kind"] == "failing")
+    nudge.left_out_count = len(left_out)
+    nudge.left_out_reasons = _reasons_text(reason_counts(left_out))
+    nudge.left_out_repos = sorted({line["repo"] for line in left_out})
+    return nudge
 
 
 @require_POST
@@ -64,14 +153,14 @@ def nudge_create(request, slug: str):
         names = cluster_repo_names(migration=migration, cluster_id=form.cleaned_data["cluster"])
         if names is None:
             raise Http404(f"{migration.slug} has no cluster {form.cleaned_data['cluster']}")
-    result = nudge_drafts_create(migration=migration, user=request.user, repo_names=names, due=form.cleaned_data["due"])
-    messages.success(request, f"{len(result.drafts)} draft(s) ready to review.")
-    if result.unowned:
-        messages.warning(request, f"{len(result.unowned)} repositories have no owning team and got no draft.")
-    for team, until in result.snoozed:
-        messages.info(request, f"{team.name or team.slug} is snoozed until {until:%Y-%m-%d}: no draft.")
-    for team in result.no_channel:
-        messages.warning(request, f"{team.name or team.slug} has no Slack channel yet: choose one before sending.")
+    result = nudge_drafts_create(
+        migration=migration,
+        user=request.user,
+        repo_names=names,
+        due=form.cleaned_data["due"],
+        include_unready=form.cleaned_data["include_unready"],
+    )
+    _draft_messages(request, result)
     return redirect("notifications:nudge-drafts", slug=migration.slug)
 
 
@@ -81,12 +170,27 @@ def nudge_drafts(request, slug: str):
     if (denied := migration_act_or_403(request, migration)) is not None:
         return denied
     drafts = list(selectors.nudge_drafts(migration=migration))
-    for nudge in drafts:
-        nudge.preview_blocks = nudge_blocks(nudge)[1] if nudge.status == Nudge.Status.DRAFT else nudge.blocks
+    # Drafts show what they would send now: current PR states and readiness (one query for all).
+    open_drafts = [n for n in drafts if n.status == Nudge.Status.DRAFT]
+    for nudge, lines in zip(open_drafts, draft_lines_current([n.lines for n in open_drafts]), strict=True):
+        nudge_lines_apply(nudge, lines)
+    cards = [_draft_card(nudge) for nudge in drafts]
+    sendable = [n for n in cards if n.status in (Nudge.Status.DRAFT, Nudge.Status.FAILED)]
     return render(
         request,
         "notifications/drafts.html",
-        {"migration": migration, "drafts": drafts, "has_drafts": any(n.status == "draft" for n in drafts)},
+        {
+            "migration": migration,
+            "drafts": cards,
+            "sendable": sendable,
+            "has_drafts": bool(open_drafts),
+            "listed_total": sum(n.listed for n in cards),
+            "left_out_total": sum(n.left_out_count for n in cards),
+            "left_out_reasons": _reasons_text(
+                reason_counts(line for n in cards for line in n.lines if line["kind"] == "left_out")
+            ),
+            "open_id": int(request.GET["open"]) if request.GET.get("open", "").isdigit() else None,
+        },
     )
 
 
@@ -126,7 +230,10 @@ def nudge_edit(request, pk: int):
             messages.success(request, f"Draft for {nudge.team.name or nudge.team.slug} saved.")
         except NudgeNotSendable:
             messages.error(request, "This nudge is no longer a draft.")
-    return redirect("notifications:nudge-drafts", slug=nudge.migration.slug)
+        except DraftTextInvalid as exc:
+            messages.error(request, str(exc))
+    url = reverse("notifications:nudge-drafts", args=[nudge.migration.slug])
+    return redirect(f"{url}?open={nudge.pk}#nudge-{nudge.pk}")
 
 
 @require_POST

@@ -20,7 +20,8 @@ from notifications.slack.models import SlackChannel, TeamChannel
 from runs.demo.fake_slack import FakeClock
 from runs.fleet.models import Outcome
 from tests.celery_support import wait_for
-from tests.factories import make_attempt, make_migration, make_pull_request, make_repo, make_team, make_user
+from tests.factories import make_attempt, make_migration, make_repo, make_team, make_user
+from tests.notifications.nudges.ready import make_ready_pr
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def draft_for(fake, owner) -> Nudge:
     cid = fake.add_channel("team-payments", is_member=True)
     channel = SlackChannel.objects.create(channel_id=cid, name="team-payments", is_member=True)
     TeamChannel.objects.create(team=team, channel=channel, source=TeamChannel.Source.MATCHED, score=1.0)
-    make_pull_request(make_attempt(migration, make_repo("acme/api", team=team), outcome=Outcome.SUCCEEDED))
+    make_ready_pr(make_attempt(migration, make_repo("acme/api", team=team), outcome=Outcome.SUCCEEDED))
     (draft,) = nudge_drafts_create(migration=migration, user=owner).drafts
     return draft
 

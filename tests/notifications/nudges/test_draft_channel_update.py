@@ -9,7 +9,8 @@ from notifications.nudges.models import Nudge
 from notifications.slack.directory import team_channel_choose, team_channels_refresh
 from notifications.slack.models import SlackChannel
 from runs.fleet.models import Outcome
-from tests.factories import make_attempt, make_migration, make_pull_request, make_repo, make_team, make_user
+from tests.factories import make_attempt, make_migration, make_repo, make_team, make_user
+from tests.notifications.nudges.ready import make_ready_pr
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def owner():
 def draft_without_channel(slug: str = "growth", repo: str = "acme/signup"):
     migration = make_migration("java-21", "Java 21")
     team = make_team(slug, slug.title())
-    make_pull_request(make_attempt(migration, make_repo(repo, team=team), outcome=Outcome.SUCCEEDED))
+    make_ready_pr(make_attempt(migration, make_repo(repo, team=team), outcome=Outcome.SUCCEEDED))
     result = nudge_drafts_create(migration=migration, user=None)
     (draft,) = [n for n in result.drafts if n.team == team]
     assert draft.channel is None and team in result.no_channel

@@ -10,11 +10,11 @@ from tests.factories import (
     make_api_token,
     make_attempt,
     make_migration,
-    make_pull_request,
     make_repo,
     make_team,
     make_user,
 )
+from tests.notifications.nudges.ready import make_ready_pr
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def setup_two_teams():
         channel = SlackChannel.objects.create(channel_id=f"C0{slug.upper()}", name=slug, is_member=True)
         TeamChannel.objects.create(team=team, channel=channel, source="matched", score=1.0)
         attempt = make_attempt(migration, make_repo(f"acme/{slug}-api", team=team), outcome=Outcome.SUCCEEDED)
-        make_pull_request(attempt)
+        make_ready_pr(attempt)
     return migration
 
 

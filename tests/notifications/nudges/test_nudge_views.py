@@ -10,7 +10,8 @@ from fleetui.common.roles import MIGRATION_OWNER, VIEWER
 from notifications.nudges.models import Nudge
 from notifications.slack.models import SlackChannel, TeamChannel
 from runs.fleet.models import AuditEvent, Outcome
-from tests.factories import make_attempt, make_migration, make_pull_request, make_repo, make_team, make_user
+from tests.factories import make_attempt, make_migration, make_repo, make_team, make_user
+from tests.notifications.nudges.ready import make_ready_pr
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def setup_migration():
     channel = SlackChannel.objects.create(channel_id="C0PAY", name="team-payments", is_member=True)
     TeamChannel.objects.create(team=team, channel=channel, source="matched", score=0.9)
     attempt = make_attempt(migration, make_repo("acme/api", team=team), outcome=Outcome.SUCCEEDED)
-    make_pull_request(attempt)
+    make_ready_pr(attempt)
     return migration, team
 
 
@@ -119,9 +120,13 @@ def test_editing_a_draft_rebuilds_its_blocks_and_escapes_the_text_on_the_page(ow
     page = owner_client.get(reverse("notifications:nudge-drafts", args=[migration.slug])).content.decode()
 
     draft.refresh_from_db()
-    assert draft.blocks[1]["text"]["text"].startswith("Hi <script>")
+    # The editor's plain text is sent as mrkdwn: its <, > and & are escaped, so nothing becomes a mention.
+    assert draft.blocks[1]["text"]["text"] == "Hi &lt;script&gt;x()&lt;/script&gt; &lt;!channel&gt;"
     assert "<!channel>" not in draft.blocks[1]["text"]["text"]
     assert "<script>x()" not in page
+    # The editor shows the text as typed, HTML-escaped once for the page.
+    assert "Hi &lt;script&gt;x()&lt;/script&gt; &lt;!channel&gt;</textarea>" in page
+    assert AuditEvent.objects.filter(verb="nudge.edited", target_id=str(draft.pk)).count() == 1
 
 
 def test_the_unowned_queue_lists_repos_without_team_and_sets_an_override(owner_client):

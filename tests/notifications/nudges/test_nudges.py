@@ -14,7 +14,8 @@ from notifications.slack.client import SlackClient
 from notifications.slack.models import SlackChannel, TeamChannel
 from runs.demo.fake_slack import FakeClock
 from runs.fleet.models import AuditEvent, Outcome, PullRequest
-from tests.factories import make_attempt, make_migration, make_pull_request, make_repo, make_team, make_user
+from tests.factories import make_attempt, make_migration, make_repo, make_team, make_user
+from tests.notifications.nudges.ready import make_ready_pr
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def team_with_channel(fake, slug: str, *, private: bool = False, member: bool = 
 
 def open_pr(migration, full_name: str, team, **fields) -> PullRequest:
     attempt = make_attempt(migration, make_repo(full_name, team=team), outcome=Outcome.SUCCEEDED)
-    return make_pull_request(attempt, **fields)
+    return make_ready_pr(attempt, **fields)
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_it_drafts_one_nudge_per_team_with_that_teams_prs(fake_slack, owner):
     migration = make_migration("java-21", "Java 21")
     payments, pay_channel = team_with_channel(fake_slack, "payments")
     checkout, _ = team_with_channel(fake_slack, "checkout")
-    open_pr(migration, "acme/api", payments, checks="failure")
+    open_pr(migration, "acme/api", payments, checks="success")
     open_pr(migration, "acme/web", payments)
     open_pr(migration, "acme/cart", checkout)
 
@@ -70,15 +71,27 @@ def test_unowned_repositories_get_no_draft_and_are_reported(owner):
     assert result.drafts == [] and result.unowned == ["acme/orphan"]
 
 
-def test_failing_repositories_without_a_pr_are_named_in_the_draft(fake_slack, owner):
+def test_failing_repositories_without_a_pr_are_named_in_a_draft_that_lists_prs(fake_slack, owner):
+    migration = make_migration()
+    team, _ = team_with_channel(fake_slack, "search")
+    make_attempt(migration, make_repo("acme/search-api", team=team), outcome=Outcome.VERIFY_FAILED)
+    open_pr(migration, "acme/search-web", team)
+
+    (draft,) = nudge_drafts_create(migration=migration, user=owner).drafts
+
+    assert {"kind": "failing", "repo": "acme/search-api"} in draft.lines
+    assert "acme/search-api" in draft.text
+
+
+def test_a_team_with_only_failing_repositories_gets_no_draft_and_is_reported(fake_slack, owner):
     migration = make_migration()
     team, _ = team_with_channel(fake_slack, "search")
     make_attempt(migration, make_repo("acme/search-api", team=team), outcome=Outcome.VERIFY_FAILED)
 
-    (draft,) = nudge_drafts_create(migration=migration, user=owner).drafts
+    result = nudge_drafts_create(migration=migration, user=owner)
 
-    assert draft.lines == [{"kind": "failing", "repo": "acme/search-api"}]
-    assert "acme/search-api" in draft.text
+    assert result.drafts == [] and not Nudge.objects.exists()
+    assert [(t.team, t.failing, t.left_out_prs) for t in result.without_draft] == [(team, 1, 0)]
 
 
 def test_a_snoozed_team_gets_no_draft(fake_slack, owner):
