@@ -38,7 +38,8 @@ class FakeGitHub(FakeGitHubServing):
         self.token = token
         self.clock = clock  # share a fake clock with the client's sleep to script rate-limit resets
         self.requests: list[RecordedRequest] = []
-        self.not_modified_count = 0
+        self.not_modified_count = 0  # conditional GETs answered 304: free against the rate limit
+        self.counted_count = 0  # requests that counted against the rate limit
         self.delay_seconds = 0.0
         self.rate_limit = rate_limit
         self.rate_limit_remaining = rate_limit

@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -52,6 +54,7 @@ class FakeGitHubServing:
     url: str
     requests: list[RecordedRequest]
     not_modified_count: int
+    counted_count: int
     delay_seconds: float
     rate_limit: int
     rate_limit_remaining: int
@@ -113,15 +116,14 @@ class FakeGitHubServing:
         reply = self._route(method, path, query, body)
         if reply.status == 200 and method == "GET":
             reply = self._paginate(reply, raw_path, query)
-            etag = 'W/"' + hashlib.sha256(json.dumps(reply.body, sort_keys=True).encode()).hexdigest() + '"'
-            reply.headers["ETag"] = etag
-            if lowered.get("if-none-match") == etag:
+            if _not_modified(reply, lowered):
                 # A 304 does not count against the rate limit.
                 with self._lock:
                     self.not_modified_count += 1
                 return ScriptedResponse(304, None, {**reply.headers, **self._limit_headers()})
         with self._lock:
             self.rate_limit_remaining -= 1
+            self.counted_count += 1
         reply.headers.update(self._limit_headers())
         return reply
 
@@ -295,6 +297,32 @@ class FakeGitHubServing:
             pull["draft"] = False
         node = {"id": node_id, "number": pull["number"], "isDraft": False}
         return ScriptedResponse(200, {"data": {"markPullRequestReadyForReview": {"pullRequest": node}}})
+
+
+def _not_modified(reply: ScriptedResponse, lowered: dict[str, str]) -> bool:
+    """Sets the reply's validators as GitHub does; True when the request's condition says it is unchanged.
+
+    Every GET answer has a weak ETag of its exact body (so one per page and per query string); a single object
+    with an `updated_at` also has a Last-Modified. If-None-Match wins over If-Modified-Since, as in RFC 9110.
+    """
+    etag = 'W/"' + hashlib.sha256(json.dumps(reply.body, sort_keys=True).encode()).hexdigest() + '"'
+    reply.headers["ETag"] = etag
+    updated = reply.body.get("updated_at") if isinstance(reply.body, dict) else None
+    modified = None
+    if isinstance(updated, str) and updated:
+        modified = datetime.fromisoformat(updated.replace("Z", "+00:00")).replace(microsecond=0)
+        reply.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+    if "if-none-match" in lowered:
+        sent = {tag.strip() for tag in lowered["if-none-match"].split(",")}
+        # Weak comparison: W/"x" matches "x".
+        return bool({etag, etag[2:], "*"} & sent)
+    since = lowered.get("if-modified-since")
+    if since and modified is not None:
+        try:
+            return modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 def error_reply(status: int, message: str, *, headers: dict[str, str] | None = None) -> ScriptedResponse:

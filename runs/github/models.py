@@ -1,4 +1,4 @@
-"""Pull-request sync runs, their chunks and errors, and GitHub webhook deliveries."""
+"""Pull-request sync runs, their chunks and errors, GitHub webhook deliveries, and the ETags of GitHub GETs."""
 
 from django.db import models
 
@@ -100,3 +100,24 @@ class WebhookDelivery(Liveness):
 
     def __str__(self) -> str:
         return f"{self.event}.{self.action} {self.delivery_id}"
+
+
+class GitHubETag(models.Model):
+    """The validator and parsed answer of one GitHub GET (per URL and query, so per page of a list).
+
+    Kept in the database so a 304 from any worker, or after a restart, still yields the stored value.
+    """
+
+    key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the URL with its sorted query.")
+    url = models.TextField()
+    etag = models.CharField(max_length=200, blank=True)
+    last_modified = models.CharField(max_length=64, blank=True)
+    value = models.JSONField(null=True, blank=True, help_text="The parsed answer, encoded by runs.github.codec.")
+    next_url = models.TextField(blank=True, help_text="The page's Link rel=next.")
+    validated_at = models.DateTimeField(db_index=True, help_text="Last answered 200 or 304 (at most a day old).")
+
+    class Meta:
+        verbose_name = "GitHub ETag"
+
+    def __str__(self) -> str:
+        return f"{self.etag} {self.url}"

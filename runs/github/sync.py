@@ -26,6 +26,7 @@ from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import PullRequest
 from runs.github.client import GitHubClient, NotModified, PullInfo
+from runs.github.etags import DatabaseETagStore, github_etags_prune
 from runs.github.links import parse_pr_url
 from runs.github.models import PullRequestSyncChunk, PullRequestSyncError, PullRequestSyncRun
 from runs.github.state import ci_state, review_decision
@@ -38,18 +39,23 @@ MAX_ERROR_ROWS = 1000
 CHUNK_LEASE = timedelta(minutes=20)
 STALE_RUN = timedelta(hours=6)
 SYNCED_STATES = (PullRequest.State.OPEN, PullRequest.State.UNKNOWN)
+# CI states a sync reads again even when the pull request itself did not change.
+CI_UNSETTLED = ("", "pending")
 TRACKED_FIELDS = ("state", "draft", "mergeable", "head_sha", "checks", "review", "updated_at", "number")
 
 _local = threading.local()
 
 
 def github_client() -> GitHubClient:
-    """The worker thread's GitHub client; reusing it keeps its ETag cache, so unchanged lists answer 304."""
+    """The worker thread's GitHub client; its ETags live in the database, so every worker's GETs are conditional."""
     key = (settings.GITHUB_API_URL, settings.GITHUB_TOKEN, settings.GITHUB_TIMEOUT)
     client = getattr(_local, "client", None)
     if client is None or getattr(_local, "key", None) != key:
         client = GitHubClient(
-            base_url=settings.GITHUB_API_URL, token=settings.GITHUB_TOKEN, timeout=settings.GITHUB_TIMEOUT
+            base_url=settings.GITHUB_API_URL,
+            token=settings.GITHUB_TOKEN,
+            timeout=settings.GITHUB_TIMEOUT,
+            etag_store=DatabaseETagStore(),
         )
         _local.client, _local.key = client, key
     return client
@@ -70,7 +76,10 @@ def _ci(client: GitHubClient, owner: str, repo: str, sha: str) -> str:
 def pull_request_refresh(*, pull_request: PullRequest, client: GitHubClient) -> str:
     """Fetches one pull request's state, CI and reviews; returns "changed", "unchanged" or "not_modified".
 
-    Raises ValueError for a URL that is not a pull request's, and the client's API errors.
+    Every GET is conditional. A closed or merged pull request answered 304 is done. Reviews are revalidated on
+    every sync; CI only when the pull request changed, or its CI was pending or unknown (a settled verdict on the
+    same head stays; check_run and status webhooks report reruns). Raises ValueError for a URL that is not a
+    pull request's, and the client's API errors.
     """
     owner, repo, number = parse_pr_url(pull_request.url)
     pull = client.get_pull(owner, repo, number, etag=pull_request.etag or None)
@@ -86,9 +95,10 @@ def pull_request_refresh(*, pull_request: PullRequest, client: GitHubClient) -> 
         pull_request.updated_at = pull.updated_at or pull_request.updated_at
         pull_request.etag = pull.etag or ""
     if not (not_modified and pull_request.state in (PullRequest.State.CLOSED, PullRequest.State.MERGED)):
-        # CI and reviews change without touching the pull request itself; the client's ETag cache makes
-        # unchanged ones cheap (a 304 costs no rate limit).
-        pull_request.checks = _ci(client, owner, repo, pull_request.head_sha)
+        # CI and reviews change without touching the pull request itself; conditional GETs make unchanged
+        # ones cheap (a 304 costs no rate limit).
+        if not not_modified or before["checks"] in CI_UNSETTLED or pull_request.synced_at is None:
+            pull_request.checks = _ci(client, owner, repo, pull_request.head_sha)
         pull_request.review = review_decision(client.list_reviews(owner, repo, number))
     pull_request.synced_at = timezone.now()
     pull_request.save(update_fields=[*TRACKED_FIELDS, "etag", "synced_at"])
@@ -295,6 +305,7 @@ def _chunk_finished(run_id: int) -> None:
 
 
 def _finish_run(run_id: int) -> None:
+    github_etags_prune()
     run = PullRequestSyncRun.objects.get(pk=run_id)
     message = f"{run.checked} checked, {run.changed} changed, {run.not_modified} not modified, {run.errors} errors"
     run.finish(PullRequestSyncRun.Status.SUCCEEDED, from_status=PullRequestSyncRun.Status.RUNNING, message=message)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 
 from fleetui.common.errors import PermanentAPIError, RateLimitedError, TransientAPIError
+from runs.github.etags import ETagStore, MemoryETagStore, Page, cache_key
 from runs.github.types import NotModified
 
 API_VERSION = "2022-11-28"
@@ -23,7 +22,11 @@ MAX_PAGES = 1000
 
 
 class GitHubTransport:
-    """Sends requests to one GitHub host; keeps an in-memory ETag cache and the last rate-limit headers it saw."""
+    """Sends requests to one GitHub host; every GET is conditional on what its ETag store holds.
+
+    The store (in memory unless one is given, e.g. the database's) keeps each GET's ETag, Last-Modified and parsed
+    answer per URL and query, so per page of a list; a 304 (free against the rate limit) yields the stored answer.
+    """
 
     def __init__(
         self,
@@ -38,6 +41,7 @@ class GitHubTransport:
         max_backoff: float = 30.0,
         page_size: int = 100,
         etag_cache_size: int = 2048,
+        etag_store: ETagStore | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         session: requests.Session | None = None,
@@ -52,8 +56,7 @@ class GitHubTransport:
         self._clock = clock
         self._rng = rng or random.Random()
         self._origin = _origin(base_url)
-        self._etag_cache_size = etag_cache_size
-        self._etag_cache: OrderedDict[str, _Page] = OrderedDict()
+        self.etag_store: ETagStore = etag_store if etag_store is not None else MemoryETagStore(etag_cache_size)
         # Rate limits are per resource ("core", "graphql", ...): remaining and reset epoch.
         self._limits: dict[str, tuple[int, float]] = {}
         self.rate_limit_remaining: int | None = None
@@ -78,30 +81,40 @@ class GitHubTransport:
         parse: Callable[[Any, str | None], Any],
         params: dict[str, Any] | None = None,
         etag: str | None = None,
-    ) -> _Page:
-        """GET with If-None-Match: an explicit `etag` yields NotModified on 304, the cache yields its stored value.
+    ) -> Page:
+        """A conditional GET: an explicit `etag` yields NotModified on 304, else the store's answer comes back.
 
-        The cache keeps parsed values, not raw payloads, so it stays small across thousands of repositories.
+        Without an explicit `etag` it sends the stored ETag (If-None-Match) and Last-Modified (If-Modified-Since).
+        The store keeps parsed values, not raw payloads, so it stays small across thousands of repositories.
         """
-        key = _cache_key(url, params)
-        cached = self._etag_cache.get(key) if self._etag_cache_size else None
-        send_etag = etag or (cached.etag if cached else None)
-        headers = {"If-None-Match": send_etag} if send_etag else None
-        response = self.request("GET", url, params=params, headers=headers)
+        key = cache_key(url, params)
+        stored = self.etag_store.get(key)
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        elif stored is not None:
+            if stored.etag:
+                headers["If-None-Match"] = stored.etag
+            if stored.last_modified:
+                headers["If-Modified-Since"] = stored.last_modified
+        response = self.request("GET", url, params=params, headers=headers or None)
         if response.status_code == 304:
             self.not_modified_count += 1
-            if etag is None and cached is not None:
-                self._etag_cache.move_to_end(key)
-                return cached
-            not_modified = NotModified(etag=response.headers.get("ETag") or send_etag or "", url=url)
-            return _Page(value=not_modified, etag=not_modified.etag, next_url=None)
+            if not etag and stored is not None:
+                self.etag_store.touch(key)
+                return stored
+            not_modified = NotModified(etag=response.headers.get("ETag") or etag or "", url=url)
+            return Page(value=not_modified, etag=not_modified.etag, next_url=None)
         new_etag = response.headers.get("ETag")
-        page = _Page(value=parse(response_json(response), new_etag), etag=new_etag, next_url=self._next_link(response))
-        if new_etag and self._etag_cache_size:
-            self._etag_cache[key] = page
-            self._etag_cache.move_to_end(key)
-            while len(self._etag_cache) > self._etag_cache_size:
-                self._etag_cache.popitem(last=False)
+        last_modified = response.headers.get("Last-Modified")
+        page = Page(
+            value=parse(response_json(response), new_etag),
+            etag=new_etag,
+            next_url=self._next_link(response),
+            last_modified=last_modified,
+        )
+        if new_etag or last_modified:
+            self.etag_store.put(key, url, page)
         return page
 
     def get_pages(
@@ -259,22 +272,9 @@ def response_json(response: requests.Response) -> Any:
         ) from exc
 
 
-@dataclass(frozen=True)
-class _Page:
-    value: Any
-    etag: str | None
-    next_url: str | None
-
-
 def _origin(url: str) -> str:
     parsed = urlparse(url)
     return f"{parsed.scheme}://{parsed.netloc}".lower()
-
-
-def _cache_key(url: str, params: dict[str, Any] | None) -> str:
-    if not params:
-        return url
-    return url + "?" + "&".join(f"{key}={params[key]}" for key in sorted(params))
 
 
 def _error_message(response: requests.Response) -> str:
