@@ -5,6 +5,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from triage.engine.escapes import unescape_json_lines
 from triage.engine.logdiff import baseline_keys, shared_lines
 from triage.engine.rules import (
     COMMON_NOISE,
@@ -48,6 +49,8 @@ def _clean(text: str) -> list[str]:
     """Lines without ANSI codes, CI timestamps or control bytes; CI step markers are kept."""
     if len(text) > MAX_SCAN_CHARS:
         text = text[-MAX_SCAN_CHARS:]
+    # A log that arrived as an escaped JSON string (a tool's JSON answer cut off) is read as its lines.
+    text = unescape_json_lines(text)
     if "\x1b" in text:
         text = ANSI_RE.sub("", text)
     if CI_PREFIX_RE.search(text[:20_000]) or CI_PREFIX_RE.search(text[-20_000:]):
