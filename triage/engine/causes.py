@@ -32,7 +32,7 @@ def _lowercase(pattern: str) -> re.Pattern[str]:
 
 # A wrapper line names the tool or step that failed, not why: never a deciding line while another line says more.
 _WRAPPER = _lowercase(
-    r"BUILD FAILURE|BUILD FAILED|FAILURE: Build failed|COMPILATION ERROR|Compilation failure\W*$|^\W*\[ERROR\]\W*$"
+    r"\bBUILD FAILURE\b|\bBUILD FAILED\b|FAILURE: Build failed|COMPILATION ERROR|Compilation failure\W*$|^\W*\[ERROR\]\W*$"
     r"|Tests run:|There (?:are|were) test failures|-> \[Help|Finished: FAILURE|marked build as failure"
     r"|exit code|exited with|Process completed|^\W*(?:\[(?:ERROR|INFO)\] )?(?:Errors?|Failures|Failed tests|Tests in error):\s*$"
     r"|npm (?:ERR!|error) (?:code|errno|syscall|path|workspace|location|command|cwd|A complete log|Lifecycle script)"
@@ -91,6 +91,10 @@ _NAMED: tuple[tuple[re.Pattern[str], int, bool], ...] = tuple(
         (r"\S\s+\[([A-Z][a-z]\w+)\]\s*$", 6, True),  # checkstyle and friends: the rule in brackets at the end
         (r"expected `([^`]+)`, found `([^`]+)`", 7, False),
         (r"\bgot (.+), want (.+)$", 6, False),
+        # What an assertion compared is its cause: the values, not the test that made it.
+        (r"\bassert (.+?) == (.+?)\s*$", 6, False),
+        (r"\bexpected:? ?<(.*?)> but was:? ?<(.*?)>", 6, False),
+        (r"\bExpected:? (.+?),? Received:? (.+?)\s*$", 6, False),
         (r"\b(TS\d{4,5})\b", 6, False),
         (r"\berror\[(E\d{4})\]", 6, False),
         (r"\b(CS\d{4})\b", 6, False),
@@ -219,18 +223,37 @@ def _body(line: str) -> str:
 # Where the error is (a file and position) comes first on compiler lines: it is not part of the cause.
 _LEAD = re.compile(r"^(?:error|warning|ERROR):\s*")
 _LOCATION = re.compile(r"^(?:<(?:path|file|url)>|file:<path>)\S*?(?:[:(\[][<>n,\]):\s]*)+\s*")
+# The same in the raw line: a path or file name with its line and column, then the message.
+_RAW_LOCATION = re.compile(
+    r"^(?:file:/*)?[^\s:()\[\]]*?(?:[/\\][^\s:()\[\]]*|\.\w{1,10})(?::\[?\d+(?:[,:]\d+)*\]?|\(\d+(?:,\d+)*\))+:?\s+"
+)
+# An absolute path inside a line: its last part says which file, the rest is the machine's.
+_ABS_PATH = re.compile(r"(?<![\w.:/~-])(?:file://)?(?:/[^\s/:'\"()\[\],;]+){3,}")
+# What a headline error ("error[E0308]: mismatched types", jest's matcher line) says on the lines after it.
+_DETAIL = re.compile(r"expected `[^`]+`, found `[^`]+`")
+_EXPECTED = re.compile(r"^\s*Expected:?\s+(\S.*?)\s*$")
+_RECEIVED = re.compile(r"^\s*Received:?\s+(\S.*?)\s*$")
+DETAIL_LINES = 6
+# A line of a diff (a formatter's or a snapshot's) and a hunk header.
+_DIFF_LINE = re.compile(r"^\s*[-+](?![-+\s])\S")
+_HUNK = re.compile(r"^\s*@@ .*@@")
 
 
 def _protected_mask(body: str, tokens: tuple[str, ...], repo: str | None) -> str:
     """The line masked as normalisation masks it, except the tokens that name the cause."""
     placeholders: dict[str, str] = {}
     for i, token in enumerate(sorted(set(tokens), key=len, reverse=True)):
-        # Short tokens ("3" of "got 3, want 2") would be found inside other words and numbers.
+        # Private-use characters: no masking rule matches them.
+        mark = f"\ue000{chr(0xE100 + i)}\ue000"
         if len(token) >= 3 and token in body:
-            # Private-use characters: no masking rule matches them.
-            mark = f"\ue000{chr(0xE100 + i)}\ue000"
             placeholders[mark] = token
             body = body.replace(token, mark)
+        elif token and len(token) < 3:
+            # Short tokens ("3" of "got 3, want 2") only as words of their own, not inside other words and numbers.
+            short = re.compile(rf"(?<![\w.]){re.escape(token)}(?![\w.])")
+            if short.search(body):
+                placeholders[mark] = token
+                body = short.sub(mark, body)
     masked = mask_line(body, repo=repo)
     for mark, token in placeholders.items():
         # A repository's own name inside a token (its own package) is still the repository's.
@@ -241,13 +264,50 @@ def _protected_mask(body: str, tokens: tuple[str, ...], repo: str | None) -> str
     return _SPACES.sub(" ", masked).strip()
 
 
+def _raw_title(body: str) -> str:
+    """The deciding line as printed, without where it was printed: the place in front, long paths shortened."""
+    title = _LEAD.sub("", _RAW_LOCATION.sub("", body, count=1)) or body
+    if "/" in title:
+        title = _ABS_PATH.sub(lambda m: "…/" + m.group(0).rsplit("/", 1)[1], title)
+    return _SPACES.sub(" ", title).strip()
+
+
 def _lint_cause(line: str, repo: str | None) -> Cause:
     """A lint rule is the cause; the names in its message are the repository's own."""
     m = _LINT.match(line)
     assert m is not None
     rule, message = m.group(2), re.sub(r"'[^']*'", "'…'", m.group(1))
-    title = f"{rule}: {mask_line(message, repo=repo)}"[:MAX_TITLE]
+    title = f"{rule}: {message}"[:MAX_TITLE]
     return Cause(line=line, key=f"lint {rule}", title=title, tokens=(rule,), named=True)
+
+
+def _detail(lines: list[str], i: int, best_score: float) -> str:
+    """What the lines right after a headline error add to it: the types, the expected and received values."""
+    for j in range(i + 1, min(len(lines), i + 1 + DETAIL_LINES)):
+        line = lines[j][:DECIDING_LINE_CHARS]
+        found = _DETAIL.search(line)
+        if found:
+            return found.group(0)
+        expected = _EXPECTED.match(line)
+        if expected:
+            received = next((_RECEIVED.match(x) for x in lines[j + 1 : j + 3] if x.strip()), None)
+            if received:
+                return f"Expected: {expected.group(1)}, Received: {received.group(1)}"
+        if _digitless_score(line.translate(_ZEROS))[0] >= best_score:
+            break  # another error starts
+    return ""
+
+
+def _diff_heading(lines: list[str], i: int) -> str:
+    """The line that introduces the diff a deciding diff line is in ("The following files had format violations:")."""
+    hunk = False
+    for j in range(i - 1, max(-1, i - 2 - 2 * DETAIL_LINES), -1):
+        text = lines[j].strip()[:DECIDING_LINE_CHARS]
+        if _HUNK.match(text):
+            hunk = True
+        elif hunk and text.endswith(":") and _line_score(text)[0] > 0:
+            return text
+    return ""
 
 
 def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
@@ -259,8 +319,6 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         # The first of equally strong lines: compilers and test runners report the cause first.
         if score > best_score:
             best_i, best_score, best_shape = i, score, shape
-    if best_i >= 0:
-        best_tokens = _named(_scored_text(lines[best_i][:DECIDING_LINE_CHARS]))[1]
     if best_i < 0 or best_score <= 0:
         return NO_CAUSE
     raw = lines[best_i].strip()[:DECIDING_LINE_CHARS]
@@ -270,6 +328,18 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         # An exception with its message on the next line ("java.lang.AssertionError:"): the message is the cause.
         following = next((x.strip() for x in lines[best_i + 1 : best_i + 3] if _line_score(x)[0] > 0), "")
         raw = f"{raw} {following[:DECIDING_LINE_CHARS]}".strip()
+    detail = _detail(lines, best_i, best_score)
+    if detail and detail not in raw:
+        raw = f"{raw.rstrip(' :')}: {detail}"
+    elif _DIFF_LINE.match(raw):
+        # A diff line says what differs; the line before the diff says what that means.
+        heading = _diff_heading(lines, best_i)
+        if heading:
+            raw = f"{heading.rstrip(' :')}: {raw}"
+    if raw != lines[best_i].strip():
+        # The deciding line grew: the shape that names the cause is read on the whole of it.
+        best_shape = _named(_scored_text(raw))[2]
+    best_tokens = _named(_scored_text(raw))[1]
     body = _body(raw)
     if best_shape >= 0 and _NAMED[best_shape][2]:
         # A long wrapper in front of a named cause ("Could not resolve dependencies for project ...: Failed to
@@ -277,21 +347,23 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         m = _NAMED[best_shape][0].search(body)
         if m and m.start() > 40 and body[m.start()].isalpha():
             body = body[m.start() :]
-    title = _LEAD.sub("", _LOCATION.sub("", _protected_mask(body, best_tokens, repo))) or body
+    masked = _LEAD.sub("", _LOCATION.sub("", _protected_mask(body, best_tokens, repo))) or body
+    title = _raw_title(body)
     # javac puts the symbol on its own line: the title says what it is missing from where.
     if best_tokens and best_tokens[0].split(" ")[0] in ("class", "method", "variable", "static"):
+        masked = f"cannot find symbol: {masked.split(':', 1)[-1].strip()}"
         title = f"cannot find symbol: {title.split(':', 1)[-1].strip()}"
     if best_tokens:
         tokens = tuple(_protected_mask(t, (t,), repo) for t in best_tokens)
         if not _NAMED[best_shape][2]:
             # A shape that does not name the cause alone (a type error's code): the names around it count too.
-            tokens += tuple(sorted(set(_TOKENISH.findall(title)) - set(tokens)))
+            tokens += tuple(sorted(set(_TOKENISH.findall(masked)) - set(tokens)))
     else:
         # No shape names the cause: the names on the line (dotted, quoted, coordinates) stand for it.
-        tokens = tuple(sorted(set(_TOKENISH.findall(title))))
+        tokens = tuple(sorted(set(_TOKENISH.findall(masked))))
         tokens = tuple(t for t in tokens if not _EXCEPTION_NAME.fullmatch(t))
     if best_shape >= 0 and _NAMED[best_shape][2]:
         key = f"{best_shape}: {' '.join(tokens)}"
     else:
-        key = _EXCEPTION_NAME.sub(r"\1", title).rstrip(". ")
+        key = _EXCEPTION_NAME.sub(r"\1", masked).rstrip(". ")
     return Cause(line=raw, key=key, title=title[:MAX_TITLE], tokens=tokens, named=bool(best_tokens))

@@ -1,6 +1,5 @@
 """Group failure texts by cause: exact signature first, then TF-IDF similarity (pure, deterministic)."""
 
-import re
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from triage.engine.causes import Cause, cause_of
 from triage.engine.extraction import extract_snippet
 from triage.engine.normalize import normalize_text, signature
+from triage.engine.titles import best_line, group_title
 
 DEFAULT_THRESHOLD = 0.8
 BATCH = 2_000
@@ -22,20 +22,6 @@ MAX_CAUSES = 200
 TOP_TERMS = 8
 # Tokens: words, error codes, dotted names; masks like <path> carry no cause and are left out.
 TOKEN_PATTERN = r"(?u)(?<![<\w])[A-Za-z_][\w.$-]*\w|\b[A-Z]+\d+\b"
-_GENERIC_LINE = re.compile(
-    r"BUILD FAILURE|BUILD FAILED|FAILURE: Build failed|COMPILATION ERROR|Compilation failure\W*$|^\W*\[ERROR\]\W*$"
-    r"|Tests run:|There (?:are|were) test failures|-> \[Help|Finished: FAILURE|marked build as failure"
-    r"|exit code|Process completed|^\W*\[(?:ERROR|INFO)\] Errors?:\s*$|^\W*\[ERROR\] Failures:\s*$"
-    r"|npm ERR! (?:code|errno)|Command failed|^FAIL\b|could not compile"
-    r"|For more information about (?:this|an) error|A complete log of this run|Run with --(?:stacktrace|info|debug|scan)"
-    r"|Get more help at|short test summary info|^=+ FAILURES =+$",
-    re.I,
-)
-_CAUSE_WORDS = re.compile(
-    r"cannot find|does not exist|not found|undefined|mismatch|incompatible|expected|requires|differ|conflict"
-    r"|could not resolve|unresolved|Exception|Error\b|error\[|error TS|error CS|violat|assert|panic|denied|no such",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -162,16 +148,11 @@ def _leader_clusters(x: sparse.csr_matrix, weights: np.ndarray, threshold: float
     return labels
 
 
-def _title(lines: list[str], weights: dict[str, float]) -> str:
-    best, best_score = "", float("-inf")
-    for i, line in enumerate(lines):
-        tokens = set(re.findall(TOKEN_PATTERN, line))
-        score = sum(weights.get(t, 0.0) for t in tokens) + (2.0 if _CAUSE_WORDS.search(line) else 0.0)
-        score -= 5.0 if _GENERIC_LINE.search(line) else 0.0
-        score -= 0.01 * i
-        if score > best_score:
-            best, best_score = line, score
-    return best[:200]
+def _member_title(item: FailureText, cause: Cause, weights: dict[str, float]) -> str:
+    """A member's title: its deciding line as printed, or the line of its snippet that says most."""
+    if cause.title:
+        return cause.title
+    return best_line([line.strip() for line in item.snippet.splitlines() if line.strip()], weights)
 
 
 def _unit_of(item: FailureText, cause: Cause) -> str:
@@ -262,10 +243,10 @@ def _cluster_kind(items: list[FailureText], threshold: float) -> list[Cluster]:
                     members.append(Member(item.id, "exact", 1.0, line))
                 else:
                     members.append(Member(item.id, "similar", round(float(score_to_centroid[r]), 4), line))
-        # The title is the cause of most members: the largest unit's deciding line.
-        largest = min(rows, key=lambda r: (-weights[r], units[r]))
-        named = causes[reps[largest].id]
-        title = named.title or _title(reps[largest].normalized.splitlines(), term_weights)
+        # The title is what the members' deciding lines share, the largest unit's first.
+        by_size = sorted(rows, key=lambda r: (-weights[r], units[r]))
+        titles = [[_member_title(i, causes[i.id], term_weights) for i in unit_items[units[r]]] for r in by_size]
+        title = group_title(titles)
         kind = medoid.kind
         key_text = units[medoid_row] if kind == "verify" else f"{kind}\n{units[medoid_row]}"
         clusters.append(
