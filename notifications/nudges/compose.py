@@ -106,12 +106,15 @@ def ready_count(lines: list[dict]) -> int:
 
 
 def recount(text: str, *, before: int, after: int) -> str:
-    """An edited intro with its "N pull requests from the" count moved from `before` to `after`."""
+    """An edited intro with its "N pull requests from the ... migration are" moved from `before` to `after`."""
     if before == after:
         return text
-    phrase = re.compile(rf"(?<!\d){before} pull requests? from the")
     word = "pull request" if after == 1 else "pull requests"
-    return phrase.sub(f"{after} {word} from the", text, count=1)
+    verb = "is" if after == 1 else "are"
+    sentence = re.compile(rf"(?<!\d){before} pull requests? from the ([^\n]*?) migration (?:is|are)\b")
+    if sentence.search(text):
+        return sentence.sub(lambda m: f"{after} {word} from the {m.group(1)} migration {verb}", text, count=1)
+    return re.sub(rf"(?<!\d){before} pull requests? from the", f"{after} {word} from the", text, count=1)
 
 
 def merge_lines(old: list[dict], new: list[dict]) -> tuple[list[dict], list[int]]:

@@ -49,19 +49,20 @@ def _draft_messages(request, result: DraftResult) -> None:
     new = [n for n in result.drafts if n.pk not in result.extended]
     if new:
         messages.success(request, f"{len(new)} new draft(s) ready to review.")
+    kept = {n.pk for n in result.kept_text}
     for nudge in result.drafts:
-        if nudge.pk in result.extended:
-            listed = sum(1 for line in nudge.lines if line["kind"] == "pr")
-            gained = len(result.extended[nudge.pk])
+        if nudge.pk not in result.extended:
+            continue
+        name = nudge.team.name or nudge.team.slug
+        listed = sum(1 for line in nudge.lines if line["kind"] == "pr")
+        gained = len(result.extended[nudge.pk])
+        if gained:
+            note = " Your edited text was kept, with its count of pull requests updated." if nudge.pk in kept else ""
             messages.success(
-                request,
-                f"{nudge.team.name or nudge.team.slug}: {gained} pull request(s) added to the open draft, "
-                f"which now lists {listed}."
-                if gained
-                else f"{nudge.team.name or nudge.team.slug}: the open draft already lists these pull requests.",
+                request, f"{name}: {gained} pull request(s) added to the open draft, which now lists {listed}.{note}"
             )
-    for nudge in result.kept_text:
-        messages.info(request, f"{nudge.team.name or nudge.team.slug}: your edited text was kept; check it still fits.")
+        else:
+            messages.info(request, f"{name}: nothing new for the open draft, which already lists these ({listed}).")
     if not result.drafts and not added and not result.without_draft:
         messages.info(request, "No draft: none of the chosen repositories has an open pull request or a failure.")
     if result.left_out_prs:

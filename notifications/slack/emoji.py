@@ -72,3 +72,15 @@ SHORTCODE = re.compile(r":([a-z0-9_+\-]{1,40}):")
 def emoji_replace(text: str) -> str:
     """Known shortcodes become their emoji; unknown ones stay as written."""
     return SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+
+
+def emoji_html(escaped: str) -> str:
+    """In already escaped HTML, known shortcodes become their emoji, titled with the shortcode."""
+
+    def one(match: re.Match) -> str:
+        emoji = EMOJI.get(match.group(1))
+        if emoji is None:
+            return match.group(0)
+        return f'<span class="emoji" role="img" aria-label="{match.group(1)}" title="{match.group(0)}">{emoji}</span>'
+
+    return SHORTCODE.sub(one, escaped)

@@ -11,7 +11,7 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from notifications.slack.emoji import emoji_replace
+from notifications.slack.emoji import emoji_html, emoji_replace
 
 register = template.Library()
 
@@ -58,7 +58,7 @@ def _line(line: str) -> str:
     text = _BOLD.sub(r"<strong>\1</strong>", text)
     text = _ITALIC.sub(r"<em>\1</em>", text)
     text = _STRIKE.sub(r"<del>\1</del>", text)
-    text = emoji_replace(text)
+    text = emoji_html(text)
     return _SLOT.sub(lambda m: slots[int(m.group(1))], text)
 
 
@@ -103,4 +103,4 @@ def slack_mrkdwn(value: str) -> SafeString:
 @register.filter
 def slack_plain(value: str) -> SafeString:
     """`{{ text|slack_plain }}`: a plain_text object with emoji, as Slack shows a header."""
-    return mark_safe(emoji_replace(escape(value or "")))  # escaped first; emoji are plain characters
+    return mark_safe(emoji_html(escape(value or "")))  # escaped first; the shortcode class is [a-z0-9_+-]
