@@ -54,6 +54,7 @@ class FakeGitHub(FakeGitHubServing):
         self._script: list[ScriptedResponse] = []
         self._late: list[tuple[str, str, float]] = []
         self._lock = threading.Lock()
+        self._last_stamp = 0
         self._templates = {
             "pull": load_contract("rest/pulls.get.json"),
             "pull_item": load_contract("rest/pulls.list.json")[0],
@@ -120,7 +121,7 @@ class FakeGitHub(FakeGitHubServing):
         api = f"https://api.github.com/repos/{owner}/{repo}"
         sha = head_sha or hashlib.sha1(f"{owner}/{repo}#{number}".encode()).hexdigest()
         is_merged = merged or state == "merged"
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        stamp = self._next_stamp()
         pull.update(
             {
                 "number": number,
@@ -154,8 +155,11 @@ class FakeGitHub(FakeGitHubServing):
             self.files[(owner, repo, number)] = copy.deepcopy(files)
 
     def add_review(self, owner: str, repo: str, number: int, *, user: str, state: str) -> dict[str, Any]:
-        """Append a submitted review (state upper case, as over REST)."""
+        """Append a submitted review (state upper case, as over REST); like GitHub, it updates the pull request."""
+        stamp = self._next_stamp()
         with self._lock:
+            if (owner, repo, number) in self.pulls:
+                self.pulls[(owner, repo, number)]["updated_at"] = stamp
             reviews = self.reviews.setdefault((owner, repo, number), [])
             review = copy.deepcopy(self._templates["review"])
             review.update({"id": 1000 + len(reviews), "state": state.upper()})
@@ -185,6 +189,12 @@ class FakeGitHub(FakeGitHubServing):
         """Serve a file at `path`."""
         with self._lock:
             self.contents[(owner, repo, path)] = text
+
+    def _next_stamp(self) -> str:
+        """Now as GitHub writes times, at least a second after the last one, so every change moves `updated_at`."""
+        with self._lock:
+            self._last_stamp = max(int(time.time()), self._last_stamp + 1)
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._last_stamp))
 
     def fail_next(self, count: int, status: int, *, body: Any = None, headers: dict[str, str] | None = None) -> None:
         """Answer the next `count` requests with `status` (e.g. a 502, or a 403 secondary limit with Retry-After)."""

@@ -224,10 +224,14 @@ class FakeGitHubServing:
     def _list_pulls(self, owner: str, repo: str, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         state = query.get("state", ["open"])[0]
         head = query.get("head", [None])[0]
+        with self._lock:
+            pulls = sorted((key, pull) for key, pull in self.pulls.items() if key[:2] == (owner, repo))
+        if query.get("sort", [""])[0] == "updated":  # most recently updated first unless direction=asc
+            pulls.sort(key=lambda entry: (entry[1]["updated_at"], entry[0][2]))
+            if query.get("direction", ["desc"])[0] != "asc":
+                pulls.reverse()
         items = []
-        for (pull_owner, pull_repo, number), pull in sorted(self.pulls.items()):
-            if (pull_owner, pull_repo) != (owner, repo):
-                continue
+        for (_, _, number), pull in pulls:
             if state != "all" and pull["state"] != state:
                 continue
             if head and pull["head"]["label"] != head:

@@ -22,6 +22,7 @@ from runs.github.types import (
     IssueComment,
     NotModified,
     PullInfo,
+    PullsListing,
     Review,
     check_run_from_payload,
     combined_status_from_payload,
@@ -39,6 +40,7 @@ __all__ = [
     "NotModified",
     "PullFile",
     "PullInfo",
+    "PullsListing",
     "Review",
     "graphql_url_for",
     "parse_pr_url",
@@ -108,6 +110,15 @@ class GitHubClient:
         if head:
             params["head"] = head
         return self.transport.get_pages(self._repo_url(owner, repo, "pulls"), pull_from_payload, params=params)
+
+    def pulls_listing(self, owner: str, repo: str) -> PullsListing:
+        """The repository's most recently updated pull request (any state), in one conditional request.
+
+        Sorted by update, its first page changes whenever any pull request of the repository changes, so while it
+        answers 304 (free) nothing changed since `listed_at`.
+        """
+        params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": 1}
+        return self.transport.fetch(self._repo_url(owner, repo, "pulls"), parse=_listing, params=params).value
 
     def list_reviews(self, owner: str, repo: str, number: int) -> list[Review]:
         """Reviews of a pull request in submission order, all pages."""
@@ -206,6 +217,17 @@ class GitHubClient:
 
 def _tagged(factory: Callable[..., Any]) -> Callable[[Any, str | None], Any]:
     return lambda payload, etag: factory(payload, etag=etag)
+
+
+def _listing(payload: Any, _etag: str | None) -> PullsListing:
+    if not isinstance(payload, list):
+        raise PermanentAPIError("unexpected pull request list payload", vendor=VENDOR)
+    top = pull_from_payload(payload[0]) if payload and isinstance(payload[0], dict) else None
+    return PullsListing(
+        listed_at=datetime.now(UTC),
+        number=top.number if top else None,
+        updated_at=top.updated_at if top else None,
+    )
 
 
 def _comment_from_payload(payload: Any) -> IssueComment:

@@ -13,6 +13,7 @@ _TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         types.PullInfo,
+        types.PullsListing,
         types.Review,
         types.CheckRun,
         types.CommitStatus,

@@ -28,6 +28,7 @@ from runs.fleet.models import PullRequest
 from runs.github.client import GitHubClient, NotModified, PullInfo
 from runs.github.etags import DatabaseETagStore, github_etags_prune
 from runs.github.links import parse_pr_url
+from runs.github.listing import pull_requests_unchanged, split_by_repository
 from runs.github.models import PullRequestSyncChunk, PullRequestSyncError, PullRequestSyncRun
 from runs.github.state import ci_state, review_decision
 
@@ -176,9 +177,10 @@ def pull_request_sync_start(*, run_id: int, concurrency: int | None = None) -> l
             .exclude(status=PullRequestSyncChunk.Status.DONE)
             .values_list("pk", flat=True)
         )
-    ids = list(pull_requests_to_sync(migration_id=run.migration_id).values_list("pk", flat=True))
-    slices = max(1, min(concurrency or settings.GITHUB_SYNC_CONCURRENCY, len(ids)))
-    chunks = [ids[index::slices] for index in range(slices)] if ids else []
+    rows = list(pull_requests_to_sync(migration_id=run.migration_id).values_list("pk", "repository_id"))
+    ids = [pk for pk, _ in rows]
+    # Each repository's pull requests in one chunk, so one listing of the repository answers for all of them.
+    chunks = split_by_repository(rows, max(1, min(concurrency or settings.GITHUB_SYNC_CONCURRENCY, len(ids))))
     with transaction.atomic():
         created = PullRequestSyncChunk.objects.bulk_create(
             PullRequestSyncChunk(run=run, index=index, pull_request_ids=chunk) for index, chunk in enumerate(chunks)
@@ -199,9 +201,11 @@ class _Progress:
     not_modified: int = 0
     errors: int = 0
     error_rows: list | None = None
+    unchanged_ids: list | None = None  # left alone: their synced_at moves on at the next flush
 
     def __post_init__(self) -> None:
         self.error_rows = []
+        self.unchanged_ids = []
 
 
 def _claim_chunk(chunk_id: int) -> bool:
@@ -228,9 +232,12 @@ def _flush(chunk: PullRequestSyncChunk, progress: _Progress, remaining: list[int
         if progress.error_rows:
             room = MAX_ERROR_ROWS - PullRequestSyncError.objects.filter(run_id=chunk.run_id).count()
             PullRequestSyncError.objects.bulk_create(progress.error_rows[: max(room, 0)])
+        if progress.unchanged_ids:
+            PullRequest.objects.filter(pk__in=progress.unchanged_ids).update(synced_at=timezone.now())
         PullRequestSyncChunk.objects.filter(pk=chunk.pk).update(pull_request_ids=remaining, status=status)
     progress.checked = progress.changed = progress.not_modified = progress.errors = 0
     progress.error_rows = []
+    progress.unchanged_ids = []
 
 
 def pull_request_sync_chunk_execute(*, chunk_id: int, client: GitHubClient | None = None) -> bool:
@@ -247,11 +254,15 @@ def pull_request_sync_chunk_execute(*, chunk_id: int, client: GitHubClient | Non
     prs = PullRequest.objects.in_bulk(remaining)
     progress = _Progress()
     try:
+        unchanged = pull_requests_unchanged(client=client, pull_requests=prs.values())
         while remaining:
             pr = prs.get(remaining[0])
             if pr is not None:
                 try:
-                    outcome = pull_request_refresh(pull_request=pr, client=client)
+                    if pr.pk in unchanged:
+                        outcome = _unchanged_pull_request(pr, client, progress)
+                    else:
+                        outcome = pull_request_refresh(pull_request=pr, client=client)
                 except (PermanentAPIError, ValueError) as exc:
                     progress.errors += 1
                     progress.error_rows.append(
@@ -276,6 +287,20 @@ def pull_request_sync_chunk_execute(*, chunk_id: int, client: GitHubClient | Non
     _flush(chunk, progress, [], status=PullRequestSyncChunk.Status.DONE)
     _chunk_finished(chunk.run_id)
     return True
+
+
+def _unchanged_pull_request(pr: PullRequest, client: GitHubClient, progress: _Progress) -> str:
+    """A pull request its repository's listing vouches for: only CI still pending or unknown is read again."""
+    if pr.checks in CI_UNSETTLED:
+        owner, repo, _ = parse_pr_url(pr.url)
+        checks = _ci(client, owner, repo, pr.head_sha)
+        if checks != pr.checks:
+            pr.checks = checks
+            pr.synced_at = timezone.now()
+            pr.save(update_fields=["checks", "synced_at"])
+            return "changed"
+    progress.unchanged_ids.append(pr.pk)
+    return "not_modified"
 
 
 def pull_request_sync_chunk_abandon(*, chunk_id: int, reason: str) -> None:

@@ -44,6 +44,18 @@ class PullInfo:
 
 
 @dataclass(frozen=True)
+class PullsListing:
+    """When a repository's pull requests were last listed with a full answer, and the most recently updated one.
+
+    Stored with the listing's ETag: while GitHub answers 304, `listed_at` stays that of the last full answer.
+    """
+
+    listed_at: datetime
+    number: int | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Review:
     """One submitted review; `state` is upper case as over REST (APPROVED, CHANGES_REQUESTED, ...)."""
 
