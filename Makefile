@@ -51,6 +51,7 @@ bench-reruns: install
 # Fresh-browser page loads on a demo data folder: BENCH_DEMO_DATA=/tmp/demo (prepared by rundemo --prepare-only)
 bench-page-load: install
 	$(PY) bench/page_load.py --data $(or $(BENCH_DEMO_DATA),data) $(if $(BASELINE),--baseline-checkout $(BASELINE))
+bench-github: install ; DEBUG=1 $(PY) manage.py bench_github $(if $(PRS),--prs $(PRS)) $(if $(PER_REPO),--per-repo $(PER_REPO))
 
 # Re-fetches the pinned plotly.js bundle in static/vendor/plotly/ from the npm registry.
 vendor-plotly:
