@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from runs.fleet.models import Migration, Outcome, Phase, PullRequest, Verdict, VerifierResult
+from runs.reviews.filters import QueueFilters
 from runs.reviews.models import ReviewDecision, ReviewPattern
 
 JUDGE_REJECTED_VERDICTS = (Verdict.REJECT, Verdict.VETO)
@@ -16,11 +17,11 @@ JUDGE_REJECTED_VERDICTS = (Verdict.REJECT, Verdict.VETO)
 # -- review queue ------------------------------------------------------------------------------------------------
 
 
-def review_queue(*, migration: Migration | None = None) -> QuerySet[PullRequest]:
-    """Agent pull requests awaiting a reviewer, oldest attempt first.
+def review_queue(*, migration: Migration | None = None, filters: QueueFilters | None = None) -> QuerySet[PullRequest]:
+    """Agent pull requests awaiting a reviewer, oldest attempt first unless `filters` sort otherwise.
 
     Still drafts (or not read from GitHub yet) and open, from an attempt whose verifiers and judge passed,
-    with no decision on that attempt yet.
+    with no decision on that attempt yet; `filters` narrow them by team, CI, GitHub review and name.
     """
     decided = ReviewDecision.objects.filter(pull_request=OuterRef("pk"), attempt=OuterRef("attempt_id"))
     prs = PullRequest.objects.filter(
@@ -32,11 +33,15 @@ def review_queue(*, migration: Migration | None = None) -> QuerySet[PullRequest]
     if migration is not None:
         prs = prs.filter(migration=migration)
     verifiers = VerifierResult.objects.only("id", "attempt_id", "position", "kind", "passed", "snippet")
-    return (
-        prs.select_related("migration", "repository", "attempt__judge", "attempt__repository")
-        .prefetch_related(Prefetch("attempt__verifier_results", queryset=verifiers.order_by("position")))
-        .order_by("attempt__ended_at", "id")
+    prs = prs.select_related("migration", "repository__team", "attempt__judge", "attempt__repository").prefetch_related(
+        Prefetch("attempt__verifier_results", queryset=verifiers.order_by("position"))
     )
+    return (filters or QueueFilters()).apply(prs)
+
+
+def review_queue_total() -> int:
+    """How many pull requests await a reviewer in every migration, whatever the filters."""
+    return review_queue().order_by().count()
 
 
 def pull_requests_for_review(*, ids: list[int]) -> list[PullRequest]:

@@ -134,15 +134,25 @@ def _same_or_error(existing: ReviewDecision, decision: str) -> tuple[ReviewDecis
     return existing, False
 
 
-def review_decisions_bulk_approve(
-    *, pull_requests: Iterable[PullRequest], reviewer: Any, reason: str = ""
+def review_decisions_bulk_record(
+    *,
+    pull_requests: Iterable[PullRequest],
+    decision: str,
+    reviewer: Any,
+    reason: str = "",
+    tags: Iterable[str] = (),
+    comment: bool = False,
 ) -> tuple[list[ReviewDecision], list[str]]:
-    """Approves each pull request; (new decisions, problems), one problem line per pull request skipped."""
+    """Records one decision on each pull request; (new decisions, problems), one problem line per one skipped.
+
+    Each decision is recorded (and audited) on its own, exactly as from the pull request's own row.
+    """
     created, problems = [], []
+    tags = list(tags)
     for pr in pull_requests:
         try:
             row, new = review_decision_record(
-                pull_request=pr, decision=ReviewDecision.Decision.APPROVE, reviewer=reviewer, reason=reason
+                pull_request=pr, decision=decision, reviewer=reviewer, reason=reason, tags=tags, comment=comment
             )
         except ReviewError as exc:
             problems.append(f"{pr.url}: {exc}")

@@ -356,6 +356,9 @@ def test_the_decisions_partial_polls_only_while_a_decision_is_pending_on_github(
     pr = agent_pr("org/svc", 1)
     client.post(reverse("review-approve", args=[pr.pk]))
     url = reverse("review-decisions-status")
-    assert b'hx-trigger="every 3s"' in client.get(url).content
+    assert b"every 3s" in client.get(url).content
     ReviewDecision.objects.update(github_status="done")
-    assert b"hx-trigger" not in client.get(url).content
+    settled = client.get(url).content
+    assert b"every 3s" not in settled
+    # It still refreshes once when a decision is recorded in place on the page.
+    assert b'hx-trigger="reviewDecided from:body"' in settled
