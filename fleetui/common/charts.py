@@ -49,24 +49,39 @@ def _figure(traces: list, **layout) -> dict:
 
 @dataclass(frozen=True)
 class ClusterBar:
-    """One cluster in the sizes chart; `url` goes in customdata so a click opens the cluster."""
+    """One cluster in the sizes chart; `url` goes in customdata so a click opens the cluster. `key` (the cluster's
+    id) keeps two clusters with the same title apart."""
 
     title: str
     size: int
     status: str
     status_label: str
     url: str
+    key: int | str | None = None
 
 
-def funnel_figure(steps: Sequence[tuple[str, int]]) -> dict:
-    """Repositories left at each step, top to bottom."""
+def funnel_figure(steps: Sequence[tuple]) -> dict:
+    """Repositories left at each step, top to bottom: steps are (label, count) or (label, count, explanation).
+
+    The explanation shows on hover; a step with no repository keeps its row, with its 0 written beside it."""
+    labels = [safe_text(step[0], 60) for step in steps]
+    counts = [step[1] for step in steps]
+    explanations = [safe_text(step[2], 300) if len(step) > 2 else "" for step in steps]
+    first = counts[0] if counts and counts[0] else 0
+    texts = [f"{count} ({round(100 * count / first)}%)" if first else str(count) for count in counts]
     trace = go.Funnel(
-        y=[label for label, _ in steps],
-        x=[count for _, count in steps],
-        textinfo="value+percent initial",
+        y=labels,
+        x=counts,
+        text=texts,
+        textinfo="text",
+        textposition=["inside" if first and count / first >= 0.25 else "outside" for count in counts],
+        customdata=explanations,
+        hovertemplate="<b>%{y}</b>: %{x} repositories<br>%{customdata}<extra></extra>",
+        hoverlabel={"align": "left"},
         marker={"color": "#1f5fbf"},
+        connector={"line": {"width": 0}},
     )
-    return _figure([trace], height=320, margin={"l": 170, "r": 20, "t": 10, "b": 20})
+    return _figure([trace], height=320, margin={"l": 130, "r": 20, "t": 10, "b": 20})
 
 
 def burndown_series(
@@ -120,33 +135,47 @@ def burndown_figure(days: Sequence[date], series: dict[str, list[int]], labels: 
 
 
 def cluster_sizes_figure(bars: Sequence[ClusterBar]) -> dict:
-    """Cluster sizes, one colour per status; clicking a bar opens its cluster."""
-    by_status: dict[str, list[ClusterBar]] = {}
-    for bar in bars:
-        by_status.setdefault(bar.status, []).append(bar)
-    order = [safe_text(bar.title, 60) for bar in bars]
-    traces = []
-    for status, group in by_status.items():
-        traces.append(
-            go.Bar(
-                x=[bar.size for bar in group],
-                y=[safe_text(bar.title, 60) for bar in group],
-                orientation="h",
-                name=safe_text(group[0].status_label),
-                marker={"color": STATUS_COLORS.get(status, "#7d8794")},
-                customdata=[bar.url for bar in group],
-                hovertext=[safe_text(bar.title) for bar in group],
-                hovertemplate="%{hovertext}<br>%{x} failures<extra></extra>",
-            )
+    """Cluster sizes, largest on top, one bar per cluster and one colour per status; clicking a bar opens its
+    cluster. Bars sit on their cluster's key, so two clusters with one title stay two bars; the axis shows each
+    title shortened and the hover shows it whole."""
+    bars = sorted(bars, key=lambda bar: -bar.size)
+    keys = [f"c{bar.key if bar.key is not None else bar.url}" for bar in bars]
+    by_status: dict[str, list[tuple[str, ClusterBar]]] = {}
+    for key, bar in zip(keys, bars, strict=True):
+        by_status.setdefault(bar.status, []).append((key, bar))
+    traces = [
+        go.Bar(
+            x=[bar.size for _, bar in group],
+            y=[key for key, _ in group],
+            orientation="h",
+            name=safe_text(group[0][1].status_label),
+            marker={"color": STATUS_COLORS.get(status, "#7d8794")},
+            customdata=[bar.url for _, bar in group],
+            hovertext=[safe_text(bar.title) for _, bar in group],
+            hovertemplate="%{hovertext}<br>%{x} failures<extra></extra>",
         )
+        for status, group in by_status.items()
+    ]
     height = max(240, 28 * len(bars) + 80)
     return _figure(
         traces,
         height=height,
         margin={"l": 320, "r": 20, "t": 10, "b": 40},
-        yaxis={"categoryorder": "array", "categoryarray": list(reversed(order)), "automargin": True},
-        legend={"orientation": "h", "y": -0.1},
-        barmode="stack",
+        yaxis={
+            "categoryorder": "array",
+            "categoryarray": list(reversed(keys)),
+            "tickmode": "array",
+            "tickvals": keys,
+            "ticktext": [safe_text(bar.title, 60) for bar in bars],
+            "automargin": True,
+        },
+        xaxis={
+            "title": {"text": "failures"},
+            "rangemode": "tozero",
+            **({"dtick": 1} if bars and bars[0].size <= 10 else {}),
+        },
+        legend={"orientation": "h", "y": -0.15},
+        barmode="overlay",
     )
 
 

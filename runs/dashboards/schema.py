@@ -10,7 +10,10 @@ SCHEMAS = {
             "title": openapi.STRING,
             "repos": {"type": "integer"},
             "attempts": {"type": "integer"},
-            "pre_existing": {"type": "integer", "description": "Repositories whose baseline already failed."},
+            "pre_existing": {
+                "type": "integer",
+                "description": "Repositories whose baseline failed before any change and that no attempt has fixed since.",
+            },
             "by_state": openapi.closed({state: {"type": "integer"} for state in RepositoryState.values}, required=[]),
         }
     ),

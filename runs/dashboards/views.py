@@ -46,7 +46,7 @@ def migration_detail(request, slug: str):
     """The migration dashboard: funnel, burndown, clusters and failure breakdowns."""
     migration = get_object_or_404(Migration, slug=slug)
     summary = dashboards_selectors.migration_summary_get(migration=migration)
-    steps = dashboards_selectors.migration_funnel(migration=migration, targeted=summary.repos)
+    funnel = dashboards_selectors.migration_funnel(migration=migration)
     labels = dict(RepositoryState.choices)
     first, last = dashboards_selectors.migration_time_span(migration=migration)
     burndown = None
@@ -61,21 +61,28 @@ def migration_detail(request, slug: str):
             total=summary.repos,
         )
         burndown = charts.burndown_figure(days, series, labels)
-    origins = dashboards_selectors.failure_origins(migration=migration)
+    # The header and the donut show the same numbers: the summary's, counted once.
+    origins = summary.origins
     pass_rates = dashboards_selectors.verifier_pass_rates(migration=migration)
     histogram = dashboards_selectors.attempts_per_repository(migration=migration)
     revisions = dashboards_selectors.prompt_revision_outcomes(migration=migration)
-    clusters = triage_views.cluster_bars(migration=migration)
+    clusters = dashboards_selectors.cluster_chart_bars(migration=migration)
+    steps = [(stage.label, stage.count, stage.explanation) for stage in funnel.stages]
     context = {
         "nav": "migrations",
         "migration": migration,
         "summary": summary,
         "funnel": charts.funnel_figure(steps) if summary.repos else None,
+        "funnel_data": funnel,
         "burndown": burndown,
         "clusters_chart": charts.cluster_sizes_figure(clusters) if clusters else None,
+        "clusters_shown": len(clusters),
+        "clusters_total": dashboards_selectors.cluster_count(migration=migration) if clusters else 0,
         "pass_rates": charts.pass_rate_figure(pass_rates) if pass_rates else None,
         "histogram": charts.attempts_histogram_figure(histogram) if histogram else None,
-        "origins": charts.pre_existing_figure(**origins) if any(origins.values()) else None,
+        "origins": charts.pre_existing_figure(agent=origins.agent, pre_existing=origins.pre_existing)
+        if origins.total
+        else None,
         "origin_counts": origins,
         "revisions": charts.prompt_revisions_figure(revisions) if revisions else None,
     }

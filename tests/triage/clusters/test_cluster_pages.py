@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from fleetui.common.roles import MIGRATION_OWNER, VIEWER
 from runs.fleet.models import AuditEvent, Outcome, Phase, PullRequest
+from runs.reviews.models import ReviewDecision
 from tests.factories import (
     make_attempt,
     make_migration,
@@ -66,7 +67,8 @@ def test_the_migration_dashboard_renders_every_chart_from_the_data(client):
     revision = make_prompt_revision(migration, 2)
     ok = make_attempt(migration, make_repo("org/ok"), outcome=Outcome.SUCCEEDED, prompt_revision=revision)
     make_verifier_result(ok, passed=True, kind="gradle")
-    make_pull_request(ok, state=PullRequest.State.MERGED)
+    pr = make_pull_request(ok, state=PullRequest.State.MERGED)
+    ReviewDecision.objects.create(pull_request=pr, attempt=ok, migration=migration, decision="approve")
     make_attempt(migration, make_repo("org/legacy"), phase=Phase.BASELINE, outcome=Outcome.VERIFY_FAILED)
     make_attempt(migration, make_repo("org/legacy"), outcome=Outcome.VERIFY_FAILED, prompt_revision=revision)
     cluster = cluster_with_members(migration, "cannot find symbol", ["org/a", "org/b"])
@@ -87,6 +89,7 @@ def test_the_migration_dashboard_renders_every_chart_from_the_data(client):
     assert funnel["targeted"] == 4
     assert funnel["agent ran"] == 4
     assert funnel["verifiers pass"] == 1
+    assert funnel["internally approved"] == 1
     assert funnel["merged"] == 1
     bars = charts["chart-clusters"]["data"][0]
     assert bars["customdata"] == [reverse("cluster-detail", args=[cluster.pk])]
@@ -166,7 +169,10 @@ def test_the_cluster_page_shows_members_with_their_pull_requests_and_a_timeline(
     assert "#77" in html and "changes_requested" in html and "checks-failure" in html
     assert "chart-timeline" in figures(html)
     assert "Select all 2 matching members" in html
-    assert "same signature" in html or "similar text" in html
+    # Both members joined by similar text, so each row and the summary say so, and nothing says "same signature".
+    assert len(re.findall(r'<span title="score [^"]*">similar text</span>', html)) == 2
+    assert "2 by similar text" in html
+    assert "same signature" not in html
 
 
 def test_bulk_actions_without_their_pages_are_visible_but_disabled(client):
