@@ -56,6 +56,13 @@ _WRAPPER = _lowercase(
 _NAMED: tuple[tuple[re.Pattern[str], int, bool], ...] = tuple(
     (re.compile(p), w, whole)
     for p, w, whole in (
+        # A download that failed on the network fails for the host, not for the artifact it was fetching.
+        (
+            r"https?://([\w.-]+)[^\s]*.*?\b((?i:(?:connect|read) timed out|connection (?:refused|reset|timed out)"
+            r"|unknown host|no route to host|network is unreachable)|ETIMEDOUT|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN)\b",
+            9,
+            True,
+        ),
         (r"No module named '?([\w.]+)'?", 9, True),
         (r"cannot import name '(\w+)' from '([\w.]+)'", 9, True),
         (r"Cannot find module '([^']+)'", 9, True),
@@ -124,7 +131,7 @@ _SUREFIRE_TEST = re.compile(
 _EXCEPTION_NAME = re.compile(r"\b(?:[a-z][\w$]*\.)*([A-Z][\w$]*?)(?:Exception|Error)\b:?")
 _SPACES = re.compile(r"\s+")
 MAX_TITLE = 200
-DECIDING_LINE_CHARS = 500
+DECIDING_LINE_CHARS = 700
 
 
 @dataclass(frozen=True)
@@ -345,8 +352,12 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         # A long wrapper in front of a named cause ("Could not resolve dependencies for project ...: Failed to
         # collect dependencies at <artifact>"): the title starts where the cause is named.
         m = _NAMED[best_shape][0].search(body)
-        if m and m.start() > 40 and body[m.start()].isalpha():
-            body = body[m.start() :]
+        if m and m.start() > 40:
+            # From the start of the clause that names it: Maven chains its causes as "A: B: C".
+            start = body.rfind(": ", 0, m.start())
+            start = start + 2 if start >= 0 else m.start()
+            if body[start].isalpha():
+                body = body[start:]
     masked = _LEAD.sub("", _LOCATION.sub("", _protected_mask(body, best_tokens, repo))) or body
     title = _raw_title(body)
     # javac puts the symbol on its own line: the title says what it is missing from where.
@@ -366,4 +377,22 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         key = f"{best_shape}: {' '.join(tokens)}"
     else:
         key = _EXCEPTION_NAME.sub(r"\1", masked).rstrip(". ")
-    return Cause(line=raw, key=key, title=title[:MAX_TITLE], tokens=tokens, named=bool(best_tokens))
+    return Cause(line=raw, key=key, title=_fit(title), tokens=tokens, named=bool(best_tokens))
+
+
+def _fit(title: str) -> str:
+    """A title within MAX_TITLE; a long chain of causes ("A: B: C") keeps its first and its last clauses."""
+    if len(title) <= MAX_TITLE:
+        return title
+    clauses = title.split(": ")
+    tail = ""
+    for clause in reversed(clauses[1:]):
+        longer = f"{clause}: {tail}" if tail else clause
+        if len(longer) > MAX_TITLE // 2:
+            break
+        tail = longer
+    if not tail:
+        return title[: MAX_TITLE - 1] + "…"
+    room = MAX_TITLE - len(tail) - 5
+    head = clauses[0] if len(clauses[0]) <= room else clauses[0][: room - 1] + "…"
+    return f"{head}: …: {tail}"
