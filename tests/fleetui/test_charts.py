@@ -24,6 +24,34 @@ def test_cluster_bars_carry_their_url_for_click_through_and_escape_titles():
     assert {trace["name"] for trace in figure["data"]} == {"new", "infra"}
 
 
+def test_clusters_with_one_title_are_two_bars_largest_on_top_with_the_title_on_the_axis():
+    bars = [
+        charts.ClusterBar(key=3, title="cannot find symbol", size=2, status="new", status_label="new", url="/c/3/"),
+        charts.ClusterBar(key=9, title="cannot find symbol", size=6, status="new", status_label="new", url="/c/9/"),
+        charts.ClusterBar(key=4, title="x" * 90, size=4, status="triaged", status_label="triaged", url="/c/4/"),
+    ]
+    figure = charts.cluster_sizes_figure(bars)
+    yaxis = figure["layout"]["yaxis"]
+    top_down = list(reversed(yaxis["categoryarray"]))
+    assert top_down == ["c9", "c4", "c3"]
+    assert yaxis["tickvals"] == top_down
+    assert yaxis["ticktext"] == ["cannot find symbol", "x" * 59 + "…", "cannot find symbol"]
+    keys = [key for trace in figure["data"] for key in trace["y"]]
+    assert sorted(keys) == ["c3", "c4", "c9"]
+    assert figure["layout"]["barmode"] != "stack"
+    triaged = next(trace for trace in figure["data"] if trace["name"] == "triaged")
+    assert triaged["hovertext"] == ["x" * 90]
+
+
+def test_a_funnel_step_with_no_repository_shows_its_zero_and_every_step_explains_itself_on_hover():
+    figure = charts.funnel_figure([("targeted", 10, "All of them."), ("PR opened", 4, "With a PR."), ("merged", 0, "")])
+    trace = figure["data"][0]
+    assert trace["text"] == ["10 (100%)", "4 (40%)", "0 (0%)"]
+    assert trace["textposition"][2] == "outside"
+    assert trace["customdata"] == ["All of them.", "With a PR.", ""]
+    assert "%{customdata}" in trace["hovertemplate"]
+
+
 def test_figures_are_plain_json():
     figures = [
         charts.funnel_figure([("targeted", 10), ("agent ran", 8)]),
