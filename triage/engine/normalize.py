@@ -4,6 +4,7 @@ import hashlib
 import re
 from functools import lru_cache
 
+from triage.engine.digits import ONES, Untracked, digit_blind, refill, sub, with_digits
 from triage.engine.rules import SYSTEMS
 
 # Boilerplate a build tool prints after every failure: it would make unrelated failures look alike.
@@ -131,45 +132,100 @@ _GATED = [(pattern, mask, needles, digit) for (pattern, mask), (needles, digit) 
 _DIGIT = re.compile(r"\d")
 
 
-def _apply(line: str, rules) -> str:
+def _apply(line: str, rules, ones: list[int] | None = None) -> tuple[str, list[int] | None]:
     has_digit = _DIGIT.search(line) is not None
     for pattern, mask, needles, digit in rules:
         if (digit and not has_digit) or (needles and not any(n in line for n in needles)):
             continue
-        line = pattern.sub(mask, line)
+        line, ones = sub(pattern, mask, line, ones)
         if digit:
             has_digit = _DIGIT.search(line) is not None
-    return line
+    return line, ones
 
 
 def _mask_generic(line: str) -> str:
-    return _apply(line, _GATED[:_STAGE_ONE])
+    return _apply(line, _GATED[:_STAGE_ONE])[0]
+
+
+def _line_col(m: re.Match[str]) -> str:
+    return re.sub(r"\d+", "<n>", m.group(0))
+
+
+def _mask_tail(line: str, ones: list[int] | None = None) -> tuple[str, list[int] | None]:
+    """Everything after the repository's names: projects, line and column, numbers and ids, repeated masks."""
+    if "project" in line:
+        line, ones = sub(_PROJECT, r"\1 <project>", line, ones)
+    if _DIGIT.search(line):
+        line, ones = sub(_LINE_COL, _line_col, line, ones)
+    line, ones = _apply(line, _GATED[_STAGE_ONE:], ones)
+    if "<" in line:
+        line, ones = sub(_MASKED_RUN, r"\1", line, ones)
+    line, ones = sub(_SPACES, " ", line, ones)
+    return line.strip(), ones
 
 
 def _mask_rest(line: str, repo_rules: list[tuple[re.Pattern[str], str]] | tuple = ()) -> str:
     for pattern, mask in repo_rules:
         line = pattern.sub(mask, line)
-    if "project" in line:
-        line = _PROJECT.sub(r"\1 <project>", line)
-    if _DIGIT.search(line):
-        line = _LINE_COL.sub(lambda m: re.sub(r"\d+", "<n>", m.group(0)), line)
-    line = _apply(line, _GATED[_STAGE_ONE:])
-    if "<" in line:
-        line = _MASKED_RUN.sub(r"\1", line)
-    return _SPACES.sub(" ", line).strip()
+    return _mask_tail(line)[0]
 
 
-# Lines repeat across a fleet (the same compiler error in many repositories, often once paths are masked):
-# both masking stages are cached.
-@lru_cache(maxsize=LINE_CACHE_SIZE)
-def _stage_one(raw: str) -> str | None:
-    """URLs, ids, times and paths masked, or None for a blank or boilerplate line."""
-    if not raw.strip() or _BOILERPLATE_ANY.search(raw):
+# Lines repeat across a fleet (the same compiler error in many repositories, often once paths are masked,
+# and with other line numbers, counts or times): both masking stages are cached by the line, and computed
+# once per line with its digits 1-9 read as ones (`digits`), the line's own digits put back where they stay.
+_ONE_BLIND = digit_blind([_BOILERPLATE_ANY, *(p for p, _ in _RULES[:_STAGE_ONE])])
+_TWO_BLIND = digit_blind([_PROJECT, _LINE_COL, _MASKED_RUN, _SPACES, *(p for p, _ in _RULES[_STAGE_ONE:])])
+_Found = tuple[str | None, tuple[int, ...]] | None
+
+
+def _stage_one_plain(raw: str) -> str | None:
+    if _BOILERPLATE_ANY.search(raw):
         return None
     return _mask_generic(raw)
 
 
-_stage_two = lru_cache(maxsize=LINE_CACHE_SIZE)(_mask_rest)
+@lru_cache(maxsize=LINE_CACHE_SIZE)
+def _stage_one_ones(line: str) -> _Found:
+    """Stage one of a line whose digits are zeros and ones, and which ones stay; None when that cannot be told."""
+    if _BOILERPLATE_ANY.search(line):
+        return None, ()
+    try:
+        masked, kept = _apply(line, _GATED[:_STAGE_ONE], list(range(line.count("1"))))
+    except Untracked:
+        return None
+    return masked, tuple(kept or ())
+
+
+@lru_cache(maxsize=LINE_CACHE_SIZE)
+def _stage_two_ones(line: str) -> _Found:
+    try:
+        masked, kept = _mask_tail(line, list(range(line.count("1"))))
+    except Untracked:
+        return None
+    return masked, tuple(kept or ())
+
+
+@lru_cache(maxsize=LINE_CACHE_SIZE)
+def _stage_one(raw: str) -> str | None:
+    """URLs, ids, times and paths masked, or None for a blank or boilerplate line."""
+    if not raw.strip():
+        return None
+    if _ONE_BLIND:
+        found = _stage_one_ones(with_digits(raw, ONES))
+        if found is not None:
+            masked, kept = found
+            return masked if masked is None else refill(masked, kept, raw)
+    return _stage_one_plain(raw)
+
+
+@lru_cache(maxsize=LINE_CACHE_SIZE)
+def _stage_two(line: str) -> str:
+    """The rest of the masking, for a line whose repository names are already masked."""
+    if _TWO_BLIND:
+        found = _stage_two_ones(with_digits(line, ONES))
+        if found is not None and found[0] is not None:
+            return refill(found[0], found[1], line)
+    return _mask_tail(line)[0]
 
 
 def repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
@@ -177,30 +233,81 @@ def repo_rules(repo: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     return _repo_rules(repo)
 
 
+@lru_cache(maxsize=16_384)
+def _repo_spellings(repo: str) -> tuple[tuple[str, str], ...] | None:
+    """The repository's names lower-cased with their masks, or None when one is not ASCII."""
+    names = tuple((w.lower(), mask) for w, mask in _repo_names(repo))
+    return names if all(w.isascii() for w, _ in names) else None
+
+
+# The only characters beyond ASCII that match an ASCII letter case-insensitively, or whose lower case is not
+# one character (a test checks this against every code point): without them, a line's lower case is as long
+# as the line and holds an ASCII word exactly where the line does, in any case.
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _replace_word(line: str, low: str, word: str, mask: str) -> str:
+    """line (lower-cased: low) with every occurrence of a lower-case ASCII word between non-word characters
+    replaced, as `(?<!\\w)word(?!\\w)` with re.I replaces it."""
+    out: list[str] = []
+    done = 0
+    at = low.find(word)
+    while at != -1:
+        end = at + len(word)
+        if (at == 0 or not _word_char(line[at - 1])) and (end == len(line) or not _word_char(line[end])):
+            out.append(line[done:at])
+            out.append(mask)
+            done = end
+            at = low.find(word, end)
+        else:
+            at = low.find(word, at + 1)
+    if not out:
+        return line
+    out.append(line[done:])
+    return "".join(out)
+
+
+def mask_repo(line: str, repo: str) -> str:
+    """The line with the repository's own names masked (`repo_rules` applied in order)."""
+    spellings = _repo_spellings(repo)
+    if spellings is None or (not line.isascii() and _FOLDS_TO_ASCII.search(line)):
+        for pattern, mask in _repo_rules(repo):
+            line = pattern.sub(mask, line)
+        return line
+    low = line.lower()
+    for word, mask in spellings:
+        if word in low:
+            masked = _replace_word(line, low, word, mask)
+            if masked is not line:
+                line, low = masked, masked.lower()
+    return line
+
+
 def mask_line(raw: str, *, repo: str | None = None) -> str:
     """One line masked as `normalize_text` masks it (boilerplate lines too)."""
-    line = _mask_generic(raw)
-    words = _repo_words(repo) if repo else ()
-    if words and (not line.isascii() or any(w in line.lower() for w in words)):
-        return _mask_rest(line, _repo_rules(repo))
-    return _stage_two(line)
+    line = _stage_one(raw)
+    if line is None:
+        line = _mask_generic(raw)
+    return _stage_two(mask_repo(line, repo) if repo else line)
 
 
 def normalize_text(snippet: str, *, repo: str | None = None) -> str:
     """Mask paths, numbers, versions, hashes, times and the repository's own names; drop boilerplate lines."""
-    words = _repo_words(repo) if repo else ()
+    words = bool(repo and _repo_words(repo))
     out: list[str] = []
     seen: set[str] = set()
     for raw in snippet.splitlines():
         line = _stage_one(raw)
         if line is None:
             continue
-        # A line still naming the repository is masked for this repository only, so not cached; so is a
-        # non-ASCII line, where case-insensitive matching can go beyond what lower() shows.
-        if words and (not line.isascii() or any(w in line.lower() for w in words)):
-            line = _mask_rest(line, _repo_rules(repo))
-        else:
-            line = _stage_two(line)
+        # The repository's own names are masked first; what is left is the same in every repository.
+        if words:
+            line = mask_repo(line, repo)
+        line = _stage_two(line)
         # Repeated lines (the same error at several places) say nothing new once masked.
         if line and line not in seen:
             seen.add(line)

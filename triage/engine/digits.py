@@ -1,0 +1,157 @@
+"""Lines that differ only in their digits, seen alike by patterns that cannot tell digits 1-9 apart (pure).
+
+A fleet's logs repeat the same lines with other line numbers, counts, durations and timestamps. A
+pattern that never names a digit from 1 to 9 on its own (only `\\d`, `\\w`, `[0-9a-f]`, `[1-9]`, ...)
+matches a line and the same line with every such digit turned into a 1 at the same places, so what it
+computes on one holds for the other. A zero stays a zero: some patterns do name it (`0x`, `0 errors`).
+"""
+
+import re
+from collections.abc import Iterable
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+
+ONES = bytes.maketrans(b"123456789", b"111111111")
+ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_NONZERO = frozenset(range(ord("1"), ord("9") + 1))
+_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
+_PLAIN = {_c.ANY, _c.AT, _c.CATEGORY}
+
+
+def with_digits(text: str, table: bytes = ONES) -> str:
+    """The text with its ASCII digits mapped by a byte table (a digit byte never occurs inside a
+    multi-byte UTF-8 character, so this is str.translate, many times faster)."""
+    if text.isascii():
+        return text.encode("ascii").translate(table).decode("ascii")
+    return text.encode("utf-8", "surrogatepass").translate(table).decode("utf-8", "surrogatepass")
+
+
+def _class_blind(items: list) -> bool:
+    """A character set holds all of 1-9 or none of them."""
+    held: set[int] = set()
+    for op, av in items:
+        if op is _c.LITERAL and av in _NONZERO:
+            held.add(av)
+        elif op is _c.RANGE:
+            held.update(_NONZERO & set(range(av[0], av[1] + 1)))
+        elif op not in (_c.LITERAL, _c.RANGE, _c.NEGATE, _c.CATEGORY):
+            return False
+    return not held or held == _NONZERO
+
+
+def _no_digit(items) -> bool:
+    """A sub-pattern that can only match literal characters that are no digits (what a back reference repeats)."""
+    for op, av in items:
+        if op is _c.LITERAL:
+            if chr(av).isdigit():
+                return False
+        elif op is _c.IN:
+            if not all(o is _c.LITERAL and not chr(a).isdigit() for o, a in av):
+                return False
+        elif op is _c.SUBPATTERN:
+            if not _no_digit(av[3]):
+                return False
+        elif op is _c.BRANCH:
+            if not all(_no_digit(branch) for branch in av[1]):
+                return False
+        else:
+            return False
+    return True
+
+
+def _blind(items, groups: dict[int, list]) -> bool:
+    for op, av in items:
+        if op in (_c.LITERAL, _c.NOT_LITERAL):
+            if av in _NONZERO:
+                return False
+        elif op is _c.IN:
+            if not _class_blind(av):
+                return False
+        elif op is _c.SUBPATTERN:
+            if av[0] is not None:
+                groups[av[0]] = av[3]
+            if not _blind(av[3], groups):
+                return False
+        elif op is _c.BRANCH:
+            if not all(_blind(branch, groups) for branch in av[1]):
+                return False
+        elif op in _REPEATS:
+            if not _blind(av[2], groups):
+                return False
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            if not _blind(av[1], groups):
+                return False
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            if not _blind(av, groups):
+                return False
+        elif op is _c.GROUPREF:
+            if av not in groups or not _no_digit(groups[av]):
+                return False
+        elif op not in _PLAIN:
+            return False
+    return True
+
+
+def digit_blind(patterns: Iterable[re.Pattern[str]]) -> bool:
+    """True when no pattern can tell the digits 1-9 apart: each matches a line where it matches that line
+    with those digits turned into ones, at the same places."""
+    for pattern in patterns:
+        try:
+            tree = _parser.parse(pattern.pattern, pattern.flags)
+        except Exception:  # noqa: BLE001 - an unreadable pattern is simply not known to be blind
+            return False
+        if not _blind(list(tree), {}):
+            return False
+    return True
+
+
+class Untracked(Exception):
+    """A replacement would bring a one of its own: the ones of the result no longer all come from the line."""
+
+
+def sub(pattern: re.Pattern[str], repl, line: str, ones: list[int] | None) -> tuple[str, list[int] | None]:
+    """`pattern.sub(repl, line)`, and which of the line's ones are still in the result.
+
+    ones numbers the ones of the line in order (None: only substitute). Replacements must hold no one.
+    """
+    if ones is None:
+        return pattern.sub(repl, line), None
+    template = isinstance(repl, str) and "\\" in repl
+    pieces: list[str] = []
+    kept: list[int] = []
+    pos = seen = 0
+    for m in pattern.finditer(line):
+        start, end = m.span()
+        if start > pos:
+            n = line.count("1", pos, start)
+            if n:
+                kept.extend(ones[seen : seen + n])
+                seen += n
+            pieces.append(line[pos:start])
+        seen += line.count("1", start, end)
+        text = repl(m) if callable(repl) else (m.expand(repl) if template else repl)
+        if "1" in text:
+            raise Untracked
+        pieces.append(text)
+        pos = end
+    if not pieces:
+        return line, ones
+    kept.extend(ones[seen:])
+    pieces.append(line[pos:])
+    return "".join(pieces), kept
+
+
+_NONZERO_RE = re.compile(r"[1-9]")
+
+
+def refill(masked: str, kept: tuple[int, ...], line: str) -> str:
+    """The masked form of a line computed on its digits-as-ones twin, with the line's own digits put back."""
+    if not kept:
+        return masked
+    digits = _NONZERO_RE.findall(line)
+    parts = masked.split("1")
+    out = [parts[0]]
+    for k, part in zip(kept, parts[1:], strict=True):
+        out.append(digits[k])
+        out.append(part)
+    return "".join(out)
