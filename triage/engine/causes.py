@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from triage.engine.digits import ZEROS, with_digits
 from triage.engine.normalize import mask_line, repo_rules
 
 
@@ -177,13 +178,13 @@ def _scored_text(line: str) -> str:
     return text
 
 
-_ZEROS = str.maketrans("123456789", "000000000")
+_ZEROS = ZEROS
 
 
 def _line_score(line: str) -> tuple[float, tuple[str, ...], int]:
     """How well a line names a cause, and the tokens it names it by."""
     # Lines that differ only in their digits (line numbers, counts, times) score alike: scored once.
-    score, _, shape = _digitless_score(line.translate(_ZEROS))
+    score, _, shape = _digitless_score(with_digits(line, _ZEROS))
     if shape < 0 and score <= 0:
         return score, (), shape
     return score, _named(_scored_text(line))[1], shape
@@ -300,7 +301,7 @@ def _detail(lines: list[str], i: int, best_score: float) -> str:
             received = next((_RECEIVED.match(x) for x in lines[j + 1 : j + 3] if x.strip()), None)
             if received:
                 return f"Expected: {expected.group(1)}, Received: {received.group(1)}"
-        if _digitless_score(line.translate(_ZEROS))[0] >= best_score:
+        if _digitless_score(with_digits(line, _ZEROS))[0] >= best_score:
             break  # another error starts
     return ""
 
@@ -322,7 +323,7 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
     best_i, best_score, best_tokens, best_shape = -1, float("-inf"), (), -1
     lines = snippet.splitlines()
     for i, raw in enumerate(lines):
-        score, _, shape = _digitless_score(raw[:DECIDING_LINE_CHARS].translate(_ZEROS))
+        score, _, shape = _digitless_score(with_digits(raw[:DECIDING_LINE_CHARS], _ZEROS))
         # The first of equally strong lines: compilers and test runners report the cause first.
         if score > best_score:
             best_i, best_score, best_shape = i, score, shape
