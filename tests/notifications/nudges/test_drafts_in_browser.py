@@ -2,6 +2,7 @@
 confirmation that names every team and channel."""
 
 import pytest
+from django.contrib.auth.models import Group
 
 from fleetui.common.roles import MIGRATION_OWNER
 from notifications.nudges.drafts import nudge_drafts_create
@@ -35,6 +36,8 @@ def test_an_owner_opens_a_draft_and_sends_two_after_confirming(page, live_server
     queued = []
     monkeypatch.setattr(tasks.nudge_send_task, "apply_async", lambda args, countdown: queued.append(args[0]))
     migration = seed()
+    # An earlier transactional test may have flushed the role groups the data migration made.
+    Group.objects.get_or_create(name=MIGRATION_OWNER)
     make_user("owner", role=MIGRATION_OWNER, password=PASSWORD)
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill("owner")
