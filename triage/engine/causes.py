@@ -109,6 +109,7 @@ _NAMED: tuple[tuple[re.Pattern[str], int, bool], ...] = tuple(
         (r"\b(E(?!RROR)[A-Z]{3,})\b(?=[: ]|$)", 4, False),  # errno names: ETIMEDOUT, ECONNREFUSED, EACCES
     )
 )
+NETWORK_SHAPE = 0
 # ESLint and stylelint: "  12:5  error  'x' is defined but never used  no-unused-vars".
 _LINT = re.compile(r"^\s*\d+:\d+\s+(?:error|warning)\s+(.+?)\s{2,}(@?[\w-]+(?:/[\w-]+)*)\s*$")
 _EXCEPTION = _lowercase(r"(?:exception|error|failure|failed):|\bassert(?:ion)?\b")
@@ -132,7 +133,9 @@ _SUREFIRE_TEST = re.compile(
 _EXCEPTION_NAME = re.compile(r"\b(?:[a-z][\w$]*\.)*([A-Z][\w$]*?)(?:Exception|Error)\b:?")
 _SPACES = re.compile(r"\s+")
 MAX_TITLE = 200
-DECIDING_LINE_CHARS = 700
+# A deciding line's own title is cut later, to the title of its cluster: here it is kept whole.
+MAX_CAUSE_TITLE = 600
+DECIDING_LINE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -366,7 +369,9 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         masked = f"cannot find symbol: {masked.split(':', 1)[-1].strip()}"
         title = f"cannot find symbol: {title.split(':', 1)[-1].strip()}"
     if best_tokens:
-        tokens = tuple(_protected_mask(t, (t,), repo) for t in best_tokens)
+        # A host is the fleet's, not the repository's, even when it holds the owner's name (npm.acme.internal).
+        own = None if best_shape == NETWORK_SHAPE else repo
+        tokens = tuple(_protected_mask(t, (t,), own) for t in best_tokens)
         if not _NAMED[best_shape][2]:
             # A shape that does not name the cause alone (a type error's code): the names around it count too.
             tokens += tuple(sorted(set(_TOKENISH.findall(masked)) - set(tokens)))
@@ -378,22 +383,4 @@ def cause_of(snippet: str, *, repo: str | None = None) -> Cause:
         key = f"{best_shape}: {' '.join(tokens)}"
     else:
         key = _EXCEPTION_NAME.sub(r"\1", masked).rstrip(". ")
-    return Cause(line=raw, key=key, title=_fit(title), tokens=tokens, named=bool(best_tokens))
-
-
-def _fit(title: str) -> str:
-    """A title within MAX_TITLE; a long chain of causes ("A: B: C") keeps its first and its last clauses."""
-    if len(title) <= MAX_TITLE:
-        return title
-    clauses = title.split(": ")
-    tail = ""
-    for clause in reversed(clauses[1:]):
-        longer = f"{clause}: {tail}" if tail else clause
-        if len(longer) > MAX_TITLE // 2:
-            break
-        tail = longer
-    if not tail:
-        return title[: MAX_TITLE - 1] + "…"
-    room = MAX_TITLE - len(tail) - 5
-    head = clauses[0] if len(clauses[0]) <= room else clauses[0][: room - 1] + "…"
-    return f"{head}: …: {tail}"
+    return Cause(line=raw, key=key, title=title[:MAX_CAUSE_TITLE], tokens=tokens, named=bool(best_tokens))

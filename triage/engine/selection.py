@@ -8,7 +8,7 @@ from triage.engine.folding import fold_traces, is_frame, trace_runs
 
 MAX_LINES = 40
 MAX_BYTES = 4096
-MAX_LINE_CHARS = 640
+MAX_LINE_CHARS = 1000
 # Blocks are joined across at most this many lines of boilerplate and blanks.
 MAX_BRIDGE = 12
 # Blocks at least this strong are taken latest first: the end of a log holds the failure that stopped it.

@@ -20,6 +20,7 @@ _SPACES = re.compile(r"\s+")
 # Gaps joined by a dot, dash or underscore ("104.16.….…") are one gap.
 _GAPS = re.compile(r"…(?:[.\-_]?…)+")
 _SENTINEL = "\x00"
+_LEADING_GAP = re.compile(r"^…[\s:,.;-]*")
 # For a failure with no deciding line: the line of its snippet whose words weigh most in its cluster.
 _WORD = re.compile(r"(?u)(?<![<\w])[A-Za-z_][\w.$-]*\w|\b[A-Z]+\d+\b")
 _GENERIC_LINE = re.compile(
@@ -101,7 +102,8 @@ def shared_line(lines: Iterable[str]) -> str:
     template = _tokens(first)
     for other in ranked[1:MAX_LINES]:
         template = _merge(template, _tokens(other))
-    text = _render(template)
+    # What differs in front (one member's exception class, another's shortened name) is left out.
+    text = _LEADING_GAP.sub("", _render(template))
     if len(text.replace(GAP, "").strip()) < MIN_SHARED * len(first):
         return ""
     return text
@@ -118,12 +120,12 @@ def group_title(groups: list[list[str]]) -> str:
         return ""
     everyone = shared_line(t for g in groups for t in g)
     if everyone:
-        return everyone
+        return fit_title(everyone)
     largest = shared_line(groups[0])
     if largest:
-        return largest
+        return fit_title(largest)
     counts = Counter(t for t in groups[0] if t)
-    return min(counts, key=lambda t: (-counts[t], t))
+    return fit_title(min(counts, key=lambda t: (-counts[t], t)))
 
 
 def best_line(lines: list[str], weights: dict[str, float]) -> str:
@@ -136,4 +138,33 @@ def best_line(lines: list[str], weights: dict[str, float]) -> str:
         score -= 0.01 * i
         if score > best_score:
             best, best_score = line, score
-    return best[:MAX_TITLE]
+    return best
+
+
+def fit_title(title: str) -> str:
+    """A title within MAX_TITLE; a long chain of causes ("A: B: C") keeps its first and its last clauses."""
+    if len(title) <= MAX_TITLE:
+        return title
+    clauses = title.split(": ")
+    head = clauses[0]
+    if len(head) > MAX_TITLE * 3 // 5:
+        head = _cut(head, MAX_TITLE * 3 // 5)
+    budget = MAX_TITLE - len(head) - 5
+    tail, taken = "", 0
+    for clause in reversed(clauses[1:]):
+        longer = f"{clause}: {tail}" if tail else clause
+        if len(longer) > budget:
+            break
+        tail, taken = longer, taken + 1
+    if not tail:
+        return _cut(title, MAX_TITLE)
+    return f"{head}: {tail}" if taken == len(clauses) - 1 else f"{head}: …: {tail}"
+
+
+def _cut(text: str, size: int) -> str:
+    """The text within size characters, cut after a word and marked as cut."""
+    cut = text[: size - 1]
+    space = cut.rfind(" ")
+    if space > size // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
