@@ -84,7 +84,10 @@ def _fail(nudge: Nudge, reason: str) -> Nudge:
     # Only while this worker's delivery claim holds: after a recovery the nudge is no longer ours to write.
     nudge.status, nudge.error = Nudge.Status.FAILED, reason[:2000]
     held = Nudge.objects.filter(pk=nudge.pk, claim_token=nudge.claim_token, status=Nudge.Status.SENDING)
-    held.update(status=nudge.status, error=nudge.error, updated_at=timezone.now())
+    if held.update(status=nudge.status, error=nudge.error, updated_at=timezone.now()):
+        audit_event_record(
+            actor=None, verb="nudge.failed", target=nudge, migration=nudge.migration, data={"error": nudge.error[:500]}
+        )
     return nudge
 
 
@@ -203,6 +206,18 @@ def _deliver(nudge: Nudge, client: SlackClient | None) -> Nudge:
         # The watchdog took this send for lost while it was posting: the nudge already asks a person to check.
         logger.warning("nudge %s was posted (ts %s) after it was handed to a person", nudge.pk, posted.ts)
         return Nudge.objects.get(pk=nudge.pk)
+    audit_event_record(
+        actor=None,
+        verb="nudge.sent",
+        target=nudge,
+        migration=nudge.migration,
+        data={
+            "channel": channel.name,
+            "slack_ts": nudge.slack_ts,
+            "thread_ts": nudge.thread_ts,
+            "pull_requests": [line["pr"] for line in nudge.lines if line["kind"] == "pr"],
+        },
+    )
     if first is not None:
         _refresh_first_message(first=first, client=client, follow_up=nudge)
     return nudge
