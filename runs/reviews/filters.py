@@ -11,6 +11,7 @@ CI_CHOICES = (("success", "passing"), ("failure", "failing"), ("pending", "runni
 REVIEW_CHOICES = (
     ("none", "none yet"),
     ("review_required", "review required"),
+    ("commented", "commented only"),
     ("approved", "approved"),
     ("changes_requested", "changes requested"),
 )

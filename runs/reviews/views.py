@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
 from fleetui.common.redirects import next_url_or
@@ -30,7 +31,7 @@ from runs.reviews.services import ReviewError, review_decision_record
 RECENT_DECISIONS = 20
 # Sortable columns of the queue: (sort key, heading).
 CI_LABELS = dict(CI_CHOICES[:3])
-REVIEW_LABELS = dict(REVIEW_CHOICES[1:])
+REVIEW_LABELS = {**dict(REVIEW_CHOICES[1:]), "commented": "commented"}
 COLUMNS = (("repo", "Repository"), ("migration", "Migration"), ("team", "Team"), ("ci", "CI"), ("age", "Finished"))
 
 
@@ -63,9 +64,27 @@ def _decorate(rows: list[PullRequest]) -> None:
         pr.patterns = patterns.get(pr.migration_id, [])
         pr.ci_label = CI_LABELS.get(pr.checks, "")
         pr.review_label = REVIEW_LABELS.get(pr.review, pr.review.replace("_", " "))
+        pr.verifier_summary = _verifier_summary(pr.attempt.verifier_results.all())
+        pr.age = timesince(pr.attempt.ended_at, depth=1) if pr.attempt.ended_at else ""
         # Where a plain form returns to once this row has left the queue: the row that takes its place.
         following = rows[index + 1] if index + 1 < len(rows) else (rows[index - 1] if index else None)
         pr.next_anchor = f"pr-{following.pk}" if following else "queue"
+
+
+def _verifier_summary(results) -> list[dict]:
+    """One entry per verifier kind, in first-run order: whether its last run passed, and every run's outcome."""
+    kinds: dict[str, list[bool]] = {}
+    for result in results:
+        kinds.setdefault(result.kind, []).append(result.passed)
+    return [
+        {
+            "kind": kind,
+            "passed": runs[-1],
+            "runs": len(runs),
+            "title": f"{kind}: " + ", ".join("passed" if ok else "failed" for ok in runs),
+        }
+        for kind, runs in kinds.items()
+    ]
 
 
 def _columns(filters: QueueFilters, scoped: bool) -> list[dict]:
@@ -162,7 +181,8 @@ def _decided_row(request, pr: PullRequest, decision: ReviewDecision, created: bo
         cols = 8
     context = {"pr": pr, "decision": decision, "created": created, "cols": cols - 1}
     response = HttpResponse(render_to_string("reviews/_decided_row.html", context, request=request))
-    response["HX-Trigger"] = json.dumps({"reviewDecided": {"pr": pr.pk, "remaining": remaining}})
+    event = {"pr": pr.pk, "remaining": remaining, "remaining_all": selectors.review_queue_total()}
+    response["HX-Trigger"] = json.dumps({"reviewDecided": event})
     return response
 
 

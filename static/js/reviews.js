@@ -153,6 +153,8 @@
     var detail = event.detail || {};
     var total = document.querySelector("[data-queue-total]");
     if (total && typeof detail.remaining === "number") total.textContent = String(detail.remaining);
+    var totalAll = document.querySelector("[data-queue-total-all]");
+    if (totalAll && typeof detail.remaining_all === "number") totalAll.textContent = String(detail.remaining_all);
     var row = document.getElementById("pr-" + detail.pr);
     if (row && currentId === row.id) {
       var next = nextUndecided(row);

@@ -30,7 +30,7 @@ def test_approving_in_place_answers_with_the_decided_row_and_the_new_total(clien
     assert body.strip().startswith(f'<tr id="pr-{pr.pk}"') and "approved" in body and reviewer.username in body
     assert 'colspan="8"' in body
     event = json.loads(response["HX-Trigger"])["reviewDecided"]
-    assert event == {"pr": pr.pk, "remaining": 1}  # the filtered queue (payments) has one left
+    assert event == {"pr": pr.pk, "remaining": 1, "remaining_all": 2}  # one left of payments, two in all
     decision = ReviewDecision.objects.get()
     assert (decision.pull_request, decision.decision, decision.reviewer) == (pr, "approve", reviewer)
     assert AuditEvent.objects.filter(verb="review.approve", actor=reviewer).count() == 1

@@ -54,7 +54,7 @@ def test_the_total_counts_every_matching_pull_request_and_the_whole_queue(client
     body = response.content.decode()
     assert response.context["total"] == 3 and response.context["total_all"] == 5
     assert re.search(r"data-queue-total>\s*3\s*<", body)
-    assert "of 5 in all migrations" in body
+    assert "(of <span data-queue-total-all>5</span> in all migrations)" in body
     assert len(response.context["rows"]) == 2
     assert "Page 1 of 2" in body
     second = client.get(reverse("reviews"), {"team": "payments", "page": 2})
