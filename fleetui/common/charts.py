@@ -81,7 +81,8 @@ def funnel_figure(steps: Sequence[tuple]) -> dict:
         marker={"color": "#1f5fbf"},
         connector={"line": {"width": 0}},
     )
-    return _figure([trace], height=320, margin={"l": 130, "r": 20, "t": 10, "b": 20})
+    # Hover by row, so a step with no repository (no bar to point at) still shows what it counts.
+    return _figure([trace], height=320, margin={"l": 130, "r": 20, "t": 10, "b": 20}, hovermode="y")
 
 
 def burndown_series(

@@ -50,6 +50,7 @@ def test_a_funnel_step_with_no_repository_shows_its_zero_and_every_step_explains
     assert trace["textposition"][2] == "outside"
     assert trace["customdata"] == ["All of them.", "With a PR.", ""]
     assert "%{customdata}" in trace["hovertemplate"]
+    assert figure["layout"]["hovermode"] == "y"  # a row without a bar still answers a hover
 
 
 def test_figures_are_plain_json():

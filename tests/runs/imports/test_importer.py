@@ -1,7 +1,14 @@
 """The importer against a real MLflow sqlite store written through the tracing API."""
 
 import json
+import os
+import subprocess
+import sys
+import threading
 import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -317,17 +324,82 @@ def test_non_utf8_and_control_characters_are_stored_safely(store):
     assert "\x00" not in JudgeVerdict.objects.get(attempt__trace_id=trace_id).rationale
 
 
-def test_a_dead_tracking_server_fails_the_import_quickly_with_a_clear_message(monkeypatch):
+@contextmanager
+def unavailable_tracking_server():
+    """A tracking server that answers every request with 503; yields its URL and the list of paths it was asked."""
+    asked: list[str] = []
+
+    class Unavailable(BaseHTTPRequestHandler):
+        def _answer(self):
+            asked.append(self.path)
+            body = b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "down"}'
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+def test_an_unavailable_tracking_server_is_asked_once_plus_its_retries_then_the_import_fails_clearly(
+    monkeypatch, retries
+):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
+    with unavailable_tracking_server() as (url, asked):
+        run = import_run_execute(tracking_uri=url, trigger="test")
+    assert run.status == ImportRun.Status.FAILED
+    assert "MLflow could not" in run.message and "127.0.0.1" in run.message
+    assert len(asked) == 1 + retries, asked
+    assert len(set(asked)) == 1  # the same request, retried; nothing else was tried after it failed
+
+
+def test_a_dead_tracking_server_fails_the_import_with_a_clear_message(monkeypatch):
     from tests.mlflow_support import free_port
 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "3")
-    started = time.monotonic()
     run = import_run_execute(tracking_uri=f"http://127.0.0.1:{free_port()}", trigger="test")
-    elapsed = time.monotonic() - started
     assert run.status == ImportRun.Status.FAILED
     assert "MLflow could not" in run.message and "127.0.0.1" in run.message
-    assert elapsed < 60  # a generous bound: the default retry policy would take many minutes
+
+
+def test_the_settings_cap_mlflow_retries_and_timeout_unless_the_environment_sets_them():
+    names = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+    script = f"import os, fleetui.settings; print(' '.join(os.environ[n] for n in {names!r}))"
+    base = {k: v for k, v in os.environ.items() if k not in names}
+    read = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**base, "DJANGO_SETTINGS_MODULE": "fleetui.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert read.stdout.split() == ["1", "1", "10"]
+    chosen = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**base, "DJANGO_SETTINGS_MODULE": "fleetui.settings", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "4"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert chosen.stdout.split()[0] == "4"
 
 
 def test_a_source_dying_mid_import_loses_nothing_committed_and_the_next_run_completes(store, settings, monkeypatch):
