@@ -151,8 +151,11 @@
   // A decision recorded in place: the row is now its decided form; show the new total and move on.
   document.addEventListener("reviewDecided", function (event) {
     var detail = event.detail || {};
-    var total = document.querySelector("[data-queue-total]");
-    if (total && typeof detail.remaining === "number") total.textContent = String(detail.remaining);
+    if (typeof detail.remaining === "number") {
+      document.querySelectorAll("[data-queue-total]").forEach(function (total) {
+        total.textContent = String(detail.remaining);
+      });
+    }
     var totalAll = document.querySelector("[data-queue-total-all]");
     if (totalAll && typeof detail.remaining_all === "number") totalAll.textContent = String(detail.remaining_all);
     var row = document.getElementById("pr-" + detail.pr);

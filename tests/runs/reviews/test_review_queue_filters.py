@@ -122,7 +122,7 @@ def test_a_reviewer_gets_select_all_bulk_buttons_and_a_keyboard_help(client, fle
     login(client, REVIEWER)
     body = client.get(reverse("reviews"), {"team": "payments"}).content.decode()
     assert "data-select-page" in body and body.count("data-review-select") == 3
-    assert 'name="all_matching"' in body and "Select all 3 matching" in body
+    assert 'name="all_matching"' in body and "Select all <span data-queue-total>3</span> matching" in body
     assert '<input type="hidden" name="filter_team" value="payments">' in body
     assert 'value="approve" data-needs-selection' in body and 'value="request_changes" data-needs-selection' in body
     assert 'id="review-shortcuts"' in body and "js/reviews" in body
