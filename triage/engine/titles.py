@@ -146,18 +146,17 @@ def fit_title(title: str) -> str:
     if len(title) <= MAX_TITLE:
         return title
     clauses = title.split(": ")
-    head = clauses[0]
-    if len(head) > MAX_TITLE * 3 // 5:
-        head = _cut(head, MAX_TITLE * 3 // 5)
-    budget = MAX_TITLE - len(head) - 5
-    tail, taken = "", 0
-    for clause in reversed(clauses[1:]):
-        longer = f"{clause}: {tail}" if tail else clause
-        if len(longer) > budget:
-            break
-        tail, taken = longer, taken + 1
-    if not tail:
+    last = clauses[-1]
+    if len(clauses) < 2 or len(last) > MAX_TITLE * 3 // 5:
         return _cut(title, MAX_TITLE)
+    # The last clause is the root cause; the first says what failed; the ones before the last fill what is left.
+    room = MAX_TITLE - len(last) - 5
+    head = clauses[0] if len(clauses[0]) <= room else _cut(clauses[0], room)
+    tail, taken = last, 1
+    for clause in reversed(clauses[1:-1]):
+        if len(head) + len(clause) + len(tail) + 7 > MAX_TITLE:
+            break
+        tail, taken = f"{clause}: {tail}", taken + 1
     return f"{head}: {tail}" if taken == len(clauses) - 1 else f"{head}: …: {tail}"
 
 

@@ -220,3 +220,43 @@ def test_members_keep_their_deciding_line_and_a_new_failure_joins_only_the_clust
     assign(migration)
     joined = ClusterMember.objects.get(attempt=late)
     assert joined.cluster == cluster_of(jsonlogger[0]) and joined.why == ClusterMember.Why.EXACT
+
+
+def _convergence(migration, version: str):
+    from runs.fleet.models import Outcome
+    from tests.factories import make_attempt, make_repo, make_verifier_result
+
+    repo = make_repo()
+    attempt = make_attempt(migration, repo, outcome=Outcome.VERIFY_FAILED)
+    snippet = (
+        f"[ERROR] Dependency convergence error for com.google.guava:guava:jar:{version} paths to dependency are:\n"
+        f"[ERROR] +-com.acme:{repo.full_name.split('/')[-1]}:1.0.0-SNAPSHOT\n"
+    )
+    make_verifier_result(attempt, kind="maven", snippet=snippet)
+    return attempt
+
+
+def test_a_cluster_that_gains_a_member_of_another_version_stops_claiming_one_version_in_its_title():
+    migration = make_migration()
+    first = [_convergence(migration, "2.7.16") for _ in range(2)]
+    clusters_rebuild(migration=migration, threshold=0.8)
+    assert cluster_of(first[0]).title == (
+        "Dependency convergence error for com.google.guava:guava:jar:2.7.16 paths to dependency are:"
+    )
+
+    late = _convergence(migration, "3.0.1")
+    assign(migration)
+    cluster = cluster_of(late)
+    assert cluster == cluster_of(first[0])
+    assert cluster.title == "Dependency convergence error for com.google.guava:guava:jar:… paths to dependency are:"
+
+
+def test_a_title_a_person_set_stays_when_the_cluster_gains_members():
+    migration = make_migration()
+    first = _convergence(migration, "2.7.16")
+    clusters_rebuild(migration=migration, threshold=0.8)
+    FailureCluster.objects.filter(pk=cluster_of(first).pk).update(title="guava drift", title_locked=True)
+
+    _convergence(migration, "3.0.1")
+    assign(migration)
+    assert cluster_of(first).title == "guava drift"

@@ -1,6 +1,6 @@
 """Helpers shared by the clustering services: counts, representation and new cluster rows."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.db.models import Count, Max, Min, Q
@@ -9,6 +9,7 @@ from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.failures import Failure
 from triage.engine.causes import cause_of
 from triage.engine.clustering import MAX_CAUSES, MAX_EXEMPLARS, Cluster
+from triage.engine.titles import group_title
 
 Status = FailureCluster.Status
 COUNT_FIELDS = ["size", "repos", "pre_existing_failures", "agent_failures", "first_seen_at", "last_seen_at"]
@@ -61,6 +62,32 @@ def clusters_refresh_counts(*, cluster_ids: Iterable[int]) -> None:
                 changed.append(cluster)
         # Only rows whose counts moved are written: after a rebuild of a stable fleet that is few.
         FailureCluster.objects.bulk_update(changed, COUNT_FIELDS, batch_size=BULK_BATCH)
+
+
+def titles_refresh(*, cluster_ids: Iterable[int]) -> None:
+    """Titles from what the members' deciding lines share now, for clusters whose title no person set.
+
+    A cluster that gained members may no longer share the version or name its title showed.
+    """
+    ids = sorted(set(cluster_ids))
+    lines: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(ids), 2000):
+        rows = (
+            ClusterMember.objects.filter(cluster_id__in=ids[start : start + 2000], cluster__title_locked=False)
+            .exclude(deciding_line="")
+            .values_list("cluster_id", "deciding_line")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for cluster_id, line, n in rows:
+            lines[cluster_id].extend([cause_of(line).title] * n)
+    changed = []
+    for cluster in FailureCluster.objects.filter(pk__in=list(lines)).only("id", "title"):
+        title = group_title([lines[cluster.pk]])[:300]
+        if title and title != cluster.title:
+            cluster.title = title
+            changed.append(cluster)
+    FailureCluster.objects.bulk_update(changed, ["title"], batch_size=BULK_BATCH)
 
 
 def representation_from_members(cluster: FailureCluster) -> None:

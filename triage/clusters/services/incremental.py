@@ -13,6 +13,7 @@ from triage.clusters.services.common import (
     cluster_member_new,
     clusters_refresh_counts,
     initial_status,
+    titles_refresh,
 )
 from triage.clusters.services.failures import Failure, failures_collect, ident_of
 from triage.engine.clustering import ClusterExemplars, assign_failures, cluster_failures
@@ -30,6 +31,7 @@ def clusters_assign_new(*, migration: Migration, threshold: float) -> dict[str, 
     touched: set[int] = set()
     now = timezone.now()
     created = 0
+    created_ids: set[int] = set()
     with transaction.atomic():
         for start in range(0, len(stale), 2000):
             chunk = ClusterMember.objects.filter(pk__in=stale[start : start + 2000])
@@ -65,6 +67,7 @@ def clusters_assign_new(*, migration: Migration, threshold: float) -> dict[str, 
                 apply_algorithm_cluster(row, found, by_ident)
                 row.save()
                 created += 1
+                created_ids.add(row.pk)
                 touched.add(row.pk)
                 members.extend(
                     cluster_member_new(
@@ -85,4 +88,5 @@ def clusters_assign_new(*, migration: Migration, threshold: float) -> dict[str, 
                 status=Status.REGRESSED, updated_at=now
             )
         clusters_refresh_counts(cluster_ids=touched)
+        titles_refresh(cluster_ids=touched - created_ids)
     return {"failures": len(fresh), "clusters": len(touched), "new_clusters": created, "assigned": len(fresh)}
