@@ -1,4 +1,4 @@
-"""Pages: the fleet overview, a migration's dashboard and repositories, an attempt, and the activity log."""
+"""Pages: a migration's dashboard, an attempt and the activity log (the list pages are in list_views)."""
 
 from datetime import timedelta
 from urllib.parse import quote
@@ -12,34 +12,9 @@ from django.utils import timezone
 from fleetui.common import charts
 from runs.dashboards import selectors as dashboards_selectors
 from runs.fleet import selectors as fleet_selectors
-from runs.fleet.forms import RepositoryFilterForm
-from runs.fleet.models import Migration, PullRequest, RepositoryState
-from triage.clusters import views as triage_views
+from runs.fleet.models import Migration, RepositoryState
 
-TREND_DAYS = 14
 BURNDOWN_MAX_DAYS = 365
-
-
-def home(request):
-    summaries = dashboards_selectors.migration_summary_list()
-    today = timezone.localdate()
-    start = today - timedelta(days=TREND_DAYS - 1)
-    trends = dashboards_selectors.failures_per_day(since=timezone.now() - timedelta(days=TREND_DAYS))
-    for summary in summaries:
-        per_day = trends.get(summary.migration.pk, {})
-        values = [per_day.get(start + timedelta(days=i), 0) for i in range(TREND_DAYS)]
-        summary.trend_total = sum(values)
-        summary.trend = charts.sparkline_figure(values) if summary.trend_total else None
-        done = summary.by_state.get(RepositoryState.SUCCEEDED, 0) + summary.by_state.get(RepositoryState.NO_CHANGE, 0)
-        summary.done_percent = round(100 * done / summary.repos) if summary.repos else 0
-    context = {
-        "summaries": summaries,
-        "states": RepositoryState.choices,
-        "nav": "migrations",
-        "grown": triage_views.clusters_grown_recently(),
-        "trend_days": TREND_DAYS,
-    }
-    return render(request, "dashboards/home.html", context)
 
 
 def migration_detail(request, slug: str):
@@ -87,44 +62,6 @@ def migration_detail(request, slug: str):
         "revisions": charts.prompt_revisions_figure(revisions) if revisions else None,
     }
     return render(request, "dashboards/migration_dashboard.html", context)
-
-
-def migration_repos(request, slug: str):
-    """A migration's repositories: filters, PR state, cluster and selection for bulk actions."""
-    migration = get_object_or_404(Migration, slug=slug)
-    form = RepositoryFilterForm(request.GET)
-    filters = form.filters()
-    targets = fleet_selectors.target_list(migration=migration, **filters)
-    page = Paginator(targets, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    snippets = fleet_selectors.target_snippets(targets=rows)
-    prs = fleet_selectors.pull_requests_by_repository(
-        migration=migration, repository_ids=[t.repository_id for t in rows]
-    )
-    clusters = triage_views.clusters_of_attempts(attempt_ids=[t.latest_attempt_id for t in rows if t.latest_attempt_id])
-    for target in rows:
-        target.failure = snippets.get(target.pk)
-        target.pr = prs.get(target.repository_id)
-        target.cluster = clusters.get(target.latest_attempt_id)
-    tab_counts = fleet_selectors.target_state_counts(
-        migration=migration, team=filters["team"], cluster=filters["cluster"], pr_state=filters["pr_state"]
-    )
-    context = {
-        "nav": "migrations",
-        "migration": migration,
-        "form": form,
-        "filters": filters,
-        "filtered": any(filters.values()),
-        "page": page,
-        "rows": rows,
-        "tabs": [(value, label, tab_counts.get(value, 0)) for value, label in RepositoryState.choices],
-        "total": sum(tab_counts.values()),
-        "matching": page.paginator.count,
-        "teams": fleet_selectors.team_choices(migration=migration),
-        "pr_states": PullRequest.State.choices,
-        "query": request.GET.urlencode(),
-    }
-    return render(request, "dashboards/migration_repos.html", context)
 
 
 def mlflow_trace_url(*, experiment_id: str, trace_id: str) -> str:

@@ -21,15 +21,23 @@ class TargetFilterForm(forms.Form):
 
 
 class RepositoryFilterForm(TargetFilterForm):
-    """The repository table's filters: state, team, cluster id and pull-request state."""
+    """The repository table's filters: state, team, cluster id, pull-request state, name and failure text."""
 
     cluster = forms.IntegerField(min_value=1, required=False)
     pr_state = forms.ChoiceField(choices=[("", "any"), ("none", "no PR"), *PullRequest.State.choices], required=False)
+    repo = forms.CharField(max_length=300, required=False)
+    q = forms.CharField(max_length=200, required=False)
 
     def filters(self) -> dict:
         found = super().filters()
         cleaned = getattr(self, "cleaned_data", {})
-        return {**found, "cluster": cleaned.get("cluster") or None, "pr_state": cleaned.get("pr_state") or ""}
+        return {
+            **found,
+            "cluster": cleaned.get("cluster") or None,
+            "pr_state": cleaned.get("pr_state") or "",
+            "repo": (cleaned.get("repo") or "").strip(),
+            "text": (cleaned.get("q") or "").strip(),
+        }
 
 
 class MigrationOwnerForm(forms.Form):

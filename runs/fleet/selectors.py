@@ -1,6 +1,6 @@
 """Read-only queries on the fleet's records for pages and the API; each returns in a bounded number of queries."""
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from runs.fleet.models import Attempt, AuditEvent, Migration, PullRequest, RepositoryState, Target, Team, VerifierResult
 
@@ -10,11 +10,36 @@ def state_counts(targets: QuerySet) -> dict[tuple[int, str], int]:
     return {(row["migration_id"], row["state"]): row["n"] for row in rows}
 
 
+# Sort keys of the repository table and API, each both ways ("-key" descending); ties by repository name.
+TARGET_ORDERS = {
+    "repo": ("repository__full_name",),
+    "team": ("repository__team__slug", "repository__full_name"),
+    "state": ("state", "repository__full_name"),
+    "attempts": ("attempts_count", "repository__full_name"),
+    "last_activity": ("last_activity_at", "repository__full_name"),
+}
+TARGET_DEFAULT_ORDER = "repo"
+
+
+def target_order_is_valid(order: str) -> bool:
+    return order.removeprefix("-") in TARGET_ORDERS
+
+
 def target_list(
-    *, migration: Migration, state: str = "", team: str = "", cluster: int | None = None, pr_state: str = ""
+    *,
+    migration: Migration,
+    state: str = "",
+    team: str = "",
+    cluster: int | None = None,
+    pr_state: str = "",
+    repo: str = "",
+    text: str = "",
+    order: str = TARGET_DEFAULT_ORDER,
 ) -> QuerySet[Target]:
     """A migration's repositories with their team and latest attempt, filtered by state, team slug, the cluster its
-    latest attempt is in, and its pull requests' state ("none" for no pull request)."""
+    latest attempt is in, its pull requests' state ("none" for no pull request), text in its name (`repo`) and text
+    in its latest failure (`text`: a failed verifier's snippet, the judge's rationale, or the baseline's failure);
+    sorted by a TARGET_ORDERS key."""
     targets = Target.objects.filter(migration=migration).select_related(
         "repository__team", "latest_attempt", "baseline_attempt"
     )
@@ -32,7 +57,20 @@ def target_list(
             targets = targets.filter(~Exists(prs))
         else:
             targets = targets.filter(Exists(prs.filter(state=pr_state)))
-    return targets.order_by("repository__full_name")
+    if repo.strip():
+        targets = targets.filter(repository__full_name__icontains=repo.strip())
+    if text.strip():
+        term = text.strip()
+        failed = VerifierResult.objects.filter(passed=False, snippet__icontains=term)
+        targets = targets.filter(
+            Exists(failed.filter(attempt_id=OuterRef("latest_attempt_id")))
+            | Exists(failed.filter(attempt_id=OuterRef("baseline_attempt_id")))
+            | Q(latest_attempt__judge__rationale__icontains=term)
+        )
+    key = order.removeprefix("-") if target_order_is_valid(order) else TARGET_DEFAULT_ORDER
+    fields = TARGET_ORDERS[key]
+    first = F(fields[0]).desc(nulls_last=True) if order.startswith("-") else F(fields[0]).asc(nulls_last=True)
+    return targets.order_by(first, *fields[1:], "id")
 
 
 def team_choices(*, migration: Migration) -> list[Team]:

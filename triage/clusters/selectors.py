@@ -1,22 +1,43 @@
 """Read-only queries on failure clusters for pages, the API, reruns and nudges; bounded query counts."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber, TruncDate
 
 from runs.fleet.models import Migration, PullRequest
 from triage.clusters.models import ClusterMember, FailureCluster
 
-ORDERS = {
-    "-size": ("-size", "id"),
-    "size": ("size", "id"),
-    "-agent_failures": ("-agent_failures", "-size", "id"),
-    "-repos": ("-repos", "-size", "id"),
-    "-last_seen_at": ("-last_seen_at", "-size", "id"),
-    "-first_seen_at": ("-first_seen_at", "-size", "id"),
-    "title": ("title", "id"),
-    "status": ("status", "-size", "id"),
-}
+# Statuses in their declared order (new first), so sorting by status groups them as the tabs do.
+STATUS_RANK = Case(
+    *[When(status=value, then=Value(rank)) for rank, value in enumerate(FailureCluster.Status.values)],
+    default=Value(len(FailureCluster.Status.values)),
+    output_field=IntegerField(),
+)
+
+
+def _both_ways(**columns) -> dict[str, tuple]:
+    """{"size": ..., "-size": ...} for each column; the tie-breakers keep pages stable."""
+    orders = {}
+    for key, (expression, *tie) in columns.items():
+        asc = F(expression).asc(nulls_last=True) if isinstance(expression, str) else expression.asc()
+        desc = F(expression).desc(nulls_last=True) if isinstance(expression, str) else expression.desc()
+        orders[key] = (asc, *tie)
+        orders[f"-{key}"] = (desc, *tie)
+    return orders
+
+
+ORDERS = _both_ways(
+    size=("size", "id"),
+    agent_failures=("agent_failures", "-size", "id"),
+    repos=("repos", "-size", "id"),
+    last_seen_at=("last_seen_at", "-size", "id"),
+    first_seen_at=("first_seen_at", "-size", "id"),
+    title=("title", "id"),
+    status=(STATUS_RANK, "-size", "id"),
+    assignee=("assignee__username", "-size", "id"),
+)
+DEFAULT_ORDER = "-size"
 
 
 def cluster_list(
@@ -25,12 +46,14 @@ def cluster_list(
     status: str | list[str] | None = None,
     kind: str | None = None,
     search: str | None = None,
+    repo: str | None = None,
     team: str | None = None,
     prompt_rev: int | None = None,
     new_since: datetime | None = None,
-    order: str = "-size",
+    order: str = DEFAULT_ORDER,
 ) -> QuerySet[FailureCluster]:
-    """A migration's clusters, filtered; team is a team slug ("-" for no team), prompt_rev a revision number."""
+    """A migration's clusters, filtered; search is failure text, repo text in a member's repository name, team a
+    team slug ("-" for no team), prompt_rev a revision number, order a key of ORDERS."""
     qs = FailureCluster.objects.filter(migration=migration).select_related("assignee")
     if status:
         qs = qs.filter(status__in=[status] if isinstance(status, str) else list(status))
@@ -44,6 +67,8 @@ def cluster_list(
         qs = qs.filter(
             Q(title__icontains=term) | Q(example_snippet__icontains=term) | Q(signature__startswith=term) | Exists(said)
         )
+    if repo and repo.strip():
+        qs = qs.filter(Exists(members.filter(repository__full_name__icontains=repo.strip())))
     if team:
         in_team = (
             members.filter(repository__team__isnull=True)
@@ -55,7 +80,85 @@ def cluster_list(
         qs = qs.filter(Exists(members.filter(attempt__prompt_revision__number=prompt_rev)))
     if new_since is not None:
         qs = qs.filter(first_seen_at__gte=new_since)
-    return qs.order_by(*ORDERS.get(order, ORDERS["-size"]))
+    return qs.order_by(*ORDERS.get(order, ORDERS[DEFAULT_ORDER]))
+
+
+def cluster_daily_counts(*, cluster_ids: list[int], since: datetime) -> dict[int, dict[date, int]]:
+    """cluster id -> {day: members whose failing attempt ended that day} since a time, for a page (one query)."""
+    rows = (
+        ClusterMember.objects.filter(cluster_id__in=list(cluster_ids), attempt__ended_at__gte=since)
+        .annotate(day=TruncDate("attempt__ended_at"))
+        .values("cluster_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    found: dict[int, dict[date, int]] = {}
+    for row in rows:
+        found.setdefault(row["cluster_id"], {})[row["day"]] = row["n"]
+    return found
+
+
+def cluster_recent_repositories(*, cluster_ids: list[int], per_cluster: int = 2) -> dict[int, list[str]]:
+    """cluster id -> owner/name of the repositories that joined it last, newest first (one query)."""
+    newest = Window(RowNumber(), partition_by=[F("cluster_id")], order_by=[F("joined_at").desc(), F("id").desc()])
+    rows = (
+        ClusterMember.objects.filter(cluster_id__in=list(cluster_ids))
+        .annotate(rank=newest)
+        .filter(rank__lte=per_cluster)
+        .order_by("cluster_id", "rank")
+        .values_list("cluster_id", "repository__full_name")
+    )
+    found: dict[int, list[str]] = {}
+    for cluster_id, name in rows:
+        found.setdefault(cluster_id, []).append(name)
+    return found
+
+
+def attempt_cluster_map(*, attempt_ids: list[int]) -> dict[int, ClusterMember]:
+    """attempt id -> its cluster membership, with snippet, deciding line and the cluster's title, kind and size (the
+    verifier cluster when it is in two; one query)."""
+    rows = (
+        ClusterMember.objects.filter(attempt_id__in=list(attempt_ids))
+        .select_related("cluster")
+        .only(
+            "attempt_id",
+            "kind",
+            "snippet",
+            "deciding_line",
+            "cluster__id",
+            "cluster__title",
+            "cluster__kind",
+            "cluster__size",
+        )
+        .order_by("kind")  # "judge" before "verify": the later verify row wins
+    )
+    return {member.attempt_id: member for member in rows}
+
+
+CLOSED_STATUSES = (FailureCluster.Status.RESOLVED, FailureCluster.Status.WONT_FIX)
+
+
+def open_cluster_counts() -> dict[int, int]:
+    """migration id -> clusters with failures that are neither resolved nor won't fix (one query)."""
+    rows = (
+        FailureCluster.objects.filter(size__gt=0)
+        .exclude(status__in=CLOSED_STATUSES)
+        .values("migration_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["migration_id"]: row["n"] for row in rows}
+
+
+def cluster_choices(*, migration: Migration, selected: int | None = None, limit: int = 300) -> list[FailureCluster]:
+    """The migration's clusters for a picker, largest first; the selected one is always among them (one query)."""
+    first = Case(When(pk=selected or 0, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(
+        FailureCluster.objects.filter(migration=migration)
+        .filter(Q(size__gt=0) | Q(pk=selected or 0))
+        .order_by(first, "kind", "-size", "id")
+        .only("id", "title", "kind", "size")[:limit]
+    )
 
 
 def cluster_detail(*, cluster_id: int) -> FailureCluster | None:

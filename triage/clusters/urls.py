@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from triage.clusters import views
+from triage.clusters import list_views, views
 
 urlpatterns = [
-    path("migrations/<slug:slug>/clusters/", views.cluster_list, name="cluster-list"),
+    path("migrations/<slug:slug>/clusters/", list_views.cluster_list, name="cluster-list"),
+    path("migrations/<slug:slug>/clusters/bulk/", list_views.cluster_bulk, name="cluster-bulk"),
     path("clusters/<int:cluster_id>/", views.cluster_detail, name="cluster-detail"),
     path("clusters/<int:cluster_id>/action/", views.cluster_action, name="cluster-action"),
 ]

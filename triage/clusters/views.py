@@ -1,8 +1,7 @@
-"""Pages for failure clusters: the cluster list per migration, a cluster with its members, and triage actions."""
+"""Pages for failure clusters: a cluster with its members and triage actions (the list is in list_views)."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -19,12 +18,11 @@ from fleetui.common import charts
 from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Migration, Target
 from triage.clusters import selectors as cluster_selectors
-from triage.clusters.models import ClusterKind, ClusterMember, FailureCluster
+from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.actions import TriageError, cluster_merge, cluster_split, cluster_update, user_can_triage
 
 CLUSTER_BARS = 25
 GROWN_WINDOW = timedelta(days=1)
-SORTS = [("-size", "size"), ("-repos", "repositories"), ("-last_seen_at", "last seen"), ("title", "title")]
 
 
 def clusters_grown_recently(*, limit: int = 10) -> list[FailureCluster]:
@@ -53,65 +51,6 @@ def clusters_of_attempts(*, attempt_ids: list[int]) -> dict[int, FailureCluster]
     cluster_ids = cluster_selectors.attempt_clusters(attempt_ids=attempt_ids)
     clusters = FailureCluster.objects.only("id", "title", "status").in_bulk(set(cluster_ids.values()))
     return {attempt_id: clusters[cid] for attempt_id, cid in cluster_ids.items() if cid in clusters}
-
-
-class ClusterFilterForm(forms.Form):
-    """The cluster list's filters, all in the query string so a filtered view can be shared."""
-
-    status = forms.ChoiceField(choices=[("", "any status"), *FailureCluster.Status.choices], required=False)
-    kind = forms.ChoiceField(choices=[("", "any kind"), *ClusterKind.choices], required=False)
-    q = forms.CharField(max_length=200, required=False)
-    team = forms.CharField(max_length=200, required=False)
-    prompt_rev = forms.IntegerField(min_value=0, required=False)
-    new_since = forms.DateField(required=False)
-    order = forms.ChoiceField(choices=[(k, k) for k in cluster_selectors.ORDERS], required=False)
-
-    def filters(self) -> dict:
-        """The valid filters; an invalid field is dropped so the page still renders."""
-        self.is_valid()
-        cleaned = getattr(self, "cleaned_data", {})
-        return {
-            "status": cleaned.get("status") or "",
-            "kind": cleaned.get("kind") or "",
-            "search": (cleaned.get("q") or "").strip(),
-            "team": (cleaned.get("team") or "").strip(),
-            "prompt_rev": cleaned.get("prompt_rev"),
-            "new_since": cleaned.get("new_since"),
-            "order": cleaned.get("order") or "-size",
-        }
-
-
-def cluster_list(request, slug: str):
-    migration = get_object_or_404(Migration, slug=slug)
-    form = ClusterFilterForm(request.GET)
-    filters = form.filters()
-    new_since = filters["new_since"]
-    query = {**filters, "new_since": _start_of(new_since) if new_since else None}
-    clusters = cluster_selectors.cluster_list(migration=migration, **query)
-    page = Paginator(clusters, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    # Status tabs count within every other filter, so they say what each tab would show.
-    without_status = cluster_selectors.cluster_list(migration=migration, **{**query, "status": None})
-    counts = {row["status"]: row["n"] for row in without_status.order_by().values("status").annotate(n=Count("id"))}
-    context = {
-        "nav": "migrations",
-        "migration": migration,
-        "form": form,
-        "filters": filters,
-        "filtered": any(v for k, v in filters.items() if k != "order"),
-        "page": page,
-        "clusters": list(page.object_list),
-        "tabs": [(value, label, counts.get(value, 0)) for value, label in FailureCluster.Status.choices],
-        "total": sum(counts.values()),
-        "statuses": FailureCluster.Status.choices,
-        "kinds": ClusterKind.choices,
-        "teams": run_selectors.team_choices(migration=migration),
-        "sorts": SORTS,
-    }
-    return render(request, "triage/cluster_list.html", context)
-
-
-def _start_of(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def cluster_detail(request, cluster_id: int):

@@ -384,7 +384,7 @@ def test_home_and_import_list_take_a_bounded_number_of_queries(client, count, dj
     for _ in range(min(count, 20)):
         make_import_run(errors=7)
     logged_in(client)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert len(client.get(reverse("home")).context["summaries"]) == count
     with django_assert_max_num_queries(9):
         assert client.get(reverse("import-list")).status_code == 200

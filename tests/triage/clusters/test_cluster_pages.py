@@ -268,7 +268,8 @@ def test_the_fleet_overview_lists_clusters_that_grew_in_the_last_day(client):
     logged_in(client)
     response = client.get(reverse("home"))
     assert [c.title for c in response.context["grown"]] == ["fresh failure"]
-    assert "trend-m" in figures(response.content.decode())
+    # The overview's trend is an inline SVG sparkline, not a chart.
+    assert '<svg class="spark"' in response.content.decode() and not figures(response.content.decode())
 
 
 def test_the_attempt_page_shows_the_span_tree_with_verify_snippets_and_the_judge(client):
