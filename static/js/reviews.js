@@ -225,6 +225,14 @@
     if (row && queue() && queue().contains(row)) setCurrent(row, false);
   });
 
+  // Filters left blank stay out of the address, so a shared link shows only what was chosen.
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches("form.review-filters")) return;
+    event.target.querySelectorAll("select, input").forEach(function (field) {
+      if (field.name && !field.value) field.disabled = true;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-shortcuts-open], [data-select-page]").forEach(function (el) {
       el.hidden = false;

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_simultaneous_approvals_record_one_decision_and_both_answer_with_it():
     # SQLite serialises writers by locking the whole file; the race needs a database with concurrent writers.
     need_service("PostgreSQL", connection.vendor == "postgresql")
+    Group.objects.get_or_create(name=REVIEWER)  # an earlier test's flush may have removed the role groups
     reviewer = make_user("rita", role=REVIEWER)
     pr = queued_pr("acme/pay-api", 1)
     url = reverse("review-approve", args=[pr.pk])
