@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from fleetui.common.broker import transport_options as broker_transport_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -267,14 +269,10 @@ FLEETUI_HEARTBEAT_TIMEOUT = float(os.environ.get("FLEETUI_HEARTBEAT_TIMEOUT") or
 # How often beat sends the watchdogs: fleetui.common.models.watchdog_interval(), a twelfth of the timeout.
 HEARTBEAT_WATCHDOG_INTERVAL = max(1.0, min(60.0, min(FLEETUI_HEARTBEAT_TIMEOUT, CELERY_TASK_TIME_LIMIT + 5) / 12))
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# An acks_late task that is still running when the visibility timeout passes is handed
-# to a second worker; keep the timeout well above the hard time limit.
-# (Only Redis takes these options: the SQLAlchemy transport hands its options to
-# create_engine, which rejects them.)
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
-    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
-    else {}
+# Redis: an acks_late task still running when the visibility timeout passes is handed to a second worker, so
+# the timeout stays well above the hard time limit. The embedded SQLite broker: WAL connections (broker.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    CELERY_BROKER_URL, visibility_timeout=CELERY_TASK_TIME_LIMIT * 2
 )
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 IMPORT_INTERVAL_SECONDS = envint("FLEETUI_IMPORT_INTERVAL", 60)

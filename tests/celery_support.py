@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from fleetui.common.broker import transport_options as broker_transport_options
 from fleetui.common.db import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +122,9 @@ def broker_in_use(url: str, *, transport_options: dict | None = None) -> Iterato
         app.amqp._producer_pool = None
 
     old = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url, app.conf.broker_transport_options = url, transport_options or {}
+    if transport_options is None:
+        transport_options = broker_transport_options(url, visibility_timeout=settings.CELERY_TASK_TIME_LIMIT * 2)
+    app.conf.broker_url, app.conf.broker_transport_options = url, transport_options
     reset_pool()
     try:
         yield url

@@ -39,14 +39,20 @@ def heartbeat(row: Liveness, *, interval: float | None = None) -> Iterator[Heart
     state = Heartbeat()
     every = heartbeat_interval() if interval is None else interval
 
+    # Held while a beat is written: the block's end waits for a beat in flight, never for the thread to wake.
+    beating = threading.Lock()
+
     def run() -> None:
         try:
             while not state.stopped.wait(every):
-                try:
-                    alive = row.beat()
-                except Exception:
-                    logger.warning("could not record a heartbeat for %s", row._meta.label, exc_info=True)
-                    continue
+                with beating:
+                    if state.stopped.is_set():
+                        return
+                    try:
+                        alive = row.beat()
+                    except Exception:
+                        logger.warning("could not record a heartbeat for %s", row._meta.label, exc_info=True)
+                        continue
                 if not alive:
                     state.lost.set()
                     return
@@ -60,4 +66,7 @@ def heartbeat(row: Liveness, *, interval: float | None = None) -> Iterator[Heart
         yield state
     finally:
         state.stopped.set()
-        thread.join(timeout=10)
+        # No beat after this: one in flight has ended, and the thread sees `stopped` before any other. It exits
+        # (closing its connection) on its own, so a short block does not wait for a thread to be scheduled.
+        with beating:
+            pass

@@ -36,20 +36,35 @@ __all__ = [
 ]
 
 
+# A batch larger than this goes out through fan-out tasks of this many items each.
+FANOUT_CHUNK = 100
+
+
 def task_id_for(item_id: int, tries: int) -> str:
     """The Celery task id of an item's next try: known in advance, so it can be revoked."""
     return f"rerun-{item_id}-{tries + 1}"
 
 
 def rerun_items_enqueue(*, items: list[tuple[int, int]]) -> None:
-    """Send one task per (item id, tries so far), through one broker connection."""
-    from runs.reruns.tasks import rerun_item_task
+    """Send one task per (item id, tries so far), through one broker connection.
+
+    A large selection is handed to workers in chunks of FANOUT_CHUNK (`rerun_items_fanout_task`), which send
+    the items' own tasks: the request that creates a batch of thousands sends a handful of messages, and the
+    workers start on the first chunk while the rest go out. Sending an item's task twice is harmless (its
+    claim is conditional), so a chunk redelivered after a worker died is simply sent again.
+    """
+    from runs.reruns.tasks import rerun_item_task, rerun_items_fanout_task
 
     if not items:
         return
     with rerun_item_task.app.producer_or_acquire() as producer:
-        for item_id, tries in items:
-            rerun_item_task.apply_async((item_id,), task_id=task_id_for(item_id, tries), producer=producer)
+        if len(items) <= FANOUT_CHUNK:
+            for item_id, tries in items:
+                rerun_item_task.apply_async((item_id,), task_id=task_id_for(item_id, tries), producer=producer)
+            return
+        for start in range(0, len(items), FANOUT_CHUNK):
+            chunk = [list(pair) for pair in items[start : start + FANOUT_CHUNK]]
+            rerun_items_fanout_task.apply_async((chunk,), producer=producer)
 
 
 def _enqueue_on_commit(items: list[tuple[int, int]]) -> None:
@@ -196,7 +211,10 @@ def rerun_batch_retry_failed(*, batch: RerunBatch, user) -> int:
 def rerun_batch_finish_if_done(*, batch_id: int) -> bool:
     """Mark the batch finished once no item is queued or running, and import the new traces once."""
     # Items the runner has finished with: failed or cancelled is final, succeeded waits for its new attempt.
-    rerun_outcomes_update(items=RerunItem.objects.filter(batch_id=batch_id, outcome=RerunOutcome.PENDING))
+    # Only those still marked pending are judged, not the whole batch: each item's end stays O(1).
+    rerun_outcomes_update(
+        items=RerunItem.objects.filter(batch_id=batch_id, outcome=RerunOutcome.PENDING).exclude(state__in=ACTIVE_STATES)
+    )
     if RerunItem.objects.filter(batch_id=batch_id, state__in=ACTIVE_STATES).exists():
         return False
     with transaction.atomic():
@@ -294,16 +312,22 @@ def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
     )
     if not rows:
         return 0
-    attempt_ids = {r.result_attempt_id for r in rows if r.result_attempt_id}
-    attempt_ids |= {r.source_attempt_id for r in rows if r.source_attempt_id and r.source_cluster_id is None}
+    # Clusters matter only once a failing new attempt is linked: a runner that just finished needs no lookup.
+    judged = [r for r in rows if r.result_attempt_id]
+    attempt_ids = {r.result_attempt_id for r in judged}
+    attempt_ids |= {r.source_attempt_id for r in judged if r.source_attempt_id and r.source_cluster_id is None}
     cluster_of = attempt_clusters(attempt_ids=list(attempt_ids)) if attempt_ids else {}
-    last_clustered = dict(
-        ClusteringRun.objects.filter(
-            migration_id__in={r.migration_id for r in rows}, status=ClusteringRun.Status.SUCCEEDED
+    last_clustered = (
+        dict(
+            ClusteringRun.objects.filter(
+                migration_id__in={r.migration_id for r in judged}, status=ClusteringRun.Status.SUCCEEDED
+            )
+            .values_list("migration_id")
+            .annotate(last=Max("started_at"))
+            .values_list("migration_id", "last")
         )
-        .values_list("migration_id")
-        .annotate(last=Max("started_at"))
-        .values_list("migration_id", "last")
+        if judged
+        else {}
     )
     changed = 0
     for item in rows:

@@ -13,7 +13,7 @@ from fleetui.common.tasks import backoff_countdown
 from runs.reruns.dispatch import rerun_item_execute
 from runs.reruns.models import RerunBatch
 from runs.reruns.recovery import rerun_items_recover
-from runs.reruns.services import rerun_results_link, unfinished_batches_exist
+from runs.reruns.services import rerun_items_enqueue, rerun_results_link, unfinished_batches_exist
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,16 @@ def rerun_item_task(self, item_id: int) -> str:
     elif outcome.action == "retry":
         raise self.retry(countdown=backoff_countdown(self.request.retries, cap=RETRY_CAP_SECONDS))
     return outcome.action
+
+
+@shared_task(
+    name="runs.tasks_reruns.rerun_items_fanout_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def rerun_items_fanout_task(items: list[list[int]]) -> int:
+    """Send the tasks of one chunk of a large batch's items ([item id, tries] pairs); safe to run twice."""
+    pairs = [(int(item_id), int(tries)) for item_id, tries in items]
+    rerun_items_enqueue(items=pairs)
+    return len(pairs)
 
 
 @shared_task(name="runs.tasks_reruns.reruns_watchdog_task", acks_late=True, ignore_result=True)

@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
+from fleetui.common.broker import transport_options as broker_transport_options
 from runs.fleet.models import Outcome
 from runs.reruns.dispatch import rerun_item_execute
 from runs.reruns.models import RerunItem, RerunState
@@ -66,7 +67,7 @@ def broker(request, tmp_path, liveness):
     else:
         url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
     liveness.CELERY_BROKER_URL = url
-    options = {"visibility_timeout": TIME_LIMIT * 2} if url.startswith("redis") else {}
+    options = broker_transport_options(url, visibility_timeout=TIME_LIMIT * 2)
     with broker_in_use(url, transport_options=options):
         yield url
 

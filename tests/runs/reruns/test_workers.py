@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from fleetui.common.broker import transport_options as broker_transport_options
 from fleetui.common.db import database_url
 from runs.fleet.models import Outcome
 from runs.reruns.models import RerunItem, RerunState
@@ -59,7 +60,7 @@ def broker(request, tmp_path, settings):
     settings.CELERY_BROKER_URL = url
     settings.CELERY_TASK_TIME_LIMIT = TIME_LIMIT
     settings.CELERY_TASK_SOFT_TIME_LIMIT = TIME_LIMIT - 1
-    options = {"visibility_timeout": TIME_LIMIT * 2} if url.startswith("redis") else {}
+    options = broker_transport_options(url, visibility_timeout=TIME_LIMIT * 2)
     with broker_in_use(url, transport_options=options):
         yield url
 
