@@ -8,12 +8,21 @@ computes on one holds for the other. A zero stays a zero: some patterns do name 
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
 ONES = bytes.maketrans(b"123456789", b"111111111")
 ZEROS = bytes.maketrans(b"123456789", b"000000000")
 _NONZERO = frozenset(range(ord("1"), ord("9") + 1))
+
+
+def ones_table(keep: str = "") -> bytes:
+    """The byte table that reads the digits 1-9 as ones, but those in keep (which must not hold 1)."""
+    alike = "".join(d for d in "123456789" if d not in keep)
+    return bytes.maketrans(alike.encode(), b"1" * len(alike))
+
+
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
 _PLAIN = {_c.ANY, _c.AT, _c.CATEGORY}
 
@@ -26,17 +35,17 @@ def with_digits(text: str, table: bytes = ONES) -> str:
     return text.encode("utf-8", "surrogatepass").translate(table).decode("utf-8", "surrogatepass")
 
 
-def _class_blind(items: list) -> bool:
-    """A character set holds all of 1-9 or none of them."""
+def _class_blind(items: list, alike: frozenset[int]) -> bool:
+    """A character set holds all of the digits read alike or none of them."""
     held: set[int] = set()
     for op, av in items:
-        if op is _c.LITERAL and av in _NONZERO:
+        if op is _c.LITERAL and av in alike:
             held.add(av)
         elif op is _c.RANGE:
-            held.update(_NONZERO & set(range(av[0], av[1] + 1)))
+            held.update(alike & set(range(av[0], av[1] + 1)))
         elif op not in (_c.LITERAL, _c.RANGE, _c.NEGATE, _c.CATEGORY):
             return False
-    return not held or held == _NONZERO
+    return not held or held == alike
 
 
 def _no_digit(items) -> bool:
@@ -59,30 +68,30 @@ def _no_digit(items) -> bool:
     return True
 
 
-def _blind(items, groups: dict[int, list]) -> bool:
+def _blind(items, groups: dict[int, list], alike: frozenset[int]) -> bool:
     for op, av in items:
         if op in (_c.LITERAL, _c.NOT_LITERAL):
-            if av in _NONZERO:
+            if av in alike:
                 return False
         elif op is _c.IN:
-            if not _class_blind(av):
+            if not _class_blind(av, alike):
                 return False
         elif op is _c.SUBPATTERN:
             if av[0] is not None:
                 groups[av[0]] = av[3]
-            if not _blind(av[3], groups):
+            if not _blind(av[3], groups, alike):
                 return False
         elif op is _c.BRANCH:
-            if not all(_blind(branch, groups) for branch in av[1]):
+            if not all(_blind(branch, groups, alike) for branch in av[1]):
                 return False
         elif op in _REPEATS:
-            if not _blind(av[2], groups):
+            if not _blind(av[2], groups, alike):
                 return False
         elif op in (_c.ASSERT, _c.ASSERT_NOT):
-            if not _blind(av[1], groups):
+            if not _blind(av[1], groups, alike):
                 return False
         elif op is getattr(_c, "ATOMIC_GROUP", None):
-            if not _blind(av, groups):
+            if not _blind(av, groups, alike):
                 return False
         elif op is _c.GROUPREF:
             if av not in groups or not _no_digit(groups[av]):
@@ -92,15 +101,16 @@ def _blind(items, groups: dict[int, list]) -> bool:
     return True
 
 
-def digit_blind(patterns: Iterable[re.Pattern[str]]) -> bool:
-    """True when no pattern can tell the digits 1-9 apart: each matches a line where it matches that line
-    with those digits turned into ones, at the same places."""
+def digit_blind(patterns: Iterable[re.Pattern[str]], keep: str = "") -> bool:
+    """True when no pattern can tell the digits 1-9 apart (but those in keep): each matches a line where it
+    matches that line with those digits turned into ones (`ones_table(keep)`), at the same places."""
+    alike = _NONZERO - {ord(d) for d in keep}
     for pattern in patterns:
         try:
             tree = _parser.parse(pattern.pattern, pattern.flags)
         except Exception:  # noqa: BLE001 - an unreadable pattern is simply not known to be blind
             return False
-        if not _blind(list(tree), {}):
+        if not _blind(list(tree), {}, alike):
             return False
     return True
 
@@ -155,3 +165,22 @@ def refill(masked: str, kept: tuple[int, ...], line: str) -> str:
         out.append(digits[k])
         out.append(part)
     return "".join(out)
+
+
+def digit_keyed(maxsize: int, keep: str = ""):
+    """Cache a function of a line (and further hashable arguments) by the line, and compute it once for all
+    lines that differ only in their digits 1-9 (but those in keep). Only for functions whose patterns are
+    `digit_blind` with the same keep."""
+    table = ones_table(keep)
+
+    def wrap(fn):
+        by_ones = lru_cache(maxsize=maxsize)(fn)
+
+        @lru_cache(maxsize=maxsize)
+        def cached(line: str, *args):
+            return by_ones(with_digits(line, table), *args)
+
+        cached.__doc__ = fn.__doc__
+        return cached
+
+    return wrap

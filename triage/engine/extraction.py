@@ -1,10 +1,10 @@
 """Cut the lines that explain a failure out of raw verifier output (pure, no Django)."""
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from triage.engine.digits import digit_blind, digit_keyed
 from triage.engine.escapes import unescape_json_lines
 from triage.engine.logdiff import baseline_keys, shared_lines
 from triage.engine.rules import (
@@ -18,7 +18,7 @@ from triage.engine.rules import (
     BuildSystem,
 )
 from triage.engine.selection import FILLER, MAX_BYTES, MAX_LINES, Focus, select_lines
-from triage.engine.steps import failed_step, is_boilerplate
+from triage.engine.steps import failed_step, has_markers, is_boilerplate
 
 __all__ = ["MAX_BYTES", "MAX_LINES", "clean_lines", "extract_snippet", "extract_snippet_bytes", "split_note"]
 
@@ -40,6 +40,8 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
 CI_PREFIX_RE = re.compile(
     r"^(?:[^\t\n]{0,200}\t[^\t\n]{0,200}\t)?\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z? ?", re.M
 )
+_STAMP_RE = re.compile(r"\d-\d\dT\d\d:\d\d:\d\d")
+CI_PREFIX_WINDOW = 20_000
 GROUP_RE = re.compile(r"^##\[(?:group|endgroup)\]")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'`(])")
 WHITESPACE_RE = re.compile(r"\s+")
@@ -53,15 +55,22 @@ def _clean(text: str) -> list[str]:
     text = unescape_json_lines(text)
     if "\x1b" in text:
         text = ANSI_RE.sub("", text)
-    if CI_PREFIX_RE.search(text[:20_000]) or CI_PREFIX_RE.search(text[-20_000:]):
+    if _has_ci_prefix(text):
         text = CI_PREFIX_RE.sub("", text)
     text = CONTROL_RE.sub("", text)
     return _single_spaced([line.rstrip() for line in text.splitlines()])
 
 
+def _has_ci_prefix(text: str) -> bool:
+    """A CI timestamp starts a line within the first or the last 20,000 characters."""
+    # Every prefix holds a date and a time: most logs have none, and the full pattern need not run.
+    windows = (text,) if len(text) <= CI_PREFIX_WINDOW else (text[:CI_PREFIX_WINDOW], text[-CI_PREFIX_WINDOW:])
+    return any(_STAMP_RE.search(w) is not None and CI_PREFIX_RE.search(w) is not None for w in windows)
+
+
 def _single_spaced(lines: list[str]) -> list[str]:
     """The lines without the blank line a double-spaced log (`\\r\\r\\n` endings, some exporters) puts after each."""
-    blank = sum(1 for line in lines if not line)
+    blank = lines.count("")
     if blank * 3 < len(lines) or len(lines) < 8:
         return lines
     followed = sum(1 for a, b in zip(lines, lines[1:], strict=False) if a and not b)
@@ -127,29 +136,48 @@ def _rules_named(names: tuple[str, ...]) -> _Rules:
     return _Rules(specific, generic, noise, filler)
 
 
+_KEYWORD, _SPECIAL, _LONGER_LOWER = 1, 2, 4
+
+
+def _line_kind(line: str) -> int:
+    """Whether a keyword occurs in the line, whether it starts like a continuation, whether lower-casing
+    changes its length (rare Unicode)."""
+    low = line.lower()
+    kind = _KEYWORD if any(k in low for k in KEYWORDS) else 0
+    if line.startswith(SPECIAL_STARTS):
+        kind |= _SPECIAL
+    if len(low) != len(line):
+        kind |= _LONGER_LOWER
+    return kind
+
+
+# Keywords and starts hold no digits: lines that differ only in their digits are of one kind.
+_line_kind_cached = digit_keyed(CLASSIFY_CACHE_SIZE)(_line_kind)
+
+
 def _candidate_lines(lines: list[str]) -> list[int]:
     """Indices of lines worth matching: a keyword occurs in them or they start like a continuation."""
-    starts = [0] * (len(lines) + 1)
-    pos = 0
-    for i, line in enumerate(lines):
-        starts[i] = pos
-        pos += len(line) + 1
-    starts[len(lines)] = pos
-    low = "\n".join(lines).lower()
-    if len(low) != pos - 1 and lines:
-        # Lower-casing changed some lengths (rare Unicode); fall back to a per-line test.
-        return [i for i, line in enumerate(lines) if any(k in line.lower() for k in KEYWORDS)]
-    hits = {i for i, line in enumerate(lines) if line.startswith(SPECIAL_STARTS)}
-    for keyword in KEYWORDS:
-        at = low.find(keyword)
-        while at != -1:
-            i = bisect_right(starts, at) - 1
-            hits.add(i)
-            at = low.find(keyword, starts[i + 1])
-    return sorted(hits)
+    kinds = [_line_kind_cached(line) for line in lines]
+    if any(kind & _LONGER_LOWER for kind in kinds):
+        # Lower-casing changed some lengths: only the keyword test.
+        return [i for i, kind in enumerate(kinds) if kind & _KEYWORD]
+    return [i for i, kind in enumerate(kinds) if kind & (_KEYWORD | _SPECIAL)]
 
 
-@lru_cache(maxsize=CLASSIFY_CACHE_SIZE)
+def _all_patterns() -> list[re.Pattern[str]]:
+    systems = [*SYSTEMS, GENERIC]
+    found = [COMMON_NOISE, *(a.pattern for s in systems for a in s.anchors)]
+    return found + [p for s in systems for p in (s.noise, s.filler) if p is not None]
+
+
+# A line's class under one set of rules is cached, and is the same for lines that differ only in their
+# digits 1-9, but for those a rule names (npm's 404).
+_KEEP = "4"
+_CLASSIFY_BLIND = digit_blind(_all_patterns(), keep=_KEEP)
+_classify_key = (lambda size: digit_keyed(size, _KEEP)) if _CLASSIFY_BLIND else (lambda size: lru_cache(maxsize=size))
+
+
+@_classify_key(CLASSIFY_CACHE_SIZE)
 def _classify_cached(line: str, rules: _Rules) -> tuple[float, int]:
     return _classify(line, rules)
 
@@ -226,14 +254,16 @@ def extract_snippet(text: str | bytes, verifier: str | None = None, *, baseline:
     lines = _clean(text)
     if not any(line.strip() for line in lines):
         return ""
-    step = failed_step(lines)
+    # Most logs hold no CI step marker at all: then no line needs the step tests.
+    markers = has_markers(lines)
+    step = failed_step(lines) if markers else None
     focus = Focus(step.start, step.end, step.marker) if step is not None else Focus(0, len(lines))
     candidates = [i for i in _candidate_lines(lines) if focus.start <= i < focus.end]
     # Sniffing only the candidate lines is enough: every sniff pattern names an error or a failure.
     systems = detect_systems([lines[i] for i in candidates[-MAX_SNIFF_LINES:]], verifier)
     rules = _rules_for(systems)
     scores = score_lines(lines, systems, candidates)
-    for i in range(focus.start, focus.end):
+    for i in range(focus.start, focus.end) if markers else ():
         if is_boilerplate(lines[i]):
             scores[i] = -1
     shared: set[int] = set()
@@ -263,7 +293,7 @@ def _line_score(lines: list[str], i: int, scores: dict[int, float], rules: _Rule
     return score
 
 
-@lru_cache(maxsize=CLASSIFY_CACHE_SIZE)
+@_classify_key(CLASSIFY_CACHE_SIZE)
 def _plain_class(line: str, rules: _Rules) -> float:
     line = line[:MAX_MATCH_CHARS]
     if COMMON_NOISE.search(line) or any(p.search(line) for p in rules.noise):

@@ -85,6 +85,14 @@ def is_boilerplate(line: str) -> bool:
     return line.startswith(_MARKER_STARTS) and _BOILERPLATE_RE.match(line) is not None
 
 
+_MARKER_LINE_RE = re.compile("^(?:" + "|".join(re.escape(s) for s in _MARKER_STARTS) + ")", re.M)
+
+
+def has_markers(lines: list[str]) -> bool:
+    """Some line starts like a CI marker; without one, no line is boilerplate and no step is found."""
+    return _MARKER_LINE_RE.search("\n".join(lines)) is not None
+
+
 def failed_step(lines: list[str]) -> FailedStep | None:
     """The first step that failed, by its CI system's markers; None when the log has no such markers."""
     starts: dict[str, list[int]] = {name: [] for name in _STARTS}

@@ -66,3 +66,21 @@ def test_only_the_listed_characters_fold_to_ascii_letters():
         c for c in map(chr, range(0x80, sys.maxunicode + 1)) if len(c.lower()) != 1 or c.lower().isascii() or folds(c)
     }
     assert all(normalize._FOLDS_TO_ASCII.match(c) for c in found)
+
+
+def test_a_line_is_classed_as_without_the_cache_whatever_its_digits():
+    from triage.engine import extraction
+    from triage.engine.rules import SYSTEM_BY_NAME
+
+    rules = extraction._rules_for([SYSTEM_BY_NAME["maven"], SYSTEM_BY_NAME["npm"]])
+    lines = [
+        "npm ERR! 404 Not Found - GET https://registry.npmjs.org/left-pad",
+        "npm ERR! 505 Not Found - GET https://registry.npmjs.org/left-pad",
+        "[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0",
+        "[ERROR] Tests run: 3, Failures: 0, Errors: 0, Skipped: 0",
+        "Done. Your build exited with 1.",
+        "  12:5  error  'x' is defined but never used  no-unused-vars",
+    ]
+    for line in lines:
+        assert extraction._classify_cached(line, rules) == extraction._classify(line, rules)
+        assert extraction._line_kind_cached(line) == extraction._line_kind(line)
