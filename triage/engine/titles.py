@@ -20,6 +20,7 @@ _SPACES = re.compile(r"\s+")
 # Gaps joined by a dot, dash or underscore ("104.16.….…") are one gap.
 _GAPS = re.compile(r"…(?:[.\-_]?…)+")
 _SENTINEL = "\x00"
+_GAPPY_WORD = re.compile(r"(?<!\S)([(\[{'\"]*)[^\s…]*…[^\s…]*…[^\s]*?([)\]}'\",.:;]*)(?!\S)")
 _LEADING_GAP = re.compile(r"^…[\s:,.;-]*")
 # For a failure with no deciding line: the line of its snippet whose words weigh most in its cluster.
 _WORD = re.compile(r"(?u)(?<![<\w])[A-Za-z_][\w.$-]*\w|\b[A-Z]+\d+\b")
@@ -86,8 +87,9 @@ def _render(tokens: list[str]) -> str:
         if end > k and (end == len(tokens) or not tokens[end][:1].isalnum()):
             k = end
         out.append(_SENTINEL)
-    text = "".join(GAP if t == _SENTINEL else t for t in out)
-    return _GAPS.sub(GAP, text).strip()
+    text = _GAPS.sub(GAP, "".join(GAP if t == _SENTINEL else t for t in out))
+    # A name the members spell differently in several places ("org.…:…-api:jar:…") is one gap.
+    return _GAPPY_WORD.sub(lambda m: f"{m.group(1)}{GAP}{m.group(2)}", text).strip()
 
 
 def shared_line(lines: Iterable[str]) -> str:

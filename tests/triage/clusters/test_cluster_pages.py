@@ -337,3 +337,23 @@ def test_the_member_table_shows_each_members_deciding_line_escaped(client):
     assert "Deciding line" in html
     assert "cannot find symbol: class Rule &lt;script&gt;" in html
     assert XSS not in html
+
+
+def test_the_member_table_shows_a_long_deciding_line_from_the_clause_that_names_the_cause(client):
+    migration = make_migration("m")
+    cluster = cluster_with_members(migration, "network timeout", ["org/a"])
+    line = (
+        "[ERROR] Failed to execute goal on project a: Could not resolve dependencies for project com.org.a:a:jar:1.0: "
+        "Failed to collect dependencies at org.slf4j:slf4j-api:jar:2.0.16: Failed to read artifact descriptor for "
+        "org.slf4j:slf4j-api:jar:2.0.16: The following artifacts could not be resolved: org.slf4j:slf4j-api:jar:2.0.16 "
+        "(absent): Could not transfer artifact org.slf4j:slf4j-api:jar:2.0.16 from/to central "
+        f"(https://nexus.example.internal/maven2): Connect to nexus.example.internal:443 failed: Connect timed out {XSS}"
+    )
+    cluster.members.update(deciding_line=line)
+    logged_in(client)
+    html = client.get(reverse("cluster-detail", args=[cluster.pk])).content.decode()
+    cell = html.split('<td class="snippet-cell">', 1)[1].split("</td>", 1)[0]
+    assert ">Could not transfer artifact org.slf4j:slf4j-api:jar:2.0.16 from/to central" in cell
+    assert "Connect timed out &lt;script&gt;" in cell
+    assert ">[ERROR] Failed to execute goal" not in cell
+    assert XSS not in html
