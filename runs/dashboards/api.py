@@ -4,9 +4,10 @@ from django.http import JsonResponse
 
 from fleetui.common.api import ApiError, api_view, paginate
 from runs.dashboards import selectors as dashboards_selectors
+from runs.dashboards.schema import REPO_ORDERS
 from runs.fleet import selectors as fleet_selectors
 from runs.fleet.api import attempt_json, migration_or_404, pull_request_json
-from runs.fleet.models import RepositoryState, Target
+from runs.fleet.models import PullRequest, RepositoryState, Target
 
 
 def _summary_json(summary: dashboards_selectors.MigrationSummary) -> dict:
@@ -27,13 +28,40 @@ def migrations_list(request):
     )
 
 
+MAX_ID = 2**31 - 1
+PR_STATES = ["none", *PullRequest.State.values]
+
+
+def _choice(request, name: str, allowed: list[str], default: str = "") -> str:
+    value = request.GET.get(name, "")
+    if value and value not in allowed:
+        raise ApiError(400, f"unknown {name} {value[:40]!r}; one of {', '.join(allowed)}")
+    return value or default
+
+
+def _positive_id(request, name: str) -> int | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 1 <= int(raw) <= MAX_ID:
+        raise ApiError(400, f"{name} must be an id from 1 to {MAX_ID}")
+    return int(raw)
+
+
 @api_view("GET")
 def migration_repos(request, slug: str):
     migration = migration_or_404(slug)
-    state = request.GET.get("state", "")
-    if state and not fleet_selectors.state_is_valid(state):
-        raise ApiError(400, f"unknown state {state[:40]!r}; one of {', '.join(RepositoryState.values)}")
-    targets = fleet_selectors.target_list(migration=migration, state=state, team=request.GET.get("team", "").strip())
+    state = _choice(request, "state", RepositoryState.values)
+    targets = fleet_selectors.target_list(
+        migration=migration,
+        state=state,
+        team=request.GET.get("team", "").strip(),
+        cluster=_positive_id(request, "cluster"),
+        pr_state=_choice(request, "pr_state", PR_STATES),
+        repo=request.GET.get("repo", "")[:300],
+        text=request.GET.get("q", "")[:200],
+        order=_choice(request, "order", REPO_ORDERS, fleet_selectors.TARGET_DEFAULT_ORDER),
+    )
 
     def serialize(rows: list[Target]):
         prs = fleet_selectors.pull_requests_by_repository(

@@ -2,6 +2,9 @@
 
 from fleetui.common import openapi
 from runs.fleet.models import Outcome, Phase, PullRequest, RepositoryState, Verdict
+from runs.fleet.selectors import TARGET_ORDERS
+
+REPO_ORDERS = [f"{sign}{key}" for key in TARGET_ORDERS for sign in ("", "-")]
 
 SCHEMAS = {
     "MigrationSummary": openapi.closed(
@@ -81,6 +84,37 @@ PATHS = {
                 openapi.SLUG_PARAM,
                 {"name": "state", "in": "query", "schema": {"type": "string", "enum": RepositoryState.values}},
                 {"name": "team", "in": "query", "description": "Team slug, or - for no team", "schema": openapi.STRING},
+                {
+                    "name": "repo",
+                    "in": "query",
+                    "description": "Text in the repository's owner/name (any case)",
+                    "schema": openapi.STRING,
+                },
+                {
+                    "name": "q",
+                    "in": "query",
+                    "description": "Text in its latest failure: a failed verifier's snippet, the judge's rationale or the "
+                    "baseline's failure",
+                    "schema": openapi.STRING,
+                },
+                {
+                    "name": "cluster",
+                    "in": "query",
+                    "description": "Id of the cluster its latest attempt is in",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                },
+                {
+                    "name": "pr_state",
+                    "in": "query",
+                    "description": "State of one of its pull requests, or none for no pull request",
+                    "schema": {"type": "string", "enum": ["none", *PullRequest.State.values]},
+                },
+                {
+                    "name": "order",
+                    "in": "query",
+                    "description": "Sort key, - first for descending; ties by repository name (default repo)",
+                    "schema": {"type": "string", "enum": REPO_ORDERS},
+                },
                 *openapi.PAGE_PARAMS,
             ],
             "responses": {

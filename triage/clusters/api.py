@@ -97,8 +97,16 @@ def migration_clusters(request, slug: str):
         raise ApiError(400, f"unknown status {status[:40]!r}; one of {', '.join(FailureCluster.Status.values)}")
     if kind and kind not in ClusterKind.values:
         raise ApiError(400, f"unknown kind {kind[:40]!r}; one of {', '.join(ClusterKind.values)}")
+    order = request.GET.get("order", "") or selectors.DEFAULT_ORDER
+    if order not in selectors.ORDERS:
+        raise ApiError(400, f"unknown order {order[:40]!r}; one of {', '.join(selectors.ORDERS)}")
     clusters = selectors.cluster_list(
-        migration=migration, status=status or None, kind=kind or None, search=request.GET.get("q", "")[:200]
+        migration=migration,
+        status=status or None,
+        kind=kind or None,
+        search=request.GET.get("q", "")[:200],
+        repo=request.GET.get("repo", "")[:300],
+        order=order,
     )
     return JsonResponse(paginate(request, clusters, lambda rows: map(cluster_json, rows)))
 

@@ -2,6 +2,7 @@
 
 from fleetui.common import openapi
 from triage.clusters.models import ClusteringRun, ClusterKind, ClusterMember, FailureCluster
+from triage.clusters.selectors import ORDERS
 
 INTEGER = {"type": "integer"}
 STATUSES = {"enum": FailureCluster.Status.values}
@@ -84,7 +85,24 @@ PATHS = {
                 openapi.SLUG_PARAM,
                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": FailureCluster.Status.values}},
                 {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ClusterKind.values}},
-                {"name": "q", "in": "query", "description": "Text in the title or example", "schema": openapi.STRING},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "description": "Failure text: in the title, the example or a member's failure",
+                    "schema": openapi.STRING,
+                },
+                {
+                    "name": "repo",
+                    "in": "query",
+                    "description": "Text in the owner/name of a member's repository (any case)",
+                    "schema": openapi.STRING,
+                },
+                {
+                    "name": "order",
+                    "in": "query",
+                    "description": "Sort key, - first for descending (default -size, largest first)",
+                    "schema": {"type": "string", "enum": list(ORDERS)},
+                },
                 *openapi.PAGE_PARAMS,
             ],
             "responses": {
