@@ -53,6 +53,7 @@ def test_an_owner_opens_a_draft_and_sends_two_after_confirming(page, live_server
     assert payments.locator(".slack-lines li:visible").count() == 5
     payments.get_by_text("Show all 8 pull request lines").click()
     assert payments.locator(".slack-lines li:visible").count() == 8
+    assert payments.get_by_text("Show the first 5 only").is_visible()
     page.screenshot(path=str(screenshots / "nudge-drafts-open.png"), full_page=True)
 
     page.get_by_label("Select all").check()
