@@ -112,3 +112,16 @@ def test_a_long_chain_of_causes_keeps_its_first_and_last_clauses():
     assert len(fitted) <= 200
     assert fitted.startswith("Could not resolve dependencies for project com.acme:a:jar:1.0: …: ")
     assert fitted.endswith("Failed to read x: Connect timed out")
+
+
+def test_a_judge_cluster_is_titled_by_the_rationale_as_written_with_each_repositorys_part_left_open():
+    said = "The new client is created per call instead of once in {}'s request handler; create it at start-up."
+    items = [
+        prepare_failure(f"j{i}", said.format(repo.split("/")[1]), repo=repo, kind="judge")
+        for i, repo in enumerate(REPOS[:3])
+    ]
+    (cluster,) = cluster_failures(items)
+    assert (
+        cluster.title
+        == "The new client is created per call instead of once in …'s request handler; create it at start-up."
+    )
