@@ -18,6 +18,7 @@ MAX_FILE_LINES = 250  # patch lines shown per file
 MAX_LINES = 1200  # patch lines shown in all
 MAX_LINE_LENGTH = 400  # characters shown per line
 CACHE_SECONDS = 300
+UNKNOWN_HEAD_CACHE_SECONDS = 30
 # The reviewer waits for this answer: fail fast rather than retry for minutes as the background sync may.
 TIMEOUT_SECONDS = 5
 
@@ -104,13 +105,14 @@ def _client() -> GitHubClient:
 
 
 def pull_request_diff(pull_request: PullRequest, *, client: GitHubClient | None = None) -> PullDiff:
-    """The pull request's diff, cached for a few minutes per head commit; an unreadable one carries an error."""
+    """The pull request's diff, cached for a few minutes per head commit (errors are not cached: they carry
+    the reason, and the next opening asks again)."""
     try:
         owner, repo, number = parse_pr_url(pull_request.url)
     except ValueError:
         return PullDiff(error="This pull request's address is not a GitHub pull request.")
     key = f"reviews:diff:{settings.GITHUB_API_URL}:{owner}/{repo}#{number}@{pull_request.head_sha}"
-    cached = cache.get(key) if pull_request.head_sha else None
+    cached = cache.get(key)
     if cached is not None:
         return cached
     try:
@@ -118,6 +120,6 @@ def pull_request_diff(pull_request: PullRequest, *, client: GitHubClient | None 
     except APIError as exc:
         return PullDiff(error=f"GitHub did not send the diff: {str(exc)[:300]}")
     diff = pull_diff_from_files(files)
-    if pull_request.head_sha:
-        cache.set(key, diff, CACHE_SECONDS)
+    # Without a known head commit a new push cannot be told apart: keep the diff only briefly.
+    cache.set(key, diff, CACHE_SECONDS if pull_request.head_sha else UNKNOWN_HEAD_CACHE_SECONDS)
     return diff

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from fleetui.common.roles import MIGRATION_OWNER
@@ -93,6 +94,7 @@ def seed_fleet():
 
 
 def log_in(page, live_server):
+    Group.objects.get_or_create(name=MIGRATION_OWNER)  # an earlier test's flush may have removed the role groups
     make_user("owner", role=MIGRATION_OWNER, password=PASSWORD)
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill("owner")
