@@ -62,7 +62,11 @@ def _draft_messages(request, result: DraftResult) -> None:
                 request, f"{name}: {gained} pull request(s) added to the open draft, which now lists {listed}.{note}"
             )
         else:
-            messages.info(request, f"{name}: nothing new for the open draft, which already lists these ({listed}).")
+            messages.info(
+                request,
+                f"{name}: nothing to add; the open draft already covers these repositories "
+                f"and lists {listed} pull request(s).",
+            )
     if not result.drafts and not added and not result.without_draft:
         messages.info(request, "No draft: none of the chosen repositories has an open pull request or a failure.")
     if result.left_out_prs:

@@ -91,7 +91,7 @@ def test_nudging_the_same_cluster_twice_lists_each_pr_once(owner_client):
 
     draft.refresh_from_db()
     assert len(pr_ids(draft)) == len(set(pr_ids(draft))) == 11
-    assert "nothing new for the open draft" in second.content.decode()
+    assert "nothing to add; the open draft already covers these repositories and lists 11" in second.content.decode()
 
 
 def test_a_cluster_with_no_ready_pr_makes_no_draft_and_says_why(owner_client):
