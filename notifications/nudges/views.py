@@ -80,7 +80,9 @@ def _draft_messages(request, result: DraftResult) -> None:
         if skipped.left_out_prs:
             why.append(f"{skipped.left_out_prs} pull request(s) not ready to merge ({_reasons_text(skipped.left_out)})")
         if skipped.failing:
-            why.append(f"{skipped.failing} repositories failed without a pull request")
+            why.append(
+                f"{skipped.failing} repositor{'y' if skipped.failing == 1 else 'ies'} failed without a pull request"
+            )
         messages.warning(
             request,
             f"{skipped.team.name or skipped.team.slug}: no draft, as there is no pull request ready to ask about"

@@ -113,7 +113,7 @@ def test_a_cluster_with_no_ready_pr_makes_no_draft_and_says_why(owner_client):
         "1 pull request(s) not ready to merge (1 not approved by an internal reviewer, 1 still a draft, 1 CI failing)"
         in page
     )
-    assert "1 repositories failed without a pull request" in page
+    assert "1 repository failed without a pull request" in page
     assert "0 pull requests" not in page
 
 
