@@ -3,15 +3,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
+INSTALLER ?= auto
 
-.PHONY: install demo test test-fast lint format bench bench-import bench-clusters bench-pages bench-reruns bench-page-load vendor-plotly clean
+.PHONY: install demo test test-fast lint format bench bench-import bench-clusters bench-pages bench-reruns bench-page-load bench-demo vendor-plotly clean
 
 install: $(STAMP)
 
+# INSTALLER=auto uses uv (on PATH, or installed into the venv with pip) and falls back to pip; or uv, pip.
 $(STAMP): requirements.lock pyproject.toml
 	@python=$$(sh scripts/find-python) || exit 1; \
 	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; fi
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@sh scripts/install-requirements $(PY) $(INSTALLER) requirements.lock
 	@touch $(STAMP)
 
 demo: install
@@ -52,6 +54,10 @@ bench-reruns: install
 bench-page-load: install
 	$(PY) bench/page_load.py --data $(or $(BENCH_DEMO_DATA),data) $(if $(BASELINE),--baseline-checkout $(BASELINE))
 bench-github: install ; DEBUG=1 $(PY) manage.py bench_github $(if $(PRS),--prs $(PRS)) $(if $(PER_REPO),--per-repo $(PER_REPO))
+
+# From a fresh clone of this checkout: install time (pip, uv), then seconds to the demo's first page, twice.
+bench-demo: install
+	$(PY) bench/demo_startup.py $(BENCH_DEMO_ARGS)
 
 # Re-fetches the pinned plotly.js bundle in static/vendor/plotly/ from the npm registry.
 vendor-plotly:

@@ -126,15 +126,23 @@ def _llm_cost(model: str, input_tokens: int, output_tokens: int) -> dict[str, fl
 
 
 def write_attempt_trace(attempt: DemoAttempt, *, tracking_uri: str, experiment_id: str | None = None) -> str:
-    """Write one attempt as an MLflow trace and return its trace id."""
+    """Write one attempt as an MLflow trace, exported before this returns, and return its trace id."""
     import mlflow
-    from mlflow.entities import AssessmentSource, SpanType
-    from mlflow.tracing.provider import safe_set_span_in_context
 
     if mlflow.get_tracking_uri() != tracking_uri or os.environ.get("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING") != "false":
         configure_tracking(tracking_uri)
     if experiment_id is None:
         experiment_id = experiment_ensure(migration_slug=attempt.migration.slug, tracking_uri=tracking_uri)
+    trace_id = attempt_spans_write(attempt, experiment_id=experiment_id)
+    attempt_feedback_write(attempt, trace_id=trace_id)
+    return trace_id
+
+
+def attempt_spans_write(attempt: DemoAttempt, *, experiment_id: str) -> str:
+    """Start and end the attempt's spans with MLflow's tracing API (the configured exporter writes them)."""
+    import mlflow
+    from mlflow.entities import SpanType
+    from mlflow.tracing.provider import safe_set_span_in_context
 
     cursor = attempt.started_at_ms * 1_000_000
     if attempt.damage == "untagged":
@@ -223,21 +231,29 @@ def write_attempt_trace(attempt: DemoAttempt, *, tracking_uri: str, experiment_i
         root.end(status="ERROR", end_time_ns=cursor)
     else:
         root.end(end_time_ns=cursor)
-    trace_id = root.trace_id
+    return root.trace_id
 
-    if attempt.judge and attempt.judge_as_assessment:
-        mlflow.log_feedback(
-            trace_id=trace_id,
-            name="judge",
-            value=verdict,
-            rationale=rationale,
-            source=AssessmentSource(source_type="LLM_JUDGE", source_id="judge"),
-        )
-    return trace_id
+
+def attempt_feedback_write(attempt: DemoAttempt, *, trace_id: str) -> bool:
+    """Log the judge's verdict as an assessment of the stored trace when the attempt has one there."""
+    import mlflow
+    from mlflow.entities import AssessmentSource
+
+    if not (attempt.judge and attempt.judge_as_assessment):
+        return False
+    verdict, rationale = attempt.judge
+    mlflow.log_feedback(
+        trace_id=trace_id,
+        name="judge",
+        value=verdict,
+        rationale=rationale,
+        source=AssessmentSource(source_type="LLM_JUDGE", source_id="judge"),
+    )
+    return True
 
 
 @contextlib.contextmanager
-def _sqlite_without_fsync() -> Iterator[None]:
+def sqlite_without_fsync() -> Iterator[None]:
     """Skip SQLite's fsync on commit while the demo is written (one commit per span otherwise waits on disk)."""
     from sqlalchemy import event
     from sqlalchemy.pool import Pool
@@ -254,21 +270,46 @@ def _sqlite_without_fsync() -> Iterator[None]:
 
 
 def fleet_write(
-    fleet: DemoFleet, *, tracking_uri: str, progress: Callable[[int, int], None] | None = None
+    fleet: DemoFleet,
+    *,
+    tracking_uri: str,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> WriteSummary:
-    """Write every attempt of the fleet into its migration's experiment."""
+    """Write every attempt of the fleet into its migration's experiment, in batches and `workers` processes.
+
+    The traces are those `write_attempt_trace` writes one at a time; afterwards the experiments must hold
+    every one of them, or this raises.
+    """
+    from runs.demo.bulk import TraceWriteError, attempts_write
+
     configure_tracking(tracking_uri)
     experiments = {
         m.slug: experiment_ensure(migration_slug=m.slug, tracking_uri=tracking_uri) for m in fleet.migrations
     }
-    assessments = 0
-    with _sqlite_without_fsync():
-        for index, attempt in enumerate(fleet.attempts, start=1):
-            write_attempt_trace(attempt, tracking_uri=tracking_uri, experiment_id=experiments[attempt.migration.slug])
-            assessments += bool(attempt.judge and attempt.judge_as_assessment)
-            if progress:
-                progress(index, len(fleet.attempts))
-    return WriteSummary(traces=len(fleet.attempts), experiments=experiments, assessments=assessments)
+    before = traces_count(tracking_uri=tracking_uri, experiment_ids=list(experiments.values()))
+    result = attempts_write(
+        fleet.attempts, tracking_uri=tracking_uri, experiments=experiments, workers=workers, progress=progress
+    )
+    configure_tracking(tracking_uri)
+    stored = traces_count(tracking_uri=tracking_uri, experiment_ids=list(experiments.values())) - before
+    if stored != len(fleet.attempts):
+        raise TraceWriteError(f"wrote {len(fleet.attempts)} demo traces but MLflow holds {stored} new ones")
+    return WriteSummary(traces=len(fleet.attempts), experiments=experiments, assessments=result.assessments)
+
+
+def traces_count(*, tracking_uri: str, experiment_ids: list[str]) -> int:
+    """How many traces the experiments hold (read without their spans)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    count, token = 0, None
+    while True:
+        page = client.search_traces(locations=experiment_ids, max_results=500, include_spans=False, page_token=token)
+        count += len(page)
+        token = page.token
+        if not token:
+            return count
 
 
 def fleet_exists(*, tracking_uri: str, migration_slugs: list[str]) -> bool:

@@ -13,7 +13,6 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -24,50 +23,35 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--prepare-only", action="store_true", help="seed, import and sync, then exit")
+        parser.add_argument("--repos", type=int, default=320, help="how many repositories the demo fleet has")
 
     def handle(self, *args, **options):
-        call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("Database ready.")
-        # The server runs without DEBUG: pages name the hashed, compressed copies collectstatic writes.
-        call_command("collectstatic", interactive=False, verbosity=0)
-        call_command("create_demo_users")
-        call_command("seed_demo")
-        call_command("import_traces")
-        call_command("rebuild_clusters")
+        from runs.demo.prepare import DemoPreparation
+
+        steps = DemoPreparation(self.stdout, repos=options["repos"])
+        steps.database()
+        steps.static_files()
+        steps.users()
+        steps.fleet()
+        steps.traces_import()
+        steps.clusters()
 
         env = {**os.environ, "FLEETUI_DEMO": "1"}
+
+        def point(**values: str) -> None:
+            self._point(env, **values)
+
         fakes = []
         try:
-            fakes += self._fake_slack(env)
-            fakes += self._fake_github(env)
+            fakes.append(steps.slack(point))
+            fakes.append(steps.github(point))
+            self.stdout.write(f"Prepared in {time.monotonic() - steps.started:.1f} s.")
             if options["prepare_only"]:
                 return
             self._serve(options, env)
         finally:
             for fake in fakes:
                 fake.stop()
-
-    def _fake_slack(self, env: dict[str, str]) -> list:
-        from runs.demo.fake_slack import FakeSlack
-        from runs.demo.slack import demo_slack_populate
-
-        catalog = settings.DATA_DIR / "demo-catalog"
-        fake = FakeSlack().start()
-        demo_slack_populate(fake, channels_file=catalog / "slack-channels.json")
-        self._point(env, SLACK_API_URL=fake.url, SLACK_BOT_TOKEN=fake.token)
-        call_command("sync_slack_channels")
-        call_command("sync_ownership", catalog=str(catalog / "catalog"), codeowners_dir=str(catalog / "codeowners"))
-        self.stdout.write(f"Fake Slack workspace on {fake.url}")
-        return [fake]
-
-    def _fake_github(self, env: dict[str, str]) -> list:
-        from runs.demo.github import demo_github_start, demo_github_sync
-
-        fake, count = demo_github_start(seed=7)
-        self._point(env, GITHUB_API_URL=fake.url, GITHUB_TOKEN="demo-token", GITHUB_WEBHOOK_SECRET="demo-secret")
-        run = demo_github_sync(base_url=fake.url)
-        self.stdout.write(f"Fake GitHub on {fake.url}: {count} pull requests, sync {run.status}")
-        return [fake]
 
     @staticmethod
     def _point(env: dict[str, str], **values: str) -> None:
@@ -80,7 +64,11 @@ class Command(BaseCommand):
         python = sys.executable
         url = f"http://{options['host']}:{options['port']}/"
         env["FLEETUI_BASE_URL"] = url.rstrip("/")
+        # The web server first: it is what the person waits for; the worker and beat start beside it.
         children = [
+            subprocess.Popen(
+                [python, "manage.py", "runserver", "--noreload", f"{options['host']}:{options['port']}"], env=env
+            ),
             subprocess.Popen(
                 [python, "-m", "celery", "-A", "fleetui", "worker", "--loglevel", "INFO", "--concurrency", "2"],
                 env=env,
@@ -107,11 +95,6 @@ class Command(BaseCommand):
                 f"\nfleetui demo: {url}\n"
                 f"Log in as viewer, reviewer, owner or admin with the password '{password}'.\n"
                 "A Celery worker and beat run alongside; Ctrl-C stops everything.\n"
-            )
-        )
-        children.append(
-            subprocess.Popen(
-                [python, "manage.py", "runserver", "--noreload", f"{options['host']}:{options['port']}"], env=env
             )
         )
         try:
