@@ -19,9 +19,10 @@ from notifications.nudges.compose import (
     ready_count,
     recount,
 )
-from notifications.nudges.models import Nudge, TeamSnooze
+from notifications.nudges.models import Nudge
 from notifications.nudges.plaintext import plain_to_mrkdwn
 from notifications.nudges.readiness import not_ready_reasons, reason_counts, with_internal_approval
+from notifications.nudges.snoozes import active_snoozes
 from notifications.slack.models import SlackChannel, TeamChannel
 from runs.fleet.audit import audit_event_record
 from runs.fleet.models import FAILED_OUTCOMES, Migration, PullRequest, Repository, Target, Team
@@ -78,16 +79,6 @@ def _target_repos(migration: Migration, repo_names: list[str] | None) -> list[Re
     open_pr_repos = PullRequest.objects.filter(migration=migration, state=PullRequest.State.OPEN).values("repository")
     chosen = targets.filter(Q(state__in=FAILED_OUTCOMES) | Q(repository__in=open_pr_repos))
     return [t.repository for t in chosen]
-
-
-def active_snoozes(*, migration: Migration, now: datetime | None = None) -> dict[int, datetime]:
-    """Team id -> latest snooze end for snoozes covering this migration (or every migration)."""
-    now = now or timezone.now()
-    snoozes = TeamSnooze.objects.filter(until__gt=now).filter(Q(migration__isnull=True) | Q(migration=migration))
-    ends: dict[int, datetime] = {}
-    for snooze in snoozes:
-        ends[snooze.team_id] = max(ends.get(snooze.team_id, snooze.until), snooze.until)
-    return ends
 
 
 def nudge_blocks(nudge: Nudge) -> tuple[str, list[dict]]:
@@ -253,6 +244,16 @@ def nudge_drafts_create(
     return result
 
 
+def _intro_for(nudge: Nudge, lines: list[dict], *, due: date | None = None) -> tuple[str, bool]:
+    """The draft's intro for new lines (and a new due date), and whether the owner had edited it: an intro as
+    drafted is written again; an edited one keeps the owner's words, only its count of ready PRs follows."""
+    team, migration = nudge.team, nudge.migration
+    generated = intro_text(team=team, migration=migration, why=nudge.why, due=nudge.due, lines=nudge.lines)
+    if nudge.text.strip() == generated.strip():
+        return intro_text(team=team, migration=migration, why=nudge.why, due=due or nudge.due, lines=lines), False
+    return recount(nudge.text, before=ready_count(nudge.lines), after=ready_count(lines)), True
+
+
 def _draft_for_team(result, *, migration, team, channel, user, lines, prs, repos, due, why, now) -> Nudge | None:
     """Add the lines to the team's open draft, or start one; None when there is no pull request to list."""
     with transaction.atomic():
@@ -280,19 +281,13 @@ def _draft_for_team(result, *, migration, team, channel, user, lines, prs, repos
         else:
             nudge = existing
             (old,) = draft_lines_current([nudge.lines], now)
-            generated = intro_text(team=team, migration=migration, why=nudge.why, due=nudge.due, lines=nudge.lines)
-            edited = nudge.text.strip() != generated.strip()
             merged, added = merge_lines(old, lines)
             if not any(line["kind"] == "pr" for line in merged):
                 return None
-            if due:
-                nudge.due = due
+            nudge.text, edited = _intro_for(nudge, merged, due=due)
+            nudge.due = due or nudge.due
             if edited:
-                # The owner's words stay; only the count of pull requests they speak of follows the list.
-                nudge.text = recount(nudge.text, before=ready_count(nudge.lines), after=ready_count(merged))
                 result.kept_text.append(nudge)
-            else:
-                nudge.text = intro_text(team=team, migration=migration, why=nudge.why, due=nudge.due, lines=merged)
             nudge.lines = merged
             nudge.channel = nudge.channel or channel
             result.extended[nudge.pk] = added
@@ -329,6 +324,34 @@ def nudge_draft_update(*, nudge: Nudge, text: str, user) -> Nudge:
     return nudge
 
 
+def nudge_draft_leave_out_unready(*, nudge: Nudge, user) -> int:
+    """Move a draft's listed pull requests that are not ready to merge to its left-out ones; how many moved.
+
+    Refused (NudgeNotSendable) when the nudge is no longer a draft, and (DraftTextInvalid) when no ready
+    pull request would remain: such a draft is cancelled instead.
+    """
+    with transaction.atomic():
+        nudge = Nudge.objects.select_for_update().select_related("team", "migration").get(pk=nudge.pk)
+        if nudge.status != Nudge.Status.DRAFT:
+            raise NudgeNotSendable(f"nudge {nudge.pk} is {nudge.status}, not a draft")
+        (fresh,) = draft_lines_current([nudge.lines])
+        moved = [line["pr"] for line in fresh if line["kind"] == "pr" and not line["ready"]]
+        if not moved:
+            return 0
+        if not any(line["kind"] == "pr" and line["ready"] for line in fresh):
+            raise DraftTextInvalid("No pull request of this draft is ready to merge: cancel it instead.")
+        lines = [{**line, "kind": "left_out"} if line.get("pr") in moved else line for line in fresh]
+        nudge.text, _ = _intro_for(nudge, lines)
+        nudge.lines = lines
+        nudge.text, nudge.blocks = nudge_blocks(nudge)
+        nudge.save(update_fields=["lines", "text", "blocks", "updated_at"])
+        nudge.pull_requests.remove(*moved)
+    audit_event_record(
+        actor=user, verb="nudge.narrowed", target=nudge, migration=nudge.migration, data={"left_out": moved}
+    )
+    return len(moved)
+
+
 def team_drafts_channel_update(*, team_id: int, channel: SlackChannel | None) -> int:
     """Point a team's open drafts at the channel just set for it; returns how many changed.
 
@@ -353,18 +376,6 @@ def nudge_cancel(*, nudge: Nudge, user) -> bool:
     if done:
         audit_event_record(actor=user, verb="nudge.cancelled", target=nudge, migration=nudge.migration)
     return bool(done)
-
-
-def team_snooze(*, team: Team, until: datetime, user, migration: Migration | None = None, reason: str = ""):
-    """Stop nudges to a team (for one migration or all) until a date."""
-
-    snooze = TeamSnooze.objects.create(
-        team=team, migration=migration, until=until, reason=reason[:500], created_by=user
-    )
-    audit_event_record(
-        actor=user, verb="team.snoozed", target=team, migration=migration, data={"until": until.isoformat()}
-    )
-    return snooze
 
 
 def cluster_repo_names(*, migration: Migration, cluster_id: int) -> list[str] | None:

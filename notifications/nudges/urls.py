@@ -11,5 +11,6 @@ urlpatterns = [
     path("migrations/<slug:slug>/nudges/send", views.nudge_send_selected, name="nudge-send"),
     path("nudges/<int:pk>/edit", views.nudge_edit, name="nudge-edit"),
     path("nudges/<int:pk>/cancel", views.nudge_cancel_view, name="nudge-cancel"),
+    path("nudges/<int:pk>/ready-only", views.nudge_ready_only, name="nudge-ready-only"),
     path("nudges/history/", views.nudge_history, name="nudge-history"),
 ]

@@ -21,16 +21,17 @@ from notifications.nudges.drafts import (
     draft_lines_current,
     nudge_blocks,
     nudge_cancel,
+    nudge_draft_leave_out_unready,
     nudge_draft_update,
     nudge_drafts_create,
     nudge_lines_apply,
-    team_snooze,
 )
 from notifications.nudges.forms import DraftEditForm, NudgeCreateForm, SendForm, SnoozeForm
 from notifications.nudges.models import Nudge
 from notifications.nudges.plaintext import mrkdwn_to_plain
 from notifications.nudges.readiness import reason_counts
 from notifications.nudges.sending import nudge_send_enqueue
+from notifications.nudges.snoozes import team_snooze
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration, Team
 from runs.fleet.ownership import migration_act_or_403
@@ -251,6 +252,24 @@ def nudge_cancel_view(request, pk: int):
     if nudge_cancel(nudge=nudge, user=request.user):
         messages.success(request, f"Draft for {nudge.team.name or nudge.team.slug} cancelled.")
     return redirect("notifications:nudge-drafts", slug=nudge.migration.slug)
+
+
+@require_POST
+def nudge_ready_only(request, pk: int):
+    nudge = get_object_or_404(Nudge.objects.select_related("migration", "team"), pk=pk)
+    if (denied := migration_act_or_403(request, nudge.migration)) is not None:
+        return denied
+    try:
+        moved = nudge_draft_leave_out_unready(nudge=nudge, user=request.user)
+        messages.success(
+            request, f"Draft for {nudge.team.name or nudge.team.slug}: {moved} pull request(s) not ready left out."
+        )
+    except NudgeNotSendable:
+        messages.error(request, "This nudge is no longer a draft.")
+    except DraftTextInvalid as exc:
+        messages.error(request, str(exc))
+    url = reverse("notifications:nudge-drafts", args=[nudge.migration.slug])
+    return redirect(f"{url}?open={nudge.pk}#nudge-{nudge.pk}")
 
 
 @require_GET

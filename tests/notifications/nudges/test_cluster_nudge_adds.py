@@ -149,3 +149,18 @@ def test_an_open_draft_drops_prs_merged_since_and_gains_the_new_ones():
     assert again.pk == draft.pk
     assert merged.pk not in pr_ids(again) and len(pr_ids(again)) == 10
     assert "10 pull requests from the" in again.text
+
+
+def test_adding_with_a_new_due_date_rewrites_an_unedited_intro_with_it():
+    from datetime import date
+
+    owner = make_user(is_superuser=True)
+    migration, team, draft = payments_with_ten_pr_draft(owner)
+    make_ready_pr(make_attempt(migration, make_repo("acme/ledger", team=team), outcome=Outcome.SUCCEEDED))
+
+    result = nudge_drafts_create(migration=migration, user=owner, due=date(2031, 3, 4))
+
+    (again,) = result.drafts
+    assert again.pk == draft.pk and result.kept_text == []
+    assert again.due == date(2031, 3, 4) and "by *Tue 2031-03-04*" in again.text
+    assert "11 pull requests from the" in again.text

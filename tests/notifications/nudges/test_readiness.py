@@ -216,3 +216,38 @@ def test_a_nudge_whose_prs_were_all_merged_since_is_not_sent(fake_slack, owner):
 
     assert failed.status == "failed" and "nothing to send" in failed.error
     assert fake_slack.calls_of("chat.postMessage") == []
+
+
+def test_a_draft_listing_unready_prs_can_leave_them_out_again(client, owner):
+    migration, team, prs = mixed_fleet()
+    (draft,) = nudge_drafts_create(migration=migration, user=owner, include_unready=True).drafts
+    client.force_login(make_user(role=MIGRATION_OWNER))
+    page = client.get(reverse("notifications:nudge-drafts", args=[migration.slug])).content.decode()
+    assert "4 listed pull requests are not ready to merge" in page
+
+    response = client.post(reverse("notifications:nudge-ready-only", args=[draft.pk]), follow=True)
+
+    draft.refresh_from_db()
+    assert listed(draft) == ["acme/ready"]
+    assert sorted(line["repo"] for line in draft.lines if line["kind"] == "left_out") == [
+        "acme/red",
+        "acme/unreviewed",
+        "acme/wip",
+        "acme/worst",
+    ]
+    assert list(draft.pull_requests.all()) == [prs["ready"]]
+    assert "1 pull request from the" in draft.text and "not ready" not in json.dumps(draft.blocks)
+    assert "4 pull request(s) not ready left out." in response.content.decode()
+
+
+def test_leaving_out_every_listed_pr_is_refused(client, owner):
+    migration = make_migration("java-21", "Java 21")
+    pr(migration, "acme/wip", payments(), draft=True)
+    (draft,) = nudge_drafts_create(migration=migration, user=owner, include_unready=True).drafts
+    client.force_login(make_user(role=MIGRATION_OWNER))
+
+    response = client.post(reverse("notifications:nudge-ready-only", args=[draft.pk]), follow=True)
+
+    draft.refresh_from_db()
+    assert listed(draft) == ["acme/wip"]
+    assert "cancel it instead" in response.content.decode()
