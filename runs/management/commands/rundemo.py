@@ -65,9 +65,18 @@ class Command(BaseCommand):
         url = f"http://{options['host']}:{options['port']}/"
         env["FLEETUI_BASE_URL"] = url.rstrip("/")
         # The web server first: it is what the person waits for; the worker and beat start beside it.
+        # This command ran the system checks already.
         children = [
             subprocess.Popen(
-                [python, "manage.py", "runserver", "--noreload", f"{options['host']}:{options['port']}"], env=env
+                [
+                    python,
+                    "manage.py",
+                    "runserver",
+                    "--noreload",
+                    "--skip-checks",
+                    f"{options['host']}:{options['port']}",
+                ],
+                env=env,
             ),
             subprocess.Popen(
                 [python, "-m", "celery", "-A", "fleetui", "worker", "--loglevel", "INFO", "--concurrency", "2"],
