@@ -16,15 +16,14 @@ off by the claim token.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -32,45 +31,13 @@ from fleetui.common.liveness import ClaimLost, heartbeat
 from fleetui.common.models import Recovered
 from fleetui.common.roles import real_user
 from runs.fleet.audit import audit_event_record
-from runs.fleet.models import Attempt
-from runs.github.links import github_web_url
-from runs.imports.attempts import attempt_lookups, attempt_upsert, attempts_store, targets_refresh
 from runs.imports.mlflow import TraceSource, TraceSourceUnavailable
 from runs.imports.models import ImportRun, ImportRunError, ImportWatermark
-from runs.imports.parsed import ParsedAttempt
+from runs.imports.pages import PagePlan, Tally, page_plan, page_store
 from runs.imports.signals import import_finished
-from runs.imports.traces import (
-    TraceRejected,
-    TraceSkipped,
-    has_fleet_tags,
-    info_fingerprint,
-    is_finished,
-    parse_trace,
-)
+from runs.imports.traces import has_fleet_tags
 
 logger = logging.getLogger(__name__)
-
-MAX_ERROR_ROWS = 1000
-
-
-@dataclass
-class _Tally:
-    seen: int = 0
-    imported: int = 0
-    updated: int = 0
-    skipped: int = 0
-    errors: int = 0
-    skip_reasons: Counter = field(default_factory=Counter)
-    error_rows: list[tuple[str, str]] = field(default_factory=list)
-
-    def skip(self, reason: str) -> None:
-        self.skipped += 1
-        self.skip_reasons[reason] += 1
-
-    def error(self, trace_id: str, reason: str) -> None:
-        self.errors += 1
-        if len(self.error_rows) < MAX_ERROR_ROWS:
-            self.error_rows.append((trace_id, reason[:2000]))
 
 
 def import_run_enqueue(*, trigger: str, user: Any = None) -> ImportRun:
@@ -147,15 +114,23 @@ def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, 
     rewind_ms = settings.IMPORT_REWIND_SECONDS * 1000
     since = 0 if full or watermark.end_time_ms == 0 else max(0, watermark.end_time_ms - rewind_ms)
     highest = watermark.end_time_ms
-    for infos in source.trace_infos(
+    pages = source.trace_infos(
         experiment_id, filter_string=f"trace.end_time_ms >= {since}", page_size=settings.IMPORT_PAGE_SIZE
-    ):
-        # Between pages: a run taken back from this worker stops before it writes another page.
-        _check_claim(run)
-        tally = _Tally()
-        ended = _import_page(infos, source, tally, output_cap=settings.VERIFIER_OUTPUT_CAP)
-        highest = max(highest, ended)
-        _record(run, tally)
+    )
+    # Pipelined: while one page is parsed and written, the next page's traces are read from MLflow.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleetui-import-read") as reader:
+        pending: PagePlan | None = None
+        for infos in pages:
+            # Between pages: a run taken back from this worker stops before it writes another page.
+            _check_claim(run)
+            plan = page_plan(infos, Tally())
+            plan.read_ahead(reader, source)
+            if pending is not None:
+                highest = max(highest, _write_page(run, pending, source))
+            pending = plan
+        if pending is not None:
+            _check_claim(run)
+            highest = max(highest, _write_page(run, pending, source))
     # Still-running sessions have no end time: count them so the page shows they exist.
     running = 0
     for infos in source.trace_infos(
@@ -163,7 +138,7 @@ def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, 
     ):
         running += sum(1 for info in infos if has_fleet_tags(info))
     if running:
-        _record(run, _Tally(seen=running, skipped=running, skip_reasons=Counter({"still in progress": running})))
+        _record(run, Tally(seen=running, skipped=running, skip_reasons=Counter({"still in progress": running})))
     _check_claim(run)
     ImportWatermark.objects.filter(pk=watermark.pk).update(end_time_ms=highest)
     ImportRun.objects.filter(Q(watermark_ms__isnull=True) | Q(watermark_ms__lt=highest), pk=run.pk).update(
@@ -171,132 +146,18 @@ def _import_experiment(run: ImportRun, source: TraceSource, experiment_id: str, 
     )
 
 
-def _import_page(infos: list[Any], source: TraceSource, tally: _Tally, *, output_cap: int) -> int:
-    """Imports one page of trace infos; returns the latest end time among them."""
-    # A page allocates tens of thousands of short-lived objects (ORM rows, spans) and no
-    # reference cycles worth collecting mid-page: the cyclic collector only slows it down.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _import_page_now(infos, source, tally, output_cap=output_cap)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+def _write_page(run: ImportRun, plan: PagePlan, source: TraceSource) -> int:
+    ended = _import_page(plan, source, output_cap=settings.VERIFIER_OUTPUT_CAP)
+    _record(run, plan.tally)
+    return ended
 
 
-def _import_page_now(infos: list[Any], source: TraceSource, tally: _Tally, *, output_cap: int) -> int:
-
-    tally.seen += len(infos)
-    highest = 0
-    candidates = []
-    for info in infos:
-        if info.request_time is not None and info.execution_duration is not None:
-            highest = max(highest, info.request_time + info.execution_duration)
-        if not has_fleet_tags(info):
-            tally.skip("no fleet.* tags")
-        elif not is_finished(info):
-            tally.skip("still in progress")
-        else:
-            candidates.append(info)
-    known = dict(
-        Attempt.objects.filter(trace_id__in=[info.trace_id for info in candidates]).values_list(
-            "trace_id", "fingerprint"
-        )
-    )
-    to_load = []
-    for info in candidates:
-        fingerprint = info_fingerprint(info)
-        if known.get(info.trace_id) == fingerprint:
-            tally.skip("unchanged since the last import")
-        else:
-            to_load.append((info, fingerprint))
-    if not to_load:
-        return highest
-
-    traces = source.load([info.trace_id for info, _ in to_load])
-    github_url = github_web_url()
-    new_items: list[tuple[ParsedAttempt, str]] = []
-    changed_items: list[tuple[ParsedAttempt, str]] = []
-    for info, fingerprint in to_load:
-        trace = traces.get(info.trace_id)
-        expected = None
-        if trace is None:
-            trace = source.load_partial(info.trace_id)
-            expected = _expected_spans(info)
-            if trace is None or not trace.data.spans:
-                tally.error(info.trace_id, "no spans could be read: the trace's spans were lost in export")
-                continue
-        parsed = _parse(trace, tally, output_cap=output_cap, expected=expected, github_url=github_url)
-        if parsed is not None:
-            (changed_items if info.trace_id in known else new_items).append((parsed, fingerprint))
-
-    touched: set[tuple[int, int]] = set()
-    stored_ids: set[str] = set()
-    with transaction.atomic():
-        if new_items:
-            try:
-                with transaction.atomic():
-                    stored = attempts_store(items=new_items)
-                tally.imported += len(stored)
-                touched.update((a.migration_id, a.repository_id) for a in stored)
-                stored_ids.update(a.trace_id for a in stored)
-            except IntegrityError:
-                # Another import wrote some of these meanwhile: fall back to one at a time.
-                changed_items = new_items + changed_items
-        lookups = attempt_lookups(changed_items) if changed_items else None
-        for parsed, fingerprint in changed_items:
-            attempt = _upsert_one(parsed, fingerprint, tally, was_known=parsed.trace_id in known, lookups=lookups)
-            if attempt is not None:
-                touched.add((attempt.migration_id, attempt.repository_id))
-                stored_ids.add(attempt.trace_id)
-        targets_refresh(pairs=touched)
-    # A refused pull request link is an error of the import, though its attempt was stored.
-    for parsed in {parsed.trace_id: parsed for parsed, _ in new_items + changed_items}.values():
-        if parsed.trace_id in stored_ids:
-            for reason in parsed.link_errors:
-                tally.error(parsed.trace_id, f"{reason}: the attempt was imported without this link")
-    return highest
+def _import_page(plan: PagePlan, source: TraceSource, *, output_cap: int) -> int:
+    """Writes one planned page; returns the latest end time among its traces."""
+    return page_store(plan, source, output_cap=output_cap)
 
 
-def _parse(trace, tally: _Tally, *, output_cap: int, expected: int | None, github_url: str) -> ParsedAttempt | None:
-    trace_id = trace.info.trace_id
-    try:
-        return parse_trace(trace, output_cap=output_cap, expected_spans=expected, github_url=github_url)
-    except TraceSkipped as exc:
-        tally.skip(str(exc))
-    except TraceRejected as exc:
-        tally.error(trace_id, str(exc))
-    except Exception as exc:  # a trace we cannot read must not stop the others
-        logger.warning("trace %s could not be parsed", trace_id, exc_info=True)
-        tally.error(trace_id, f"unreadable trace ({type(exc).__name__}: {str(exc)[:300]})")
-    return None
-
-
-def _upsert_one(parsed: ParsedAttempt, fingerprint: str, tally: _Tally, *, was_known: bool, lookups):
-    try:
-        with transaction.atomic():
-            attempt = attempt_upsert(parsed=parsed, fingerprint=fingerprint, lookups=lookups)
-    except IntegrityError as exc:
-        tally.error(parsed.trace_id, f"could not be stored: {str(exc)[:300]}")
-        return None
-    if was_known:
-        tally.updated += 1
-    else:
-        tally.imported += 1
-    return attempt
-
-
-def _expected_spans(info: Any) -> int | None:
-    import json
-
-    stats = (info.trace_metadata or {}).get("mlflow.trace.sizeStats")
-    try:
-        return int(json.loads(stats)["num_spans"]) if stats else None
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _record(run: ImportRun, tally: _Tally) -> None:
+def _record(run: ImportRun, tally: Tally) -> None:
     """Adds a page's counts and errors to the run, so the page shows progress as it goes.
 
     Only while the run is still this worker's claim: a run taken back keeps the counts its retry makes.
