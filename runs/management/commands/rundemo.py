@@ -6,8 +6,10 @@ queues, channel matching and nudges work without any outside service. A second r
 the database, the MLflow store and the users it finds.
 """
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -54,6 +56,15 @@ class Command(BaseCommand):
                 fake.stop()
 
     @staticmethod
+    def _wait_listening(process: subprocess.Popen, host: str, port: int, timeout: float = 60.0) -> None:
+        """Returns once the web server accepts connections, or has exited, or after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and process.poll() is None:
+            with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+                return
+            time.sleep(0.2)
+
+    @staticmethod
     def _point(env: dict[str, str], **values: str) -> None:
         """Points this process (settings) and the worker, beat and web processes (env) at a fake."""
         for name, value in values.items():
@@ -64,10 +75,14 @@ class Command(BaseCommand):
         python = sys.executable
         url = f"http://{options['host']}:{options['port']}/"
         env["FLEETUI_BASE_URL"] = url.rstrip("/")
-        # The web server first: it is what the person waits for; the worker and beat start beside it.
+        # The web server first, alone until it listens (it is what the person waits for; on two cores three
+        # interpreters starting at once each take three times as long), then the worker and beat.
         # This command ran the system checks already.
-        children = [
-            subprocess.Popen(
+        schedule = str(settings.DATA_DIR / "celerybeat-schedule")
+        password = os.environ.get("FLEETUI_DEMO_PASSWORD", "fleetui-demo")
+        children = []
+        try:
+            web = subprocess.Popen(
                 [
                     python,
                     "manage.py",
@@ -77,36 +92,26 @@ class Command(BaseCommand):
                     f"{options['host']}:{options['port']}",
                 ],
                 env=env,
-            ),
-            subprocess.Popen(
-                [python, "-m", "celery", "-A", "fleetui", "worker", "--loglevel", "INFO", "--concurrency", "2"],
-                env=env,
-            ),
-            subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "fleetui",
-                    "beat",
-                    "--loglevel",
-                    "INFO",
-                    "--schedule",
-                    str(settings.DATA_DIR / "celerybeat-schedule"),
-                ],
-                env=env,
-            ),
-        ]
-        password = os.environ.get("FLEETUI_DEMO_PASSWORD", "fleetui-demo")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\nfleetui demo: {url}\n"
-                f"Log in as viewer, reviewer, owner or admin with the password '{password}'.\n"
-                "A Celery worker and beat run alongside; Ctrl-C stops everything.\n"
             )
-        )
-        try:
+            children.append(web)
+            self._wait_listening(web, options["host"], options["port"])
+            children += [
+                subprocess.Popen(
+                    [python, "-m", "celery", "-A", "fleetui", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+                    env=env,
+                ),
+                subprocess.Popen(
+                    [python, "-m", "celery", "-A", "fleetui", "beat", "--loglevel", "INFO", "--schedule", schedule],
+                    env=env,
+                ),
+            ]
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nfleetui demo: {url}\n"
+                    f"Log in as viewer, reviewer, owner or admin with the password '{password}'.\n"
+                    "A Celery worker and beat run alongside; Ctrl-C stops everything.\n"
+                )
+            )
             while all(child.poll() is None for child in children):
                 time.sleep(1)
         except KeyboardInterrupt:
