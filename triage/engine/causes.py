@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from triage.engine.digits import ZEROS, with_digits
+from triage.engine.needles import required_text
 from triage.engine.normalize import mask_line, repo_rules
 
 
@@ -152,12 +153,18 @@ class Cause:
 NO_CAUSE = Cause(line="", key="", title="", tokens=(), named=False)
 
 
+_NEEDLES = tuple(required_text(pattern) for pattern, _, _ in _NAMED)
+
+
 def _named(line: str) -> tuple[int, tuple[str, ...], int]:
     """(weight, tokens, index of the shape) of the strongest shape on the line; index -1 for none."""
     lint = _LINT.match(line)
     if lint:
         return 8, (lint.group(2),), -1
     for index, (pattern, weight, _) in enumerate(_NAMED):
+        needle = _NEEDLES[index]
+        if needle and needle not in line:
+            continue  # the shape cannot match without its literal text
         m = pattern.search(line)
         if m:
             return weight, tuple(g for g in m.groups() if g), index
