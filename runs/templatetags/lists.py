@@ -24,3 +24,16 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
 def sparkline(spark):
     """`{% sparkline cluster.trend %}`: the bars of a `fleetui.common.sparklines.Sparkline`."""
     return {"spark": spark}
+
+
+@register.filter
+def cut_owner(full_name: str) -> str:
+    """`acme/api` -> `acme` ("" without an owner)."""
+    owner, _, name = str(full_name).rpartition("/")
+    return owner
+
+
+@register.filter
+def short_name(full_name: str) -> str:
+    """`acme/api` -> `api`."""
+    return str(full_name).rpartition("/")[2]
