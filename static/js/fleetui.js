@@ -92,6 +92,24 @@
     document.querySelectorAll("form[data-selection]").forEach(updateSelection);
   });
 
+  // Lists: shift-click a row's box to tick (or untick) every row between it and the one clicked before.
+  var lastBox = null;
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest("input[data-select-row]");
+    if (!box) return;
+    var form = box.closest("form[data-selection]");
+    if (event.shiftKey && lastBox && lastBox !== box && form && form.contains(lastBox)) {
+      var boxes = Array.prototype.slice.call(form.querySelectorAll("input[data-select-row]"));
+      var from = boxes.indexOf(lastBox);
+      var to = boxes.indexOf(box);
+      boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (each) {
+        each.checked = box.checked;
+      });
+      updateSelection(form);
+    }
+    lastBox = box;
+  });
+
   // Confirm destructive buttons; GET submissions leave the CSRF token out of the address.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
