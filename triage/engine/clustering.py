@@ -20,6 +20,8 @@ MAX_TITLE = 200
 # Cause keys kept per cluster so that a new failure of a known cause joins it exactly.
 MAX_CAUSES = 200
 TOP_TERMS = 8
+# Members of a unit without a deciding line whose lines are compared for its title.
+TITLE_SAMPLE = 24
 # Tokens: words, error codes, dotted names; masks like <path> carry no cause and are left out.
 TOKEN_PATTERN = r"(?u)(?<![<\w])[A-Za-z_][\w.$-]*\w|\b[A-Z]+\d+\b"
 
@@ -148,11 +150,20 @@ def _leader_clusters(x: sparse.csr_matrix, weights: np.ndarray, threshold: float
     return labels
 
 
-def _member_title(item: FailureText, cause: Cause, weights: dict[str, float]) -> str:
-    """A member's title: its deciding line as printed, or the line of its snippet that says most."""
-    if cause.title:
-        return cause.title
-    return best_line([line.strip() for line in item.snippet.splitlines() if line.strip()], weights)
+def _unit_titles(
+    group: list[FailureText], causes: dict[str, Cause], weights: dict[str, float], *, largest: bool
+) -> list[str]:
+    """The members' titles: their deciding lines as printed, or for the largest unit of a cluster without one
+    (one signature), the line of the first snippet that says most and the same line of a few others shaped alike."""
+    if causes[group[0].id].title:
+        return [causes[item.id].title for item in group]
+    if not largest:
+        return []
+    lines = [[x.strip() for x in item.snippet.splitlines() if x.strip()] for item in group[:TITLE_SAMPLE]]
+    if not lines[0]:
+        return []
+    at = lines[0].index(best_line(lines[0], weights))
+    return [own[at] for own in lines if len(own) == len(lines[0])]
 
 
 def _unit_of(item: FailureText, cause: Cause) -> str:
@@ -245,7 +256,9 @@ def _cluster_kind(items: list[FailureText], threshold: float) -> list[Cluster]:
                     members.append(Member(item.id, "similar", round(float(score_to_centroid[r]), 4), line))
         # The title is what the members' deciding lines share, the largest unit's first.
         by_size = sorted(rows, key=lambda r: (-weights[r], units[r]))
-        titles = [[_member_title(i, causes[i.id], term_weights) for i in unit_items[units[r]]] for r in by_size]
+        titles = [
+            _unit_titles(unit_items[units[r]], causes, term_weights, largest=k == 0) for k, r in enumerate(by_size)
+        ]
         title = group_title(titles)
         kind = medoid.kind
         key_text = units[medoid_row] if kind == "verify" else f"{kind}\n{units[medoid_row]}"

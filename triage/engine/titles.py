@@ -39,6 +39,8 @@ _CAUSE_WORDS = re.compile(
     re.I,
 )
 MAX_TITLE = 200
+# What a line says is in its start: longer lines are scored by it.
+SCORED_CHARS = 300
 
 
 def _tokens(line: str) -> list[str]:
@@ -94,7 +96,10 @@ def _render(tokens: list[str]) -> str:
 
 def shared_line(lines: Iterable[str]) -> str:
     """What all the lines say, with "…" where they differ; "" when they share too little to be one line."""
-    counts = Counter(_SPACES.sub(" ", line).strip() for line in lines if line and line.strip())
+    counts: Counter[str] = Counter()
+    for line, n in Counter(lines).items():
+        if line and not line.isspace():
+            counts[_SPACES.sub(" ", line).strip()] += n
     if not counts:
         return ""
     ranked = sorted(counts, key=lambda line: (-counts[line], line))
@@ -134,10 +139,12 @@ def best_line(lines: list[str], weights: dict[str, float]) -> str:
     """The line whose words weigh most (cause words count, generic wrapper lines do not), the first of equals."""
     best, best_score = "", float("-inf")
     for i, line in enumerate(lines):
-        words = set(_WORD.findall(line))
-        score = sum(weights.get(w, 0.0) for w in words) + (2.0 if _CAUSE_WORDS.search(line) else 0.0)
-        score -= 5.0 if _GENERIC_LINE.search(line) else 0.0
-        score -= 0.01 * i
+        score = sum(weights.get(w, 0.0) for w in set(_WORD.findall(line))) - 0.01 * i
+        if score + 2.0 <= best_score:
+            continue  # even with cause words it cannot win: the patterns are not worth running
+        head = line[:SCORED_CHARS]
+        score += 2.0 if _CAUSE_WORDS.search(head) else 0.0
+        score -= 5.0 if _GENERIC_LINE.search(head) else 0.0
         if score > best_score:
             best, best_score = line, score
     return best
