@@ -88,7 +88,7 @@ class GitHubTransport:
         The store keeps parsed values, not raw payloads, so it stays small across thousands of repositories.
         """
         key = cache_key(url, params)
-        stored = self.etag_store.get(key)
+        stored = None if etag else self.etag_store.get(key)  # the caller keeps this resource's ETag itself
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
