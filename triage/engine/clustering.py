@@ -157,10 +157,10 @@ def _unit_titles(
     (one signature), the line of the first snippet that says most and the same line of a few others shaped alike."""
     if causes[group[0].id].title:
         return [causes[item.id].title for item in group]
-    if not largest:
-        return []
     lines = [[x.strip() for x in item.snippet.splitlines() if x.strip()] for item in group[:TITLE_SAMPLE]]
-    if not lines[0]:
+    if all(len(own) == 1 for own in lines):
+        return [own[0] for own in lines]  # one line each (a judge's rationale): it is the title
+    if not largest or not lines[0]:
         return []
     at = lines[0].index(best_line(lines[0], weights))
     return [own[at] for own in lines if len(own) == len(lines[0])]
