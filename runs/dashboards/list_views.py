@@ -112,14 +112,20 @@ def _describe_failure(target, failed_call, membership) -> None:
 
 
 LOG_LEVEL = re.compile(r"^\s*\[(?:ERROR|INFO|WARNING|WARN)\]\s*")
+# A CI runner's checkout folder says nothing about the failure: paths read from the repository's root.
+WORKSPACE = re.compile(r"(?:file://)?/home/runner/_?work/[^/\s]+/[^/\s]+/")
 ERROR_WORDS = re.compile(r"error|fail|cannot|exception|not found|unresolved|expected", re.I)
 
 
 def telling_line(snippet: str) -> str:
     """The first line of a snippet that says something went wrong, without log-level prefixes or rulers."""
-    lines = [LOG_LEVEL.sub("", line).strip() for line in snippet.splitlines()[:80]]
+    lines = [WORKSPACE.sub("", LOG_LEVEL.sub("", line)).strip() for line in snippet.splitlines()[:80]]
     lines = [line for line in lines if len(re.sub(r"[\W_]+", "", line)) > 3]
-    found = next((line for line in lines if ERROR_WORDS.search(line) and len(line.split()) > 2), None)
+    # A heading such as "COMPILATION ERROR :" announces the cause; the line after it names it.
+    found = next(
+        (line for line in lines if ERROR_WORDS.search(line) and len(line.split()) > 2 and not line.endswith(":")),
+        None,
+    )
     return (found or (lines[0] if lines else ""))[:300]
 
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from fleetui.common.listing import Column, sort_headers
 from fleetui.common.roles import MIGRATION_OWNER, VIEWER
 from fleetui.common.sparklines import daily_values, sparkline
+from runs.dashboards.list_views import telling_line
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Outcome
-from runs.templatetags.lists import ago
+from runs.templatetags.lists import ago, cut_owner, short_name
 from tests.factories import (
     make_attempt,
     make_judge,
@@ -78,6 +79,23 @@ def test_ages_are_short_enough_for_a_one_line_row():
     assert ago(now - timedelta(days=9), now) == "9d ago"
     assert ago(now - timedelta(days=30), now) == "4w ago"
     assert ago(None) == ""
+
+
+def test_a_failure_reads_on_one_line_as_the_line_that_names_it_from_the_repository_root():
+    snippet = (
+        "[INFO] -------------------------------------------------------------\n"
+        "[ERROR] COMPILATION ERROR :\n"
+        "[INFO] -------------------------------------------------------------\n"
+        "[ERROR] /home/runner/_work/api/api/src/main/java/Foo.java:[3,8] cannot find symbol\n"
+    )
+    assert telling_line(snippet) == "src/main/java/Foo.java:[3,8] cannot find symbol"
+    assert telling_line("all good here\nnothing else") == "all good here"
+    assert telling_line("") == ""
+
+
+def test_an_owner_name_splits_into_owner_and_name():
+    assert (cut_owner("acme/api"), short_name("acme/api")) == ("acme", "api")
+    assert (cut_owner("lonely"), short_name("lonely")) == ("", "lonely")
 
 
 def test_a_sorted_header_links_to_the_other_direction_and_drops_the_page():
