@@ -88,20 +88,28 @@ def is_boilerplate(line: str) -> bool:
 _MARKER_LINE_RE = re.compile("^(?:" + "|".join(re.escape(s) for s in _MARKER_STARTS) + ")", re.M)
 
 
-def has_markers(lines: list[str]) -> bool:
-    """Some line starts like a CI marker; without one, no line is boilerplate and no step is found."""
-    return _MARKER_LINE_RE.search("\n".join(lines)) is not None
+def marker_lines(lines: list[str]) -> list[int]:
+    """Where the lines that start like a CI marker are; only those can be boilerplate or mark a step."""
+    joined = "\n".join(lines)
+    found: list[int] = []
+    line = pos = 0
+    for m in _MARKER_LINE_RE.finditer(joined):
+        line += joined.count("\n", pos, m.start())
+        pos = m.start()
+        found.append(line)
+    return found
 
 
-def failed_step(lines: list[str]) -> FailedStep | None:
-    """The first step that failed, by its CI system's markers; None when the log has no such markers."""
+def failed_step(lines: list[str], markers: list[int] | None = None) -> FailedStep | None:
+    """The first step that failed, by its CI system's markers; None when the log has no such markers.
+
+    markers: `marker_lines(lines)`, when already known."""
     starts: dict[str, list[int]] = {name: [] for name in _STARTS}
     travis_timers: dict[str, int] = {}
     previous_end = 0
     job_failed: tuple[int, str] | None = None
-    for i, line in enumerate(lines):
-        if not line.startswith(_MARKER_STARTS):
-            continue
+    for i in marker_lines(lines) if markers is None else markers:
+        line = lines[i]
         for system, pattern in _STARTS.items():
             start = pattern.match(line)
             if start is not None:
