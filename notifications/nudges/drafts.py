@@ -60,6 +60,8 @@ class DraftResult:
     drafts: list[Nudge] = field(default_factory=list)
     # Drafts that existed and were added to, with the pull requests each gained.
     extended: dict[int, list[int]] = field(default_factory=dict)
+    # Per extended draft: failing repositories (without a pull request) it gained.
+    failing_added: dict[int, int] = field(default_factory=dict)
     # Edited drafts whose text was kept (only its count updated).
     kept_text: list[Nudge] = field(default_factory=list)
     snoozed: list[tuple[Team, datetime]] = field(default_factory=list)
@@ -291,6 +293,10 @@ def _draft_for_team(result, *, migration, team, channel, user, lines, prs, repos
             nudge.lines = merged
             nudge.channel = nudge.channel or channel
             result.extended[nudge.pk] = added
+            failing_before = {line["repo"] for line in old if line["kind"] == "failing"}
+            result.failing_added[nudge.pk] = sum(
+                1 for line in merged if line["kind"] == "failing" and line["repo"] not in failing_before
+            )
             nudge.save()
             prs = PullRequest.objects.filter(pk__in=[line["pr"] for line in merged if line["kind"] == "pr"])
         nudge.pull_requests.set(prs)

@@ -57,10 +57,14 @@ def _draft_messages(request, result: DraftResult) -> None:
         name = nudge.team.name or nudge.team.slug
         listed = sum(1 for line in nudge.lines if line["kind"] == "pr")
         gained = len(result.extended[nudge.pk])
-        if gained:
+        failing = result.failing_added.get(nudge.pk, 0)
+        if gained or failing:
             note = " Your edited text was kept, with its count of pull requests updated." if nudge.pk in kept else ""
+            parts = [f"{gained} pull request(s)"] if gained else []
+            parts += [f"{failing} failing repositories without a pull request"] if failing else []
             messages.success(
-                request, f"{name}: {gained} pull request(s) added to the open draft, which now lists {listed}.{note}"
+                request,
+                f"{name}: {' and '.join(parts)} added to the open draft, which now lists {listed} pull request(s).{note}",
             )
         else:
             messages.info(

@@ -74,7 +74,10 @@ def test_a_cluster_nudge_adds_to_the_team_draft_and_keeps_its_ten_prs(owner_clie
     assert draft.text.startswith("Hi *Payments* :wave: 11 pull requests from the")
     assert draft.blocks[0]["text"]["text"] == "Java 21: 11 PRs for Payments"
     page = response.content.decode()
-    assert "Payments: 1 pull request(s) added to the open draft, which now lists 11." in page
+    assert (
+        "Payments: 1 pull request(s) and 1 failing repositories without a pull request added to the open draft, "
+        "which now lists 11 pull request(s)." in page
+    )
     event = AuditEvent.objects.filter(verb="nudge.drafted").latest("id")
     assert event.data["extended"] == {str(draft.pk): [fresh_pr.pk]}
 
@@ -92,6 +95,25 @@ def test_nudging_the_same_cluster_twice_lists_each_pr_once(owner_client):
     draft.refresh_from_db()
     assert len(pr_ids(draft)) == len(set(pr_ids(draft))) == 11
     assert "nothing to add; the open draft already covers these repositories and lists 11" in second.content.decode()
+
+
+def test_a_cluster_nudge_that_adds_only_failing_repositories_says_it_added_them(owner_client):
+    migration, team, draft = payments_with_ten_pr_draft(make_user(is_superuser=True))
+    cluster = cluster_of(migration, [make_repo("acme/broken", team=team), make_repo("acme/cracked", team=team)])
+
+    response = owner_client.post(
+        reverse("notifications:nudge-create", args=[migration.slug]), {"cluster": str(cluster.pk)}, follow=True
+    )
+
+    draft.refresh_from_db()
+    assert len(pr_ids(draft)) == 10
+    assert {"kind": "failing", "repo": "acme/cracked"} in draft.lines
+    page = response.content.decode()
+    assert (
+        "Payments: 2 failing repositories without a pull request added to the open draft, "
+        "which now lists 10 pull request(s)." in page
+    )
+    assert "nothing to add" not in page
 
 
 def test_a_cluster_with_no_ready_pr_makes_no_draft_and_says_why(owner_client):
