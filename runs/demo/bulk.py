@@ -10,18 +10,17 @@ run side by side rather than taking turns for one interpreter); SQLite serialise
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from runs.demo.entities import DemoAttempt
 
-CHUNK_ATTEMPTS = 40
+CHUNK_ATTEMPTS = 80
 # MLflow's settings for its asynchronous, batched export: one writer thread (the store sees the writes in
 # order: a chunk's spans, then its traces), batches as large as its span queue, exported on flush.
 BATCHED_EXPORT_ENV = {
@@ -57,50 +56,81 @@ class _FailureRecorder(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-@contextlib.contextmanager
-def batched_export(tracking_uri: str) -> Iterator[None]:
-    """MLflow's tracer exports in batches inside the block, and synchronously again after it."""
-    import mlflow
-    from mlflow.tracing.provider import reset
+class _BatchedExport:
+    """MLflow's tracer set to export in batches, for one process: entered once, flushed after each chunk."""
 
-    previous = {name: os.environ.get(name) for name in BATCHED_EXPORT_ENV}
-    os.environ.update(BATCHED_EXPORT_ENV)
-    reset()  # the tracer provider reads these when it is built
-    mlflow.set_tracking_uri(tracking_uri)
-    recorder = _FailureRecorder()
-    loggers = [logging.getLogger(name) for name in EXPORT_LOGGERS]
-    for logger in loggers:
-        logger.addHandler(recorder)
-    try:
-        yield
+    def __init__(self, tracking_uri: str) -> None:
+        import mlflow
+        from mlflow.tracing.provider import reset
+
+        self.tracking_uri = tracking_uri
+        self.previous = {name: os.environ.get(name) for name in BATCHED_EXPORT_ENV}
+        os.environ.update(BATCHED_EXPORT_ENV)
+        reset()  # the tracer provider reads these when it is built
+        mlflow.set_tracking_uri(tracking_uri)
+        self.recorder = _FailureRecorder()
+        self.loggers = [logging.getLogger(name) for name in EXPORT_LOGGERS]
+        for logger in self.loggers:
+            logger.addHandler(self.recorder)
+
+    def flush(self) -> None:
+        """Wait until every span and trace started so far is stored; raise if MLflow reported a failed write."""
+        import mlflow
+
         mlflow.flush_trace_async_logging()
-    finally:
-        for logger in loggers:
-            logger.removeHandler(recorder)
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
-        reset()
-    if recorder.messages:
-        raise TraceWriteError("; ".join(recorder.messages[:3]))
+        if self.recorder.messages:
+            messages, self.recorder.messages = self.recorder.messages, []
+            raise TraceWriteError("; ".join(messages[:3]))
+
+    def close(self) -> None:
+        """Back to synchronous export, as `write_attempt_trace` expects."""
+        from mlflow.tracing.provider import reset
+
+        try:
+            self.flush()
+        finally:
+            for logger in self.loggers:
+                logger.removeHandler(self.recorder)
+            for name, value in self.previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+            reset()
+
+
+_session: _BatchedExport | None = None  # this process's batched export; a helper process keeps its own to the end
+
+
+def _batched_export(tracking_uri: str) -> _BatchedExport:
+    global _session
+    if _session is not None and _session.tracking_uri != tracking_uri:
+        _session.close()
+        _session = None
+    if _session is None:
+        _session = _BatchedExport(tracking_uri)
+    return _session
+
+
+def _batched_export_close() -> None:
+    global _session
+    if _session is not None:
+        session, _session = _session, None
+        session.close()
 
 
 def chunk_write(attempts: list[DemoAttempt], tracking_uri: str, experiments: dict[str, str]) -> ChunkResult:
-    """Write a chunk of attempts with one batched export, then their judge assessments."""
-    import mlflow
-
+    """Write a chunk of attempts with this process's batched export, flush it, then log their judge assessments."""
     from runs.demo.writer import attempt_feedback_write, attempt_spans_write, sqlite_without_fsync
 
     started = time.monotonic()
+    export = _batched_export(tracking_uri)
     with sqlite_without_fsync():
-        with batched_export(tracking_uri):
-            trace_ids = [
-                attempt_spans_write(attempt, experiment_id=experiments[attempt.migration.slug]) for attempt in attempts
-            ]
-        mlflow.set_tracking_uri(tracking_uri)
+        trace_ids = [
+            attempt_spans_write(attempt, experiment_id=experiments[attempt.migration.slug]) for attempt in attempts
+        ]
+        export.flush()
         assessments = sum(
             attempt_feedback_write(attempt, trace_id=trace_id)
             for attempt, trace_id in zip(attempts, trace_ids, strict=True)
@@ -141,6 +171,19 @@ def attempts_write(
             progress(done, len(attempts))
 
     helpers = min(workers - 1, len(chunks) - 1)
+    try:
+        _write_chunks(chunks, pending, helpers, tracking_uri, experiments, finished)
+    finally:
+        _batched_export_close()
+    ordered = [results[i] for i in range(len(chunks))]
+    return ChunkResult(
+        trace_ids=[trace_id for result in ordered for trace_id in result.trace_ids],
+        assessments=sum(result.assessments for result in ordered),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _write_chunks(chunks, pending, helpers, tracking_uri, experiments, finished) -> None:
     if helpers <= 0:
         for index in pending:
             finished(index, chunk_write(chunks[index], tracking_uri, experiments))
@@ -166,9 +209,3 @@ def attempts_write(
                 collect(block=False)
                 hand_out()
             collect(block=True)
-    ordered = [results[i] for i in range(len(chunks))]
-    return ChunkResult(
-        trace_ids=[trace_id for result in ordered for trace_id in result.trace_ids],
-        assessments=sum(result.assessments for result in ordered),
-        seconds=time.monotonic() - started,
-    )
