@@ -1,11 +1,11 @@
-"""Write many demo attempts quickly: MLflow's batched trace export, in a few processes writing one store.
+"""Write many demo attempts quickly: MLflow's batched trace export, in one process or several writing one store.
 
 Each attempt is the same trace `write_attempt_trace` writes (the same spans, tags, times and assessment);
 only the export differs. Instead of one store write per span as it ends, MLflow's batch span processor
 hands a chunk of attempts' spans to the store in one `log_spans` call per experiment, followed by one
 `start_trace` per trace, and the chunk is flushed before the next begins. Judge assessments are logged once
-their traces are stored. Chunks are spread over worker processes (separate interpreters, so the writes
-run side by side rather than taking turns for one interpreter); SQLite serialises their commits.
+their traces are stored. Chunks can be spread over helper processes (`workers`), but SQLite serialises
+their commits: on two cores a second writer measured no faster, so one is the default.
 """
 
 from __future__ import annotations
@@ -139,8 +139,8 @@ def chunk_write(attempts: list[DemoAttempt], tracking_uri: str, experiments: dic
 
 
 def default_workers() -> int:
-    """One writer process per core, at most four (SQLite takes one commit at a time)."""
-    return max(1, min(4, os.cpu_count() or 1))
+    """One: SQLite takes one commit at a time, and a second writer process measured no faster (bench/demo_traces.py)."""
+    return 1
 
 
 def attempts_write(

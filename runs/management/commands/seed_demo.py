@@ -26,7 +26,7 @@ class Command(BaseCommand):
             "--writers",
             type=int,
             default=None,
-            help="Processes writing traces side by side (default: one per core, at most 4; 1 writes in this one).",
+            help="Processes writing traces side by side (default 1: SQLite takes one commit at a time).",
         )
 
     def handle(self, *args, **options):
