@@ -10,40 +10,22 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fleetui.common import charts
 from runs.fleet import selectors as run_selectors
-from runs.fleet.models import Migration, Target
+from runs.fleet.models import Target
 from triage.clusters import selectors as cluster_selectors
 from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.actions import TriageError, cluster_merge, cluster_split, cluster_update, user_can_triage
 
-CLUSTER_BARS = 25
 GROWN_WINDOW = timedelta(days=1)
 
 
 def clusters_grown_recently(*, limit: int = 10) -> list[FailureCluster]:
     """Clusters that gained most members in the last day, across migrations."""
     return cluster_selectors.clusters_grown_since(since=timezone.now() - GROWN_WINDOW, limit=limit)
-
-
-def cluster_bars(*, migration: Migration) -> list[charts.ClusterBar]:
-    """The migration's largest clusters as chart bars linking to their pages."""
-    labels = dict(FailureCluster.Status.choices)
-    rows = FailureCluster.objects.filter(migration=migration, size__gt=0).order_by("-size", "id")[:CLUSTER_BARS]
-    return [
-        charts.ClusterBar(
-            title=c.title or f"cluster {c.pk}",
-            size=c.size,
-            status=c.status,
-            status_label=labels.get(c.status, c.status),
-            url=reverse("cluster-detail", args=[c.pk]),
-        )
-        for c in rows.only("id", "title", "size", "status")
-    ]
 
 
 def clusters_of_attempts(*, attempt_ids: list[int]) -> dict[int, FailureCluster]:
