@@ -1,17 +1,28 @@
 """Group failure texts by cause: exact signature first, then TF-IDF similarity (pure, deterministic)."""
 
+from __future__ import annotations
+
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
 
 from triage.engine.causes import Cause, cause_of
 from triage.engine.extraction import extract_snippet
 from triage.engine.normalize import normalize_text, signature
 from triage.engine.titles import best_line, group_title
+
+if TYPE_CHECKING:  # scikit-learn loads on first use (below), not in every process at start: some 1.5 s
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+def l2_normalize(matrix):
+    from sklearn.preprocessing import normalize
+
+    return normalize(matrix)
+
 
 DEFAULT_THRESHOLD = 0.8
 BATCH = 2_000
@@ -99,6 +110,8 @@ def prepare_failure(
 
 
 def _vectorize(texts: list[str]) -> tuple[sparse.csr_matrix, TfidfVectorizer | None]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         token_pattern=TOKEN_PATTERN, lowercase=False, ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32
     )
