@@ -114,13 +114,17 @@ def _taken_back(item: RerunItem) -> Outcome:
     return Outcome("skip", "taken back by the watchdog while it ran")
 
 
-def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try: bool = True) -> Outcome:
-    """Claim and dispatch one item; safe to call again for the same item at any point."""
-    item = (
+def _item(item_id: int) -> RerunItem | None:
+    return (
         RerunItem.objects.select_related("batch__prompt_revision", "repository", "migration", "source_attempt")
         .filter(pk=item_id)
         .first()
     )
+
+
+def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try: bool = True) -> Outcome:
+    """Claim and dispatch one item; safe to call again for the same item at any point."""
+    item = _item(item_id)
     if item is None or item.state not in (RerunState.QUEUED, RerunState.DISPATCHED, RerunState.RUNNING):
         return Outcome("skip", "finished, cancelled or gone")
     try:
@@ -142,7 +146,7 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
             return Outcome("wait", "the migration is at its rerun concurrency limit")
         if not claimed:
             return Outcome("skip", "claimed by another delivery")
-        item.refresh_from_db()
+        item = _item(item_id)  # the claim's fields, with what the job needs in the same query
     else:
         # Redelivered while in flight: a live worker holds it, or the worker is gone and it is taken back here,
         # exactly as the watchdog would.
