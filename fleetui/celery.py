@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
+from fleetui.common.broker import sqlite_transport_use
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleetui.settings")
+sqlite_transport_use()
 
 app = Celery("fleetui")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -67,3 +67,12 @@ def test_a_batch_larger_than_a_chunk_is_dispatched_once_per_repository_by_a_real
     assert set(dispatched) == set(names)
     assert max(dispatched.values()) == 1
     assert RerunItem.objects.filter(batch=batch, state=RerunState.SUCCEEDED).count() == len(names)
+
+
+def test_the_embedded_broker_polls_often_enough_for_tasks_to_follow_each_other_quickly(tmp_path):
+    from fleetui.celery import app
+
+    with app.connection_for_write(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}") as connection:
+        transport = connection.transport
+    assert type(transport).__name__ == "SQLiteTransport"
+    assert transport.polling_interval <= 0.1
