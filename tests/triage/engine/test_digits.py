@@ -32,7 +32,7 @@ def test_a_tracked_substitution_says_which_ones_stay():
 def test_the_masking_stages_give_what_they_give_without_the_cache():
     rnd = random.Random(5)
     lines = [
-        "[ERROR] /home/runner/work/app/src/Foo.java:[12,34] cannot find symbol",
+        "[ERROR] /home/runner/_work/app/src/Foo.java:[12,34] cannot find symbol",
         "Tests run: 17, Failures: 3, Errors: 0, Skipped: 2, Time elapsed: 1.25 s",
         "2024-05-06T12:34:56Z ERROR log4j slf4j-api 1.7.36 node-12 TS2345 E0308 rdd_2_0 storage234",
         "Downloaded from central: https://repo.maven.org/x/1.2.3/x-1.2.3.pom (12 kB at 45 kB/s)",
