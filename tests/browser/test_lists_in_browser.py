@@ -45,7 +45,12 @@ def seed():
     now = timezone.now()
     clusters = [
         FailureCluster.objects.create(
-            migration=migration, title=f"{i:02d} {LONG}", example_snippet=LONG, size=0, repos=0, last_seen_at=now
+            migration=migration,
+            title=f"{i:02d} {LONG}"[: FailureCluster._meta.get_field("title").max_length],
+            example_snippet=LONG,
+            size=0,
+            repos=0,
+            last_seen_at=now,
         )
         for i in range(30)
     ]
