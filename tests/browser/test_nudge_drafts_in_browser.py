@@ -9,7 +9,6 @@ from notifications.nudges.drafts import nudge_drafts_create
 from notifications.nudges.models import Nudge
 from notifications.slack.models import SlackChannel, TeamChannel
 from runs.fleet.models import Outcome
-from tests.browser.conftest import browser, page, screenshots  # noqa: F401  (fixtures)
 from tests.factories import make_attempt, make_migration, make_repo, make_team, make_user
 from tests.notifications.nudges.ready import make_ready_pr
 
@@ -30,7 +29,7 @@ def seed():
     return migration
 
 
-def test_an_owner_opens_a_draft_and_sends_two_after_confirming(page, live_server, screenshots, monkeypatch):  # noqa: F811
+def test_an_owner_opens_a_draft_and_sends_two_after_confirming(page, live_server, screenshots, monkeypatch):
     from notifications.nudges import tasks
 
     queued = []
