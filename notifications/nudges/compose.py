@@ -65,9 +65,9 @@ def neutralise_broadcasts(text: str) -> str:
     return text
 
 
-def message_blocks(*, team: Team, migration: Migration, text: str, why: str, due, lines: list[dict]):
-    """Fallback text and blocks: the (edited) intro text, then the PR lines from the data."""
-    _, blocks = build_nudge_message(
+def _built(*, team: Team, migration: Migration, why: str, due, lines: list[dict]) -> tuple[str, list[dict]]:
+    """The message as drafted from the data: (mrkdwn text, blocks)."""
+    return build_nudge_message(
         team_name=team.name or team.slug,
         migration_title=migration.title or migration.slug,
         migration_url=migration_url(migration),
@@ -76,6 +76,11 @@ def message_blocks(*, team: Team, migration: Migration, text: str, why: str, due
         due=due,
         prs=pr_lines_of(lines),
     )
+
+
+def message_blocks(*, team: Team, migration: Migration, text: str, why: str, due, lines: list[dict]):
+    """Fallback text and blocks: the (edited) intro text, then the PR lines from the data."""
+    _, blocks = _built(team=team, migration=migration, why=why, due=due, lines=lines)
     text = neutralise_broadcasts(text)[:3000]
     # The intro section is the one the owner edits; the header and PR lines always come from the data.
     blocks[1] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
@@ -84,15 +89,7 @@ def message_blocks(*, team: Team, migration: Migration, text: str, why: str, due
 
 def intro_text(*, team: Team, migration: Migration, why: str, due: date | None, lines: list[dict]) -> str:
     """The intro a new draft starts with, in mrkdwn."""
-    text, _ = build_nudge_message(
-        team_name=team.name or team.slug,
-        migration_title=migration.title or migration.slug,
-        migration_url=migration_url(migration),
-        why=why,
-        ask=ASK,
-        due=due,
-        prs=pr_lines_of(lines),
-    )
+    text, _ = _built(team=team, migration=migration, why=why, due=due, lines=lines)
     failing = [line["repo"] for line in lines if line["kind"] == "failing"]
     if failing:
         named = ", ".join(mrkdwn_escape(name) for name in failing[:MAX_FAILING_NAMED])

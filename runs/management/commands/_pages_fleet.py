@@ -4,13 +4,13 @@
 Each migration gets one attempt per repository and a second one for a quarter of them (a rerun), two
 verifier results per attempt, targets, pull requests for the passing ones (some waiting for review),
 clusters of skewed sizes over its failures, and audit events; the first migration also gets a rerun
-batch of 1,000 items and nudge drafts. Only the first migration's objects are kept in memory.
+batch of 1,000 items. Only the first migration's objects are kept in memory.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
@@ -47,7 +47,6 @@ class Seeded:
     largest_cluster_id: int = 0
     attempt_trace_id: str = ""
     rerun_batch_id: int = 0
-    extra: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
         return (
@@ -88,7 +87,7 @@ def _seed_migration(rng, out: Seeded, index: int, repos, clusters_each: int) -> 
     )
     latest = _attempts(rng, out, migration, repos, revisions, now)
     failed = _results_and_targets(rng, out, migration, latest)
-    clusters = _clusters(rng, out, migration, failed, clusters_each, now)
+    clusters = _clusters(rng, out, migration, latest, failed, clusters_each, now)
     _audit(out, migration, now, count=500)
     if index == 0:
         out.first_slug = migration.slug
@@ -135,7 +134,7 @@ def _results_and_targets(rng, out, migration, latest):
     from runs.fleet.models import JudgeVerdict, Outcome, PullRequest, Target, VerifierResult
 
     attempts = migration.attempts.only("pk", "outcome", "repository_id", "ended_at")
-    results, verdicts, prs, failed = [], [], [], []
+    results, verdicts, prs = [], [], []
     for attempt in attempts.iterator(chunk_size=BATCH):
         is_failed = attempt.outcome == Outcome.VERIFY_FAILED
         cause = rng.choice(CAUSES)
@@ -194,7 +193,7 @@ def _results_and_targets(rng, out, migration, latest):
     return failed
 
 
-def _clusters(rng, out, migration, failed, count, now):
+def _clusters(rng, out, migration, latest, failed, count, now):
     from triage.clusters.models import ClusterMember, FailureCluster
 
     clusters = FailureCluster.objects.bulk_create(
@@ -210,6 +209,7 @@ def _clusters(rng, out, migration, failed, count, now):
     )
     sizes: dict[int, int] = {}
     members = []
+    repo_of = {attempt.pk: attempt.repository_id for attempt in latest}
     for result in failed:
         # Skewed sizes, like real failure clusters: a few large, many small.
         cluster = clusters[min(int(rng.paretovariate(1.2)) - 1, len(clusters) - 1)]
@@ -220,15 +220,12 @@ def _clusters(rng, out, migration, failed, count, now):
                 migration_id=migration.pk,
                 attempt_id=result.attempt_id,
                 verifier_result=result,
-                repository_id=None,
+                repository_id=repo_of[result.attempt_id],
                 why="similar",
                 snippet=result.snippet,
                 joined_at=now,
             )
         )
-    repo_of = dict(migration.attempts.filter(pk__in=[m.attempt_id for m in members]).values_list("pk", "repository_id"))
-    for member in members:
-        member.repository_id = repo_of[member.attempt_id]
     ClusterMember.objects.bulk_create(members, batch_size=BATCH)
     for cluster in clusters:
         cluster.size = cluster.repos = cluster.agent_failures = sizes.get(cluster.pk, 0)

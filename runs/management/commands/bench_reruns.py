@@ -146,13 +146,7 @@ def _kill_broker(tmp: Path) -> str:
         url = settings.REDIS_URL
     else:
         url = f"sqla+sqlite:///{tmp / 'broker.sqlite3'}"
-    from fleetui.celery import app
-
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = transport_options(url, visibility_timeout=settings.CELERY_TASK_TIME_LIMIT * 2)
-    app._pool = None
-    app.amqp._producer_pool = None
-    return url
+    return _use_broker(url)
 
 
 def _beat(broker: str, database_url: str, tmp: Path, env: dict) -> subprocess.Popen:
@@ -208,6 +202,17 @@ def _until(predicate, timeout: float, *, interval: float = 0.25) -> None:
         time.sleep(interval)
 
 
+def _use_broker(url: str) -> str:
+    """Send this process's tasks to `url`, with its transport options and no pooled connection to another."""
+    from fleetui.celery import app
+
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = transport_options(url, visibility_timeout=settings.CELERY_TASK_TIME_LIMIT * 2)
+    app._pool = None
+    app.amqp._producer_pool = None
+    return url
+
+
 def _broker(tmp: Path) -> str:
     if settings.REDIS_URL:
         import redis
@@ -216,13 +221,7 @@ def _broker(tmp: Path) -> str:
         redis.Redis.from_url(url).flushdb()
     else:
         url = f"sqla+sqlite:///{tmp / 'broker.sqlite3'}"
-    from fleetui.celery import app
-
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = transport_options(url, visibility_timeout=settings.CELERY_TASK_TIME_LIMIT * 2)
-    app._pool = None
-    app.amqp._producer_pool = None
-    return url
+    return _use_broker(url)
 
 
 def _fleet(count: int):
