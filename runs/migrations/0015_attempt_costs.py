@@ -1,0 +1,9 @@
+"""What attempts and reruns cost."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("runs", "0014_rerun_canary")]
+
+    operations = []
