@@ -1,9 +1,0 @@
-"""Team inbox settings: digests, stale days, escalation channel."""
-
-from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("notifications", "0003_delivery_liveness")]
-
-    operations = []

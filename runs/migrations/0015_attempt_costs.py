@@ -1,9 +1,0 @@
-"""What attempts and reruns cost."""
-
-from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("runs", "0014_rerun_canary")]
-
-    operations = []
