@@ -11,10 +11,15 @@ from django.dispatch import receiver
 
 from runs.imports.signals import import_finished
 from runs.reruns.models import RerunItem, RerunOutcome
+from runs.reruns.selectors import cluster_fix_counts
 from runs.reruns.services import rerun_outcomes_update, rerun_results_link_waiting
+from triage.clusters.costs import fix_rates_from
 from triage.clusters.signals import clustering_finished
 
 logger = logging.getLogger(__name__)
+
+# A cluster's fix rate counts the reruns started from it.
+fix_rates_from(cluster_fix_counts)
 
 
 def _link_waiting() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from runs.fleet.models import Outcome, Target
+from runs.reruns import outcomes
 from runs.reruns.models import FAILING_OUTCOMES, UNSETTLED_OUTCOMES, RerunBatch, RerunItem, RerunOutcome, RerunState
 from triage.clusters.models import FailureCluster
 from triage.clusters.selectors import attempt_clusters
@@ -125,3 +126,30 @@ def rerun_before_after(*, batch: RerunBatch) -> list[ClusterBeforeAfter]:
         row.title = titles.get(source, f"cluster {source}") if source is not None else "no cluster"
         row.other_clusters = [(cid, titles.get(cid, f"cluster {cid}"), n) for cid, n in moved.get(source, {}).items()]
     return sorted(rows.values(), key=lambda r: (-r.repos, r.cluster_id or 0))
+
+
+# Items whose outcome is not known yet, or that never ran: they neither fixed their repository nor failed to.
+NOT_ENDED_OUTCOMES = (outcomes.PENDING, outcomes.WAITING, outcomes.CANCELLED)
+
+
+def cluster_fix_counts(attempts_of: dict[int, set[int]]) -> dict[int, tuple[int, int]]:
+    """Cluster id -> (fixed, ended) rerun items started from it, or from one of its members' attempts; one query.
+
+    `attempts_of` maps each cluster id to its members' attempt ids. Each item counts once per cluster."""
+    ids = list(attempts_of)
+    cluster_of_attempt: dict[int, set[int]] = {}
+    for cluster_id, attempt_ids in attempts_of.items():
+        for attempt_id in attempt_ids:
+            cluster_of_attempt.setdefault(attempt_id, set()).add(cluster_id)
+    items = (
+        RerunItem.objects.filter(Q(source_cluster_id__in=ids) | Q(source_attempt_id__in=list(cluster_of_attempt)))
+        .exclude(outcome__in=NOT_ENDED_OUTCOMES)
+        .values_list("source_cluster_id", "source_attempt_id", "outcome")
+    )
+    counts = {cluster_id: [0, 0] for cluster_id in ids}
+    for source_cluster, source_attempt, outcome in items:
+        clusters = cluster_of_attempt.get(source_attempt, set()) | ({source_cluster} & counts.keys())
+        for cluster_id in clusters:
+            counts[cluster_id][1] += 1
+            counts[cluster_id][0] += outcome == outcomes.FIXED
+    return {cluster_id: (fixed, ended) for cluster_id, (fixed, ended) in counts.items()}

@@ -7,6 +7,7 @@ from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, str
 from fleetui.common.roles import MIGRATION_OWNER, forbidden_response
 from runs.fleet.api import migration_or_404
 from triage.clusters import selectors
+from triage.clusters.costs import cluster_costs
 from triage.clusters.models import ClusteringRun, ClusterKind, ClusterMember, FailureCluster
 from triage.clusters.services import (
     TriageError,
@@ -34,6 +35,12 @@ def cluster_json(cluster: FailureCluster) -> dict:
         "agent_failures": cluster.agent_failures,
         "pre_existing": cluster.pre_existing_failures,
     }
+
+
+def cluster_rows_json(rows: list[FailureCluster]) -> list[dict]:
+    """A page of clusters, each with what it cost so far and how often reruns fixed it."""
+    costs = cluster_costs(cluster_ids=[c.pk for c in rows])
+    return [{**cluster_json(c), **costs[c.pk]} for c in rows]
 
 
 def cluster_detail_json(cluster: FailureCluster) -> dict:
@@ -108,7 +115,7 @@ def migration_clusters(request, slug: str):
         repo=request.GET.get("repo", "")[:300],
         order=order,
     )
-    return JsonResponse(paginate(request, clusters, lambda rows: map(cluster_json, rows)))
+    return JsonResponse(paginate(request, clusters, cluster_rows_json))
 
 
 @api_view("GET", "PATCH")

@@ -18,6 +18,7 @@ from fleetui.common.sparklines import daily_sparklines
 from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Migration
 from triage.clusters import selectors as cluster_selectors
+from triage.clusters.costs import cluster_costs
 from triage.clusters.models import ClusterKind, FailureCluster
 from triage.clusters.services.actions import _UNSET, TriageError, user_can_triage
 from triage.clusters.services.bulk import clusters_bulk_merge, clusters_bulk_update, clusters_selected
@@ -28,6 +29,7 @@ COLUMNS = [
     Column(f"{TREND_DAYS} days", css="col-trend"),
     Column("Failures", "size", css="num col-count"),
     Column("Repos", "repos", css="num col-count"),
+    Column("Cost", css="num col-count"),
     Column("Last seen", "last_seen_at", css="col-when"),
     Column("Status", "status", descending_first=False, css="col-status"),
     Column("Assignee", "assignee", descending_first=False, css="col-who"),
@@ -80,7 +82,9 @@ def cluster_list(request, slug: str):
     counts = cluster_selectors.cluster_daily_counts(cluster_ids=[c.pk for c in rows], since=since)
     recent = cluster_selectors.cluster_recent_repositories(cluster_ids=[c.pk for c in rows])
     trends = daily_sparklines(counts, [c.pk for c in rows], end=today, days=TREND_DAYS)
+    costs = cluster_costs(cluster_ids=[c.pk for c in rows])
     for cluster in rows:
+        cluster.cost = costs[cluster.pk]["cost"]
         cluster.trend = trends[cluster.pk]
         cluster.recent_repos = recent.get(cluster.pk, [])
         cluster.more_repos = max(cluster.repos - len(cluster.recent_repos), 0)

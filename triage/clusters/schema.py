@@ -20,6 +20,27 @@ CLUSTER = {
     "agent_failures": {"type": "integer", "description": "Members whose baseline did not fail."},
     "pre_existing": {"type": "integer", "description": "Members whose baseline already failed."},
 }
+NUMBER = {"type": "number"}
+CLUSTER_COST = {
+    "cost": openapi.closed(
+        {
+            "usd": openapi.nullable(
+                {"type": "number", "description": "Recorded costs, tokens priced where none was recorded; null if none"}
+            ),
+            "tokens": {"type": "integer", "description": "Input and output tokens"},
+            "agent_seconds": NUMBER,
+        },
+        required=None,
+    ),
+    "fix_rate": openapi.nullable(
+        {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "Share of ended rerun items from this cluster that were fixed; null before any rerun",
+        }
+    ),
+}
 CLUSTER_DETAIL = {
     **CLUSTER,
     "migration": openapi.STRING,
@@ -33,6 +54,7 @@ CLUSTER_DETAIL = {
 
 SCHEMAS = {
     "Cluster": openapi.closed(CLUSTER),
+    "ClusterWithCost": openapi.closed({**CLUSTER, **CLUSTER_COST}),
     "ClusterDetail": openapi.closed(CLUSTER_DETAIL),
     "ClusterWithMembers": openapi.closed({**CLUSTER_DETAIL, "members": openapi.ref("ClusterMemberPage")}),
     "ClusterMember": openapi.closed(
@@ -106,7 +128,7 @@ PATHS = {
                 *openapi.PAGE_PARAMS,
             ],
             "responses": {
-                "200": openapi.json_response("A page of clusters", openapi.page_of("Cluster")),
+                "200": openapi.json_response("A page of clusters", openapi.page_of("ClusterWithCost")),
                 **openapi.ERRORS,
                 **openapi.NOT_FOUND,
             },

@@ -17,6 +17,7 @@ from fleetui.common import charts
 from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Target
 from triage.clusters import selectors as cluster_selectors
+from triage.clusters.costs import cluster_costs
 from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.actions import TriageError, cluster_merge, cluster_split, cluster_update, user_can_triage
 
@@ -68,6 +69,7 @@ def cluster_detail(request, cluster_id: int):
         "assignees": _assignee_choices(cluster) if user_can_triage(request.user) else [],
         "merge_targets": _merge_targets(cluster) if user_can_triage(request.user) else [],
         "why_counts": _why_counts(cluster),
+        "spend": cluster_costs(cluster_ids=[cluster.pk])[cluster.pk],
     }
     return render(request, "triage/cluster_detail.html", context)
 

@@ -1,0 +1,159 @@
+"""What a cluster has cost so far and how often reruns fixed it; reads only, a constant number of queries a page.
+
+A cluster's cost sums every attempt (baseline and migration) of its members' repositories in its migration. An
+attempt without a recorded `cost_usd` but with token counts is priced by `settings.FLEETUI_DEFAULT_PRICE`
+(`{"input": usd, "output": usd}` per million tokens; attempts store no model name); without that setting such
+attempts add tokens and time but no dollars. The fix rate comes from the reruns, a later stage: they register
+their reader with `fix_rates_from` (runs/reruns/receivers.py); until one is registered every rate is null.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+
+from runs.fleet.models import Attempt
+from triage.clusters.models import ClusterMember
+
+MILLION = Decimal(1_000_000)
+# Reads {cluster id: (fixed, ended)} for clusters given as {cluster id: their members' attempt ids}; one query.
+FixRateReader = Callable[[dict[int, set[int]]], dict[int, tuple[int, int]]]
+_fix_rate_readers: list[FixRateReader] = []
+
+
+def fix_rates_from(reader: FixRateReader) -> None:
+    """Count the reruns `reader` knows of in every cluster's fix rate (registered once, at start-up)."""
+    if reader not in _fix_rate_readers:
+        _fix_rate_readers.append(reader)
+
+
+@dataclass(frozen=True)
+class Spend:
+    """Summed cost of some attempts; `usd` is None when none of them has a known or priced cost."""
+
+    usd: Decimal | None = None
+    tokens: int = 0
+    agent_ms: int = 0
+    priced_attempts: int = 0
+
+    def __add__(self, other: Spend) -> Spend:
+        usd = None if self.usd is None and other.usd is None else (self.usd or 0) + (other.usd or 0)
+        return Spend(
+            usd=usd,
+            tokens=self.tokens + other.tokens,
+            agent_ms=self.agent_ms + other.agent_ms,
+            priced_attempts=self.priced_attempts + other.priced_attempts,
+        )
+
+    def as_json(self) -> dict:
+        return {
+            "usd": None if self.usd is None else float(round(self.usd, 6)),
+            "tokens": self.tokens,
+            "agent_seconds": round(self.agent_ms / 1000, 3),
+        }
+
+
+def default_price() -> tuple[Decimal, Decimal] | None:
+    """(input, output) USD per million tokens from settings, or None when not set or not understood."""
+    price = getattr(settings, "FLEETUI_DEFAULT_PRICE", None)
+    if not isinstance(price, dict):
+        return None
+    try:
+        return Decimal(str(price["input"])), Decimal(str(price["output"]))
+    except (KeyError, ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _spend_by_repository(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Spend]:
+    """(migration id, repository id) -> Spend of its attempts; one query."""
+    if not pairs:
+        return {}
+    migrations = {m for m, _ in pairs}
+    repositories = {r for _, r in pairs}
+    unpriced = Q(cost_usd__isnull=True)
+    rows = (
+        Attempt.objects.filter(migration_id__in=migrations, repository_id__in=repositories)
+        .values("migration_id", "repository_id")
+        .annotate(
+            known=Sum("cost_usd"),
+            known_n=Count("id", filter=Q(cost_usd__isnull=False)),
+            tokens_in=Sum("input_tokens"),
+            tokens_out=Sum("output_tokens"),
+            open_in=Sum("input_tokens", filter=unpriced),
+            open_out=Sum("output_tokens", filter=unpriced),
+            open_n=Count("id", filter=unpriced & (Q(input_tokens__isnull=False) | Q(output_tokens__isnull=False))),
+            ms=Sum("duration_ms"),
+        )
+        .order_by()
+    )
+    price = default_price()
+    spends = {}
+    for row in rows:
+        key = (row["migration_id"], row["repository_id"])
+        if key not in pairs:
+            continue
+        usd = row["known"] if row["known_n"] else None
+        priced = row["known_n"]
+        if price is not None and row["open_n"]:
+            extra = (Decimal(row["open_in"] or 0) * price[0] + Decimal(row["open_out"] or 0) * price[1]) / MILLION
+            usd = (usd or Decimal(0)) + extra
+            priced += row["open_n"]
+        spends[key] = Spend(
+            usd=usd,
+            tokens=(row["tokens_in"] or 0) + (row["tokens_out"] or 0),
+            agent_ms=row["ms"] or 0,
+            priced_attempts=priced,
+        )
+    return spends
+
+
+def fix_rate(fixed: int, ended: int) -> float | None:
+    return None if not ended else round(fixed / ended, 4)
+
+
+def cluster_costs(*, cluster_ids: list[int]) -> dict[int, dict]:
+    """cluster id -> {"cost": {usd, tokens, agent_seconds}, "fix_rate": float | None}; three queries for any page
+    (members, attempts, and one per registered fix-rate reader)."""
+    ids = list(cluster_ids)
+    if not ids:
+        return {}
+    members = list(
+        ClusterMember.objects.filter(cluster_id__in=ids).values_list(
+            "cluster_id", "migration_id", "repository_id", "attempt_id"
+        )
+    )
+    repos_of: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    attempts_of: dict[int, set[int]] = {cluster_id: set() for cluster_id in ids}
+    for cluster_id, migration_id, repository_id, attempt_id in members:
+        repos_of[cluster_id].add((migration_id, repository_id))
+        attempts_of[cluster_id].add(attempt_id)
+    spends = _spend_by_repository({pair for pairs in repos_of.values() for pair in pairs})
+    counts: dict[int, tuple[int, int]] = {}
+    for reader in _fix_rate_readers:
+        for cluster_id, (fixed, ended) in reader(attempts_of).items():
+            before = counts.get(cluster_id, (0, 0))
+            counts[cluster_id] = (before[0] + fixed, before[1] + ended)
+    result = {}
+    for cluster_id in ids:
+        spend = sum((spends.get(pair, Spend()) for pair in repos_of.get(cluster_id, ())), Spend())
+        result[cluster_id] = {
+            "cost": spend.as_json(),
+            "fix_rate": fix_rate(*counts.get(cluster_id, (0, 0))),
+        }
+    return result
+
+
+def expected_rerun_cost(*, migration_id: int, repository_ids: list[int]) -> Decimal | None:
+    """Mean cost of one attempt of these repositories times their number; None when no attempt has a cost."""
+    if not repository_ids:
+        return None
+    spends = _spend_by_repository({(migration_id, r) for r in repository_ids})
+    total = sum(spends.values(), Spend())
+    if total.usd is None or not total.priced_attempts:
+        return None
+    return total.usd / total.priced_attempts * len(repository_ids)
