@@ -7,7 +7,7 @@ from runs.dashboards import selectors as dashboards_selectors
 from runs.dashboards.schema import REPO_ORDERS
 from runs.fleet import selectors as fleet_selectors
 from runs.fleet.api import attempt_json, migration_or_404, pull_request_json
-from runs.fleet.models import PullRequest, RepositoryState, Target
+from runs.fleet.models import Layer, PullRequest, RepositoryState, Target
 
 
 def _summary_json(summary: dashboards_selectors.MigrationSummary) -> dict:
@@ -55,6 +55,7 @@ def migration_repos(request, slug: str):
     targets = fleet_selectors.target_list(
         migration=migration,
         state=state,
+        layer=_choice(request, "layer", Layer.values),
         team=request.GET.get("team", "").strip(),
         cluster=_positive_id(request, "cluster"),
         pr_state=_choice(request, "pr_state", PR_STATES),

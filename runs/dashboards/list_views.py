@@ -12,7 +12,7 @@ from fleetui.common.sparklines import daily_sparklines
 from runs.dashboards import selectors as dashboards_selectors
 from runs.fleet import selectors as fleet_selectors
 from runs.fleet.forms import RepositoryFilterForm
-from runs.fleet.models import Migration, PullRequest, RepositoryState
+from runs.fleet.models import Layer, Migration, PullRequest, RepositoryState
 from triage.clusters import selectors as cluster_selectors
 from triage.clusters.models import ClusterKind
 
@@ -95,6 +95,7 @@ def migration_repos(request, slug: str):
         "matching": page.paginator.count,
         "teams": fleet_selectors.team_choices(migration=migration),
         "pr_states": PullRequest.State.choices,
+        "layers": Layer.choices,
         "cluster_groups": _cluster_groups(migration, filters["cluster"]),
     }
     return render(request, "dashboards/migration_repos.html", context)

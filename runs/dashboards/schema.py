@@ -1,7 +1,7 @@
 """The OpenAPI description of the migration, repository and attempt endpoints."""
 
 from fleetui.common import openapi
-from runs.fleet.models import Outcome, Phase, PullRequest, RepositoryState, Verdict
+from runs.fleet.models import Layer, Outcome, Phase, PullRequest, RepositoryState, Verdict
 from runs.fleet.selectors import TARGET_ORDERS
 
 REPO_ORDERS = [f"{sign}{key}" for key in TARGET_ORDERS for sign in ("", "-")]
@@ -55,6 +55,11 @@ SCHEMAS = {
             "attempt": {"type": "integer"},
             "phase": {"enum": Phase.values},
             "outcome": {"enum": Outcome.values},
+            "layer": {
+                "enum": ["", *Layer.values],
+                "description": "Where its failure comes from (pre-existing, infrastructure, agent), or whether its pass "
+                "verified anything (unverifiable, verified); blank while it runs",
+            },
             "prompt_rev": openapi.nullable({"type": "integer"}),
             "started_at": openapi.DATETIME,
             "ended_at": openapi.DATETIME,
@@ -83,6 +88,12 @@ PATHS = {
             "parameters": [
                 openapi.SLUG_PARAM,
                 {"name": "state", "in": "query", "schema": {"type": "string", "enum": RepositoryState.values}},
+                {
+                    "name": "layer",
+                    "in": "query",
+                    "description": "Layer of its latest attempt",
+                    "schema": {"type": "string", "enum": Layer.values},
+                },
                 {"name": "team", "in": "query", "description": "Team slug, or - for no team", "schema": openapi.STRING},
                 {
                     "name": "repo",

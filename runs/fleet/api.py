@@ -48,6 +48,7 @@ def attempt_json(attempt: Attempt) -> dict:
         "repo": attempt.repository.full_name,
         "phase": attempt.phase,
         "outcome": attempt.outcome,
+        "layer": attempt.layer,
         "prompt_rev": attempt.prompt_revision.number if attempt.prompt_revision else None,
         "started_at": iso(attempt.started_at),
     }

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from runs.fleet.models import PullRequest, RepositoryState
+from runs.fleet.models import Layer, PullRequest, RepositoryState
 from runs.fleet.selectors import target_list
 
 
@@ -21,7 +21,10 @@ class TargetFilterForm(forms.Form):
 
 
 class RepositoryFilterForm(TargetFilterForm):
-    """The repository table's filters: state, team, cluster id, pull-request state, name and failure text."""
+    """The repository table's filters: state, team, latest attempt's layer, cluster id, pull-request state, name and
+    failure text."""
+
+    layer = forms.ChoiceField(choices=[("", "any layer"), *Layer.choices], required=False)
 
     cluster = forms.IntegerField(min_value=1, required=False)
     pr_state = forms.ChoiceField(choices=[("", "any"), ("none", "no PR"), *PullRequest.State.choices], required=False)
@@ -33,6 +36,7 @@ class RepositoryFilterForm(TargetFilterForm):
         cleaned = getattr(self, "cleaned_data", {})
         return {
             **found,
+            "layer": cleaned.get("layer") or "",
             "cluster": cleaned.get("cluster") or None,
             "pr_state": cleaned.get("pr_state") or "",
             "repo": (cleaned.get("repo") or "").strip(),

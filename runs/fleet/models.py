@@ -5,6 +5,8 @@ import hashlib
 from django.conf import settings
 from django.db import models
 
+from runs.fleet import layers
+
 
 class Team(models.Model):
     """A team that owns repositories; the ownership resolver fills it in."""
@@ -103,6 +105,16 @@ class Outcome(models.TextChoices):
 FAILED_OUTCOMES = (Outcome.VERIFY_FAILED, Outcome.JUDGE_REJECTED, Outcome.AGENT_ERROR)
 
 
+class Layer(models.TextChoices):
+    """Where an attempt's failure comes from, or whether its pass verified anything; see runs/fleet/layers.py."""
+
+    PRE_EXISTING = layers.PRE_EXISTING, "pre-existing"
+    INFRASTRUCTURE = layers.INFRASTRUCTURE, "infrastructure"
+    AGENT = layers.AGENT, "agent"
+    UNVERIFIABLE = layers.UNVERIFIABLE, "unverifiable"
+    VERIFIED = layers.VERIFIED, "verified"
+
+
 class Attempt(models.Model):
     """One agent session (one MLflow trace) on one repository for one migration."""
 
@@ -116,6 +128,13 @@ class Attempt(models.Model):
         PromptRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
     )
     outcome = models.CharField(max_length=20, choices=Outcome.choices, db_index=True)
+    layer = models.CharField(
+        max_length=20,
+        choices=Layer.choices,
+        blank=True,
+        db_index=True,
+        help_text="Where its failure comes from, or whether its pass verified anything; blank while running.",
+    )
     trace_state = models.CharField(max_length=20, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

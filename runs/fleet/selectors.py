@@ -29,6 +29,7 @@ def target_list(
     *,
     migration: Migration,
     state: str = "",
+    layer: str = "",
     team: str = "",
     cluster: int | None = None,
     pr_state: str = "",
@@ -36,15 +37,17 @@ def target_list(
     text: str = "",
     order: str = TARGET_DEFAULT_ORDER,
 ) -> QuerySet[Target]:
-    """A migration's repositories with their team and latest attempt, filtered by state, team slug, the cluster its
-    latest attempt is in, its pull requests' state ("none" for no pull request), text in its name (`repo`) and text
-    in its latest failure (`text`: a failed verifier's snippet, the judge's rationale, or the baseline's failure);
-    sorted by a TARGET_ORDERS key."""
+    """A migration's repositories with their team and latest attempt, filtered by state, the layer of its latest
+    attempt, team slug, the cluster its latest attempt is in, its pull requests' state ("none" for no pull request),
+    text in its name (`repo`) and text in its latest failure (`text`: a failed verifier's snippet, the judge's
+    rationale, or the baseline's failure); sorted by a TARGET_ORDERS key."""
     targets = Target.objects.filter(migration=migration).select_related(
         "repository__team", "latest_attempt", "baseline_attempt"
     )
     if state:
         targets = targets.filter(state=state)
+    if layer:
+        targets = targets.filter(latest_attempt__layer=layer)
     if team == "-":
         targets = targets.filter(repository__team__isnull=True)
     elif team:

@@ -8,9 +8,12 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from runs.fleet.layers import attempt_layer
 from runs.fleet.models import (
+    FAILED_OUTCOMES,
     Attempt,
     JudgeVerdict,
+    Layer,
     Migration,
     Outcome,
     Phase,
@@ -140,6 +143,8 @@ def _attempt_fields(parsed, fingerprint, migration, repository, revisions) -> di
         "phase": parsed.phase,
         "prompt_revision": revisions.get((migration.pk, parsed.prompt_rev)),
         "outcome": parsed.outcome,
+        # Pre-existing needs the repository's baseline: `targets_refresh` settles it once the page is stored.
+        "layer": attempt_layer(outcome=parsed.outcome, verifiers=parsed.verifiers),
         "trace_state": parsed.trace_state,
         "started_at": ms_to_datetime(parsed.started_ms),
         "ended_at": ms_to_datetime(parsed.ended_ms),
@@ -310,7 +315,7 @@ def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:
     )
     for row in rows:
         attempts[(row[1], row[2])].append(row)
-    targets = []
+    targets, failed_baselines = [], set()
     for pair in pairs:
         rows = attempts.get(pair, [])
         migration_rows = sorted((r for r in rows if r[3] == Phase.MIGRATION), key=_attempt_order)
@@ -318,12 +323,14 @@ def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:
         latest = migration_rows[-1] if migration_rows else None
         baseline = baseline_rows[-1] if baseline_rows else None
         ended = [r[5] for r in rows if r[5] is not None]
+        if baseline and baseline[6] == Outcome.VERIFY_FAILED:
+            failed_baselines.add(pair)
         targets.append(
             Target(
                 migration_id=pair[0],
                 repository_id=pair[1],
                 state=latest[6] if latest else RepositoryState.NOT_STARTED,
-                pre_existing_failure=bool(baseline and baseline[6] == Outcome.VERIFY_FAILED),
+                pre_existing_failure=pair in failed_baselines,
                 latest_attempt_id=latest[0] if latest else None,
                 baseline_attempt_id=baseline[0] if baseline else None,
                 attempts_count=len(migration_rows),
@@ -343,6 +350,22 @@ def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:
             "last_activity_at",
         ],
     )
+    _layers_refresh(query, failed_baselines)
+
+
+def _layers_refresh(query: Q, failed_baselines: set[tuple[int, int]]) -> None:
+    """Failing attempts of repositories whose baseline failed are pre-existing; the others get their own layer back."""
+    failed = Q(pk__in=[])
+    for migration_id, repository_id in failed_baselines:
+        failed |= Q(migration_id=migration_id, repository_id=repository_id)
+    attempts = Attempt.objects.filter(query)
+    attempts.filter(failed, outcome__in=FAILED_OUTCOMES).exclude(layer=Layer.PRE_EXISTING).update(
+        layer=Layer.PRE_EXISTING
+    )
+    stale = list(attempts.filter(layer=Layer.PRE_EXISTING).exclude(failed).prefetch_related("verifier_results"))
+    for attempt in stale:
+        attempt.layer = attempt_layer(outcome=attempt.outcome, verifiers=attempt.verifier_results.all())
+    Attempt.objects.bulk_update(stale, ["layer"])
 
 
 def _attempt_order(row: tuple) -> tuple:
