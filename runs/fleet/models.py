@@ -267,7 +267,11 @@ class PullRequest(models.Model):
 
     class Meta:
         ordering = ["migration", "repository"]
-        indexes = [models.Index(fields=["migration", "state"])]
+        indexes = [
+            models.Index(fields=["migration", "state"]),
+            # A repository's pull requests in one migration, newest first (dashboard funnel, repository rows).
+            models.Index(fields=["migration", "repository", "-updated_at"], name="pr_repository_updated"),
+        ]
 
     def __str__(self) -> str:
         return self.url

@@ -1,9 +1,14 @@
 """Counts kept per migration and state, for pages that must not recount."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("runs", "0012_failure_layers")]
 
-    operations = []
+    operations = [
+        migrations.AddIndex(
+            model_name="pullrequest",
+            index=models.Index(fields=["migration", "repository", "-updated_at"], name="pr_repository_updated"),
+        ),
+    ]
