@@ -1,4 +1,4 @@
-"""Counts kept per migration and state, for pages that must not recount."""
+"""An index for the dashboard funnel's pull request look-ups."""
 
 from django.db import migrations, models
 
