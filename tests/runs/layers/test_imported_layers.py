@@ -4,15 +4,24 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import Group
 
-from fleetui.common.roles import VIEWER
+from fleetui.common.roles import ROLES, VIEWER
 from runs.demo.tracing import experiment, fleet_tags, tracking, write_trace
 from runs.fleet.models import Attempt
 from runs.imports.services import import_run_execute
 from tests.factories import make_api_token, make_user
 from tests.mlflow_support import verify_span
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def role_groups():
+    """The role groups a data migration makes, again after an earlier test flushed the database."""
+    for role in ROLES:
+        Group.objects.get_or_create(name=role)
+
 
 NPM_503 = (
     "npm ERR! code E503\nnpm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/react - Service Unavailable"
