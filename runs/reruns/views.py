@@ -38,7 +38,7 @@ from runs.reruns.selectors import (
     rerun_still_failing_repos,
 )
 from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
-from triage.clusters.costs import cluster_costs, expected_rerun_cost
+from triage.clusters.costs import cluster_fix_rates, expected_rerun_cost
 
 ITEMS_PER_PAGE = 100
 PREVIEW_ROWS = 200
@@ -93,7 +93,7 @@ def rerun_new(request, slug: str):
         expected_cost=expected_rerun_cost(
             migration_id=migration.pk, repository_ids=[t.repository_id for t in selection.targets]
         ),
-        past_fix_rate=cluster_costs(cluster_ids=[cluster_id])[cluster_id]["fix_rate"] if cluster_id else None,
+        past_fix_rate=cluster_fix_rates(cluster_ids=[cluster_id])[cluster_id] if cluster_id else None,
         preview=selection.targets[:PREVIEW_ROWS],
         diff=prompt_diff(
             current_text, prompt, old_label=f"r{current.number}" if current else "none", new_label="edited"

@@ -23,13 +23,12 @@ from triage.clusters.models import ClusterMember
 MILLION = Decimal(1_000_000)
 # Reads {cluster id: (fixed, ended)} for clusters given as {cluster id: their members' attempt ids}; one query.
 FixRateReader = Callable[[dict[int, set[int]]], dict[int, tuple[int, int]]]
-_fix_rate_readers: list[FixRateReader] = []
+_fix_rate_reader: list[FixRateReader] = []
 
 
 def fix_rates_from(reader: FixRateReader) -> None:
-    """Count the reruns `reader` knows of in every cluster's fix rate (registered once, at start-up)."""
-    if reader not in _fix_rate_readers:
-        _fix_rate_readers.append(reader)
+    """Count the reruns `reader` knows of in every cluster's fix rate (registered at start-up)."""
+    _fix_rate_reader[:] = [reader]
 
 
 @dataclass(frozen=True)
@@ -116,35 +115,42 @@ def fix_rate(fixed: int, ended: int) -> float | None:
     return None if not ended else round(fixed / ended, 4)
 
 
+def _members(ids: list[int]) -> tuple[dict[int, set[tuple[int, int]]], dict[int, set[int]]]:
+    """Each cluster's (migration id, repository id) pairs and its members' attempt ids; one query."""
+    repos_of: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    attempts_of: dict[int, set[int]] = {cluster_id: set() for cluster_id in ids}
+    rows = ClusterMember.objects.filter(cluster_id__in=ids).values_list(
+        "cluster_id", "migration_id", "repository_id", "attempt_id"
+    )
+    for cluster_id, migration_id, repository_id, attempt_id in rows:
+        repos_of[cluster_id].add((migration_id, repository_id))
+        attempts_of[cluster_id].add(attempt_id)
+    return repos_of, attempts_of
+
+
+def _fix_rates(attempts_of: dict[int, set[int]]) -> dict[int, float | None]:
+    counts = _fix_rate_reader[0](attempts_of) if _fix_rate_reader else {}
+    return {cluster_id: fix_rate(*counts.get(cluster_id, (0, 0))) for cluster_id in attempts_of}
+
+
+def cluster_fix_rates(*, cluster_ids: list[int]) -> dict[int, float | None]:
+    """cluster id -> share of its ended rerun items that were fixed, None before any; two queries."""
+    return _fix_rates(_members(list(cluster_ids))[1]) if cluster_ids else {}
+
+
 def cluster_costs(*, cluster_ids: list[int]) -> dict[int, dict]:
     """cluster id -> {"cost": {usd, tokens, agent_seconds}, "fix_rate": float | None}; three queries for any page
-    (members, attempts, and one per registered fix-rate reader)."""
+    (members, attempts, and the reruns' fix counts)."""
     ids = list(cluster_ids)
     if not ids:
         return {}
-    members = list(
-        ClusterMember.objects.filter(cluster_id__in=ids).values_list(
-            "cluster_id", "migration_id", "repository_id", "attempt_id"
-        )
-    )
-    repos_of: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    attempts_of: dict[int, set[int]] = {cluster_id: set() for cluster_id in ids}
-    for cluster_id, migration_id, repository_id, attempt_id in members:
-        repos_of[cluster_id].add((migration_id, repository_id))
-        attempts_of[cluster_id].add(attempt_id)
+    repos_of, attempts_of = _members(ids)
     spends = _spend_by_repository({pair for pairs in repos_of.values() for pair in pairs})
-    counts: dict[int, tuple[int, int]] = {}
-    for reader in _fix_rate_readers:
-        for cluster_id, (fixed, ended) in reader(attempts_of).items():
-            before = counts.get(cluster_id, (0, 0))
-            counts[cluster_id] = (before[0] + fixed, before[1] + ended)
+    rates = _fix_rates(attempts_of)
     result = {}
     for cluster_id in ids:
         spend = sum((spends.get(pair, Spend()) for pair in repos_of.get(cluster_id, ())), Spend())
-        result[cluster_id] = {
-            "cost": spend.as_json(),
-            "fix_rate": fix_rate(*counts.get(cluster_id, (0, 0))),
-        }
+        result[cluster_id] = {"cost": spend.as_json(), "fix_rate": rates[cluster_id]}
     return result
 
 
