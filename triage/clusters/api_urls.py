@@ -6,6 +6,7 @@ from triage.clusters import (
     api,
     schema,  # noqa: F401  (registers the OpenAPI description)
 )
+from triage.clusters.fixes import api as fixes_api
 
 urlpatterns = [
     path("migrations/<slug:slug>/clusters", api.migration_clusters, name="api-migration-clusters"),
@@ -13,4 +14,5 @@ urlpatterns = [
     path("clusters/<int:cluster_id>", api.cluster_detail, name="api-cluster-detail"),
     path("clusters/<int:cluster_id>/merge", api.cluster_merge_view, name="api-cluster-merge"),
     path("clusters/<int:cluster_id>/split", api.cluster_split_view, name="api-cluster-split"),
+    path("clusters/<int:cluster_id>/fixes", fixes_api.cluster_fixes_view, name="api-cluster-fixes"),
 ]

@@ -1,6 +1,7 @@
 """The OpenAPI description of the endpoints for failure clusters; registered when the API routes load."""
 
 from fleetui.common import openapi
+from triage.clusters.fixes import schema as fixes_schema
 from triage.clusters.models import ClusteringRun, ClusterKind, ClusterMember, FailureCluster
 from triage.clusters.selectors import ORDERS
 
@@ -211,5 +212,9 @@ PATHS = {
         }
     },
 }
+
+# How a cluster was fixed elsewhere is described next to its handler.
+PATHS.update(fixes_schema.PATHS)
+SCHEMAS.update(fixes_schema.SCHEMAS)
 
 openapi.register_paths(PATHS, SCHEMAS)

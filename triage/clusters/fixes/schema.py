@@ -1,0 +1,48 @@
+"""The OpenAPI description of GET /clusters/{id}/fixes; merged into the clusters' description."""
+
+from fleetui.common import openapi
+
+SCHEMAS = {
+    "ClusterFix": openapi.closed(
+        {
+            "repo": {"type": "string", "description": "The repository whose later attempt passed"},
+            "migration": {"type": "string", "description": "The migration of that attempt (may be another one)"},
+            "trace_id": openapi.STRING,
+            "attempt": {"type": "integer", "minimum": 0, "description": "The passing attempt's number"},
+            "same_cluster": {"type": "boolean", "description": "The repository was a member of this cluster"},
+            "touches_cause": {
+                "type": "boolean",
+                "description": "The edits shown name the cause; false when they are simply the attempt's first edits",
+            },
+            "edits": {
+                "type": "array",
+                "maxItems": 5,
+                "items": openapi.closed(
+                    {
+                        "file": openapi.STRING,
+                        "before": {"type": "string", "description": "Replaced text (capped); empty for a whole write"},
+                        "after": {"type": "string", "description": "New text (capped)"},
+                    }
+                ),
+            },
+        }
+    ),
+}
+
+PATHS = {
+    "/clusters/{id}/fixes": {
+        "get": {
+            "operationId": "cluster_fixes",
+            "summary": "Repositories where a later attempt passed after this cause, with the edits that fixed it",
+            "parameters": [openapi.ID_PARAM],
+            "responses": {
+                "200": openapi.json_response(
+                    "At most five fixes, latest first", {"type": "array", "items": openapi.ref("ClusterFix")}
+                ),
+                **openapi.ERRORS,
+                **openapi.NOT_FOUND,
+                "503": openapi.json_response("MLflow could not be read", openapi.ref("Error")),
+            },
+        }
+    },
+}
