@@ -258,3 +258,97 @@ def sparkline_figure(values: Sequence[int]) -> dict:
         yaxis={"visible": False},
         showlegend=False,
     )
+
+
+LAYER_ORDER = ("verified", "unverifiable", "agent", "infrastructure", "pre-existing")
+LAYER_COLORS = {
+    "verified": "#1c7c43",
+    "unverifiable": "#c49a2c",
+    "agent": "#b3261e",
+    "infrastructure": "#5b6b82",
+    "pre-existing": "#8a5a00",
+}
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    """Repositories whose latest attempt is in one layer; `url` lists them."""
+
+    layer: str
+    label: str
+    count: int
+    url: str
+
+
+def layers_figure(counts: Sequence[LayerCount]) -> dict:
+    """One stacked bar of repositories by their latest attempt's layer; clicking a segment lists them."""
+    traces = [
+        go.Bar(
+            x=[row.count],
+            y=["repositories"],
+            orientation="h",
+            name=safe_text(row.label),
+            marker={"color": LAYER_COLORS.get(row.layer, "#7d8794")},
+            customdata=[row.url],
+            hovertemplate=f"{safe_text(row.label)}: %{{x}} repositories<extra></extra>",
+        )
+        for row in counts
+        if row.count
+    ]
+    return _figure(
+        traces,
+        height=150,
+        barmode="stack",
+        margin={"l": 20, "r": 20, "t": 10, "b": 30},
+        yaxis={"visible": False},
+        xaxis={"rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.4, "traceorder": "normal"},
+    )
+
+
+@dataclass(frozen=True)
+class SpendBar:
+    """One row of the spend chart: a cluster (or the rest) and its spend per layer, in `unit`."""
+
+    key: str
+    title: str
+    url: str
+    by_layer: dict[str, float]
+
+
+def spend_figure(rows: Sequence[SpendBar], *, labels: dict[str, str], unit: str) -> dict:
+    """Spend per cluster stacked by the layer of the attempts that spent it; the costliest cluster on top."""
+    keys = [row.key for row in rows]
+    traces = []
+    for layer in LAYER_ORDER:
+        values = [round(row.by_layer.get(layer, 0), 4) for row in rows]
+        if not any(values):
+            continue
+        traces.append(
+            go.Bar(
+                x=values,
+                y=keys,
+                orientation="h",
+                name=safe_text(labels.get(layer, layer)),
+                marker={"color": LAYER_COLORS.get(layer, "#7d8794")},
+                customdata=[row.url for row in rows],
+                hovertext=[safe_text(row.title) for row in rows],
+                hovertemplate=f"%{{hovertext}}<br>{safe_text(labels.get(layer, layer))}: %{{x}} {unit}<extra></extra>",
+            )
+        )
+    return _figure(
+        traces,
+        height=max(240, 28 * len(rows) + 90),
+        barmode="stack",
+        margin={"l": 320, "r": 20, "t": 10, "b": 40},
+        yaxis={
+            "categoryorder": "array",
+            "categoryarray": list(reversed(keys)),
+            "tickmode": "array",
+            "tickvals": keys,
+            "ticktext": [safe_text(row.title, 60) for row in rows],
+            "automargin": True,
+        },
+        xaxis={"title": {"text": unit}, "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.2},
+    )

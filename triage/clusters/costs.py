@@ -49,6 +49,10 @@ class Spend:
             priced_attempts=self.priced_attempts + other.priced_attempts,
         )
 
+    @property
+    def agent_seconds(self) -> float:
+        return self.agent_ms / 1000
+
     def as_json(self) -> dict:
         return {
             "usd": None if self.usd is None else float(round(self.usd, 6)),
@@ -68,16 +72,11 @@ def default_price() -> tuple[Decimal, Decimal] | None:
         return None
 
 
-def _spend_by_repository(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Spend]:
-    """(migration id, repository id) -> Spend of its attempts; one query."""
-    if not pairs:
-        return {}
-    migrations = {m for m, _ in pairs}
-    repositories = {r for _, r in pairs}
+def _spend_grouped(attempts, fields: tuple[str, ...]) -> dict[tuple, Spend]:
+    """Spend of `attempts` per value of `fields` (a tuple key); one query."""
     unpriced = Q(cost_usd__isnull=True)
     rows = (
-        Attempt.objects.filter(migration_id__in=migrations, repository_id__in=repositories)
-        .values("migration_id", "repository_id")
+        attempts.values(*fields)
         .annotate(
             known=Sum("cost_usd"),
             known_n=Count("id", filter=Q(cost_usd__isnull=False)),
@@ -93,22 +92,62 @@ def _spend_by_repository(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], S
     price = default_price()
     spends = {}
     for row in rows:
-        key = (row["migration_id"], row["repository_id"])
-        if key not in pairs:
-            continue
         usd = row["known"] if row["known_n"] else None
         priced = row["known_n"]
         if price is not None and row["open_n"]:
             extra = (Decimal(row["open_in"] or 0) * price[0] + Decimal(row["open_out"] or 0) * price[1]) / MILLION
             usd = (usd or Decimal(0)) + extra
             priced += row["open_n"]
-        spends[key] = Spend(
+        spends[tuple(row[field] for field in fields)] = Spend(
             usd=usd,
             tokens=(row["tokens_in"] or 0) + (row["tokens_out"] or 0),
             agent_ms=row["ms"] or 0,
             priced_attempts=priced,
         )
     return spends
+
+
+def _pairs_attempts(pairs: set[tuple[int, int]]):
+    migrations = {m for m, _ in pairs}
+    repositories = {r for _, r in pairs}
+    return Attempt.objects.filter(migration_id__in=migrations, repository_id__in=repositories)
+
+
+def _spend_by_repository(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Spend]:
+    """(migration id, repository id) -> Spend of its attempts; one query."""
+    if not pairs:
+        return {}
+    spends = _spend_grouped(_pairs_attempts(pairs), ("migration_id", "repository_id"))
+    return {key: spend for key, spend in spends.items() if key in pairs}
+
+
+def migration_spend_by_layer(*, migration_id: int) -> dict[str, Spend]:
+    """layer -> Spend of the migration's attempts in it; one query."""
+    spends = _spend_grouped(Attempt.objects.filter(migration_id=migration_id), ("layer",))
+    return {layer: spend for (layer,), spend in spends.items()}
+
+
+def cluster_spend_by_layer(*, cluster_ids: list[int]) -> dict[int, dict[str, Spend]]:
+    """cluster id -> {layer: Spend of its members' repositories' attempts in that layer}; two queries."""
+    ids = list(cluster_ids)
+    if not ids:
+        return {}
+    repos_of, _ = _members(ids)
+    pairs = {pair for cluster_pairs in repos_of.values() for pair in cluster_pairs}
+    if not pairs:
+        return {cluster_id: {} for cluster_id in ids}
+    spends = _spend_grouped(_pairs_attempts(pairs), ("migration_id", "repository_id", "layer"))
+    layers_of: dict[tuple[int, int], list[tuple[str, Spend]]] = defaultdict(list)
+    for (migration_id, repository_id, layer), spend in spends.items():
+        layers_of[(migration_id, repository_id)].append((layer, spend))
+    result: dict[int, dict[str, Spend]] = {}
+    for cluster_id in ids:
+        by_layer: dict[str, Spend] = defaultdict(Spend)
+        for pair in repos_of.get(cluster_id, ()):
+            for layer, spend in layers_of.get(pair, ()):
+                by_layer[layer] = by_layer[layer] + spend
+        result[cluster_id] = dict(by_layer)
+    return result
 
 
 def fix_rate(fixed: int, ended: int) -> float | None:
