@@ -6,8 +6,10 @@ from django.urls import reverse
 from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
 from fleetui.common.roles import REVIEWER, forbidden_response, user_has_role
 from runs.fleet.api import attempt_results_json, migration_or_404, pull_request_json
+from runs.fleet.layers import UNVERIFIABLE
 from runs.fleet.models import PullRequest
 from runs.reviews import selectors
+from runs.reviews.filters import QueueFilters
 from runs.reviews.models import ReviewDecision
 from runs.reviews.services import MAX_TAG_LENGTH, MAX_TAGS, AlreadyDecided, ReviewError, review_decision_record
 
@@ -35,6 +37,8 @@ def review_item_json(pr: PullRequest) -> dict:
         "pr": pull_request_json(pr),
         "diff_url": f"{pr.url.rstrip('/')}/files",
         **attempt_results_json(attempt),
+        "layer": attempt.layer,
+        "needs_careful_review": attempt.layer == UNVERIFIABLE,
         "attempt_url": reverse("attempt-detail", args=[attempt.trace_id]),
     }
 
@@ -59,8 +63,13 @@ def decision_json(decision: ReviewDecision) -> dict:
 def review_queue(request):
     slug = request.GET.get("migration", "").strip()
     migration = migration_or_404(slug) if slug else None
+    filters = QueueFilters.from_query(request.GET, migration=slug)
     return JsonResponse(
-        paginate(request, selectors.review_queue(migration=migration), lambda r: map(review_item_json, r))
+        paginate(
+            request,
+            selectors.review_queue(migration=migration, filters=filters),
+            lambda r: map(review_item_json, r),
+        )
     )
 
 

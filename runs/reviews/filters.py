@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, replace
 
 from django.db.models import F, Q, QuerySet
 
+from runs.fleet.layers import UNVERIFIABLE
+
 # CI and GitHub review states as the GitHub sync stores them on a pull request; "none": nothing known yet.
 CI_CHOICES = (("success", "passing"), ("failure", "failing"), ("pending", "running"), ("none", "no result"))
 REVIEW_CHOICES = (
@@ -15,6 +17,8 @@ REVIEW_CHOICES = (
     ("approved", "approved"),
     ("changes_requested", "changes requested"),
 )
+# Whether the passing attempt verified anything (its layer, runs/fleet/layers.py): "careful" when no test ran.
+CARE_CHOICES = (("careful", "needs a careful review"), ("verified", "verified by tests"))
 NO_TEAM = "-"
 MAX_SEARCH = 200
 
@@ -38,6 +42,7 @@ class QueueFilters:
     ci: str = ""
     review: str = ""
     q: str = ""  # part of the repository's name
+    care: str = ""  # a CARE_CHOICES value
     order: str = DEFAULT_SORT  # a SORTS key, "-key" for descending
 
     @classmethod
@@ -48,20 +53,21 @@ class QueueFilters:
             value = query.get(name, "")
             return value.strip() if isinstance(value, str) else ""
 
-        ci, review, order = one("ci"), one("review"), one("order")
+        ci, review, order, care = one("ci"), one("review"), one("order"), one("care")
         return cls(
             migration=migration or one("migration")[:200],
             team=one("team")[:200],
             ci=ci if ci in dict(CI_CHOICES) else "",
             review=review if review in dict(REVIEW_CHOICES) else "",
             q=" ".join(one("q").split())[:MAX_SEARCH],
+            care=care if care in dict(CARE_CHOICES) else "",
             order=order if order.lstrip("-") in SORTS else DEFAULT_SORT,
         )
 
     @property
     def narrowed(self) -> bool:
         """True when a filter (not just the sort) is set."""
-        return bool(self.migration or self.team or self.ci or self.review or self.q)
+        return bool(self.migration or self.team or self.ci or self.review or self.q or self.care)
 
     def query(self, **changes: str) -> dict[str, str]:
         """The non-default parameters, with `changes` applied (a blank value drops a parameter)."""
@@ -93,6 +99,10 @@ class QueueFilters:
             prs = prs.filter(review=self.review)
         if self.q:
             prs = prs.filter(repository__full_name__icontains=self.q)
+        if self.care == "careful":
+            prs = prs.filter(attempt__layer=UNVERIFIABLE)
+        elif self.care == "verified":
+            prs = prs.exclude(attempt__layer=UNVERIFIABLE)
         key, descending = self.order.lstrip("-"), self.order.startswith("-")
         fields = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in SORTS[key]]
         return prs.order_by(*fields, F("id").desc() if descending else F("id").asc())

@@ -1,6 +1,8 @@
 """The OpenAPI description of the endpoints for the review queue, reviewer decisions and review patterns; registered when the API routes load."""
 
 from fleetui.common import openapi
+from runs.fleet.models import Layer
+from runs.reviews.filters import CARE_CHOICES, CI_CHOICES, REVIEW_CHOICES, SORTS
 from runs.reviews.models import ReviewDecision
 from runs.reviews.services import MAX_TAG_LENGTH, MAX_TAGS
 
@@ -18,6 +20,11 @@ SCHEMAS = {
             "ended_at": openapi.nullable({"type": "string", "format": "date-time"}),
             "verifiers": {"type": "array", "items": openapi.ref("VerifierCall")},
             "judge": openapi.nullable(openapi.ref("Judge")),
+            "layer": {"enum": Layer.values, "description": "The attempt's layer; `unverifiable`: no test ran."},
+            "needs_careful_review": {
+                "type": "boolean",
+                "description": "The verifier passed but verified nothing, so the change needs a close reading.",
+            },
         }
     ),
     "ReviewDecision": openapi.closed(
@@ -102,7 +109,16 @@ PATHS = {
         "get": {
             "operationId": "reviews_queue",
             "summary": "Agent pull requests awaiting a reviewer, oldest first",
-            "parameters": [{"name": "migration", "in": "query", "schema": openapi.STRING}, *openapi.PAGE_PARAMS],
+            "parameters": [
+                {"name": "migration", "in": "query", "schema": openapi.STRING},
+                {"name": "team", "in": "query", "schema": openapi.STRING, "description": "A team's slug, `-`: none"},
+                {"name": "ci", "in": "query", "schema": {"enum": [value for value, _ in CI_CHOICES]}},
+                {"name": "review", "in": "query", "schema": {"enum": [value for value, _ in REVIEW_CHOICES]}},
+                {"name": "care", "in": "query", "schema": {"enum": [value for value, _ in CARE_CHOICES]}},
+                {"name": "q", "in": "query", "schema": openapi.STRING, "description": "Part of the repository's name"},
+                {"name": "order", "in": "query", "schema": {"enum": [*SORTS, *(f"-{key}" for key in SORTS)]}},
+                *openapi.PAGE_PARAMS,
+            ],
             "responses": {
                 "200": openapi.json_response("A page of the queue", openapi.page_of("ReviewItem")),
                 **openapi.ERRORS,

@@ -24,7 +24,7 @@ from runs.fleet.models import Migration, PullRequest, Team
 from runs.fleet.selectors import attempt_judge
 from runs.reviews import selectors
 from runs.reviews.diffs import pull_request_diff
-from runs.reviews.filters import CI_CHOICES, NO_TEAM, REVIEW_CHOICES, QueueFilters
+from runs.reviews.filters import CARE_CHOICES, CI_CHOICES, NO_TEAM, REVIEW_CHOICES, QueueFilters
 from runs.reviews.models import ReviewDecision, ReviewPattern
 from runs.reviews.services import ReviewError, review_decision_record
 
@@ -131,6 +131,7 @@ def review_queue_page(request, slug: str | None = None):
         "no_team": NO_TEAM,
         "ci_choices": CI_CHOICES,
         "review_choices": REVIEW_CHOICES,
+        "care_choices": CARE_CHOICES,
         "page": page,
         "rows": rows,
         "total": page.paginator.count,
