@@ -373,6 +373,8 @@ RERUN_MAX_BATCH = envint("FLEETUI_RERUN_MAX_BATCH", 2000)
 _price = [p.strip() for p in os.environ.get("FLEETUI_DEFAULT_PRICE", "").split(",") if p.strip()]
 FLEETUI_DEFAULT_PRICE = {"input": _price[0], "output": _price[1]} if len(_price) == 2 else None
 RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
+# A canary rerun pauses when one new failure cluster takes more than this share of it, 0 to 1 (docs/canary.md).
+FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE = float(os.environ.get("FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE") or 0.3)
 
 # --- Product settings ---------------------------------------------------------------
 API_PAGE_SIZE = envint("FLEETUI_API_PAGE_SIZE", 50)

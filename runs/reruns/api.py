@@ -9,6 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, string_list
 from runs.fleet.api import migration_or_404
 from runs.fleet.ownership import migration_act_or_403
+from runs.reruns.canary import default_max_new_cluster_share, rerun_canary_expand
+from runs.reruns.canary_rules import CanaryInvalid, canary_spec_parse
 from runs.reruns.dispatch import rerun_callback_apply
 from runs.reruns.models import RerunBatch
 from runs.reruns.runners.http import SIGNATURE_HEADER, signature_valid
@@ -21,6 +23,7 @@ from runs.reruns.selectors import (
     rerun_batch_outcome_counts,
     rerun_batch_status,
     rerun_before_after,
+    rerun_canary_progress,
     rerun_item_list,
     rerun_outcomes_settled,
     rerun_still_failing_repos,
@@ -29,7 +32,7 @@ from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_b
 
 # Far above any batch (RERUN_MAX_BATCH) yet small enough for one SQL query's parameters.
 MAX_NAMES = 5000
-SELECTION_FIELDS = ("repos", "cluster", "exclude", "prompt", "include_pre_existing")
+SELECTION_FIELDS = ("repos", "cluster", "exclude", "prompt", "include_pre_existing", "canary")
 
 
 def _names(body: dict, key: str) -> list[str]:
@@ -53,6 +56,24 @@ def batch_summary_json(batch: RerunBatch, counts: dict[str, int]) -> dict:
         "created_at": iso(batch.created_at),
         "finished_at": iso(batch.finished_at),
         "import_run": batch.import_run_id,
+        "phase": batch.phase,
+    }
+
+
+def canary_json(batch: RerunBatch) -> dict | None:
+    progress = rerun_canary_progress(batch=batch)
+    if progress is None:
+        return None
+    return {
+        "requested": batch.canary_requested or {},
+        "size": batch.canary_size or 0,
+        "min_fixed": batch.canary_min_fixed,
+        "max_new_cluster_share": batch.canary_max_new_cluster_share,
+        "settled": progress.settled,
+        "fixed": progress.fixed,
+        "failing": progress.failing,
+        "held": progress.held,
+        "phase_changed_at": iso(batch.phase_changed_at),
     }
 
 
@@ -61,6 +82,8 @@ def batch_json(batch: RerunBatch) -> dict:
     return {
         **batch_summary_json(batch, counts),
         "skipped": batch.skipped,
+        "canary": canary_json(batch),
+        "paused_reason": batch.paused_reason or None,
         "still_failing": rerun_still_failing_repos(batch=batch),
         "items": [
             {
@@ -68,6 +91,7 @@ def batch_json(batch: RerunBatch) -> dict:
                 "state": item.state,
                 "outcome": item.outcome,
                 "tries": item.tries,
+                "canary": item.canary,
                 "error": item.error or None,
                 "runner_ref": item.runner_ref or None,
                 "source_attempt": item.source_attempt.trace_id if item.source_attempt else None,
@@ -94,7 +118,8 @@ def batch_json(batch: RerunBatch) -> dict:
 
 @api_view("POST")
 def migration_reruns(request, slug: str):
-    """POST {"repos": [...]} or {"cluster": id, "exclude": [...]}, optional "prompt" and "include_pre_existing"."""
+    """POST {"repos": [...]} or {"cluster": id, "exclude": [...]}, optional "prompt", "include_pre_existing" and
+    "canary": {"size": n} or {"fraction": f}, with "min_fixed" and optionally "max_new_cluster_share"."""
     migration = migration_or_404(slug)
     if (denied := migration_act_or_403(request, migration)) is not None:
         return denied
@@ -108,6 +133,12 @@ def migration_reruns(request, slug: str):
     include = body.get("include_pre_existing", False)
     if not isinstance(include, bool):
         raise ApiError(400, "include_pre_existing must be true or false")
+    canary = None
+    if body.get("canary") is not None:
+        try:
+            canary = canary_spec_parse(body["canary"], default_max_new_cluster_share=default_max_new_cluster_share())
+        except CanaryInvalid as exc:
+            raise ApiError(400, str(exc)) from None
     try:
         batch = rerun_batch_create(
             migration=migration,
@@ -117,6 +148,7 @@ def migration_reruns(request, slug: str):
             exclude=_names(body, "exclude"),
             include_pre_existing=include,
             prompt=prompt,
+            canary=canary,
         )
     except RerunRefused as exc:
         raise ApiError(400, str(exc)) from None
@@ -126,6 +158,8 @@ def migration_reruns(request, slug: str):
             "items": batch.items.count(),
             "skipped": batch.skipped,
             "prompt_revision": batch.prompt_revision.number if batch.prompt_revision else None,
+            "phase": batch.phase,
+            "canary": batch.canary_size,
             "url": f"/api/reruns/{batch.pk}",
         },
         status=201,
@@ -170,6 +204,23 @@ def rerun_retry_failed(request, batch_id: int):
         return denied
     retried = rerun_batch_retry_failed(batch=batch, user=request.user)
     return JsonResponse({"id": batch.pk, "retried": retried})
+
+
+@api_view("POST")
+def rerun_expand(request, batch_id: int):
+    """Dispatch the held rest of a canary batch now, whatever its canary showed; a second call changes nothing."""
+    batch = _batch_or_404(batch_id)
+    if (denied := migration_act_or_403(request, batch.migration)) is not None:
+        return denied
+    if not batch.is_canary:
+        raise ApiError(400, f"rerun #{batch.pk} did not start as a canary: there is nothing held to expand")
+    if batch.cancelled_at is not None:
+        raise ApiError(400, f"rerun #{batch.pk} was cancelled: start a new rerun instead")
+    released = rerun_canary_expand(batch=batch, user=request.user)
+    batch.refresh_from_db(fields=["phase"])
+    return JsonResponse(
+        {"id": batch.pk, "phase": batch.phase, "expanded": released is not None, "released": released or 0}
+    )
 
 
 @csrf_exempt

@@ -7,7 +7,7 @@ from fleetui.common.models import Liveness
 from runs.fleet.models import Attempt, Migration, PromptRevision, Repository
 from runs.imports.models import ImportRun
 
-__all__ = ["RerunBatch", "RerunItem", "RerunOutcome", "RerunState"]
+__all__ = ["RerunBatch", "RerunItem", "RerunOutcome", "RerunPhase", "RerunState"]
 
 
 class RerunState(models.TextChoices):
@@ -17,11 +17,15 @@ class RerunState(models.TextChoices):
     SUCCEEDED = "succeeded", "succeeded"
     FAILED = "failed", "failed"
     CANCELLED = "cancelled", "cancelled"
+    # Created but not dispatched: the rest of a canary batch, released when the canary expands.
+    HELD = "held", "held"
 
 
 ACTIVE_STATES = (RerunState.QUEUED, RerunState.DISPATCHED, RerunState.RUNNING)
 IN_FLIGHT_STATES = (RerunState.DISPATCHED, RerunState.RUNNING)
 FINAL_STATES = (RerunState.SUCCEEDED, RerunState.FAILED, RerunState.CANCELLED)
+# A repository in one of these is spoken for: another batch may not take it.
+RESERVED_STATES = (*ACTIVE_STATES, RerunState.HELD)
 
 
 class RerunOutcome(models.TextChoices):
@@ -35,6 +39,7 @@ class RerunOutcome(models.TextChoices):
     RUNNER_FAILED = "runner_failed", "runner failed"
     NO_ATTEMPT = "no_attempt", "no new attempt"
     CANCELLED = "cancelled", "cancelled"
+    HELD = "held", "held for the canary"
 
 
 # The badge colours of the attempt states they read like.
@@ -47,11 +52,21 @@ OUTCOME_BADGES = {
     RerunOutcome.RUNNER_FAILED: "state-agent_error",
     RerunOutcome.NO_ATTEMPT: "state-not_started",
     RerunOutcome.CANCELLED: "state-not_started",
+    RerunOutcome.HELD: "state-not_started",
 }
 # An item in one of these may still change on its own: the batch page keeps polling while any item is.
 UNSETTLED_OUTCOMES = (RerunOutcome.PENDING, RerunOutcome.WAITING)
 # Worth another rerun: the new attempt still fails.
 FAILING_OUTCOMES = (RerunOutcome.STILL_FAILING, RerunOutcome.NEW_FAILURE)
+
+
+class RerunPhase(models.TextChoices):
+    """Where a batch stands: all at once (`full`), or a canary running, expanded to the rest, or paused."""
+
+    FULL = "full", "full"
+    CANARY = "canary", "canary"
+    EXPANDED = "expanded", "expanded"
+    PAUSED = "paused", "paused"
 
 
 class RerunBatch(models.Model):
@@ -71,6 +86,17 @@ class RerunBatch(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    phase = models.CharField(max_length=10, choices=RerunPhase.choices, default=RerunPhase.FULL)
+    canary_requested = models.JSONField(
+        null=True, blank=True, help_text='The canary asked for: {"size": n} or {"fraction": f}.'
+    )
+    canary_size = models.PositiveIntegerField(null=True, blank=True, help_text="Items chosen as the canary.")
+    canary_min_fixed = models.FloatField(null=True, blank=True, help_text="Share of the canary that must be fixed.")
+    canary_max_new_cluster_share = models.FloatField(
+        null=True, blank=True, help_text="Largest share of the canary one new cluster may take."
+    )
+    paused_reason = models.TextField(blank=True)
+    phase_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,6 +107,10 @@ class RerunBatch(models.Model):
     @property
     def done(self) -> bool:
         return self.finished_at is not None
+
+    @property
+    def is_canary(self) -> bool:
+        return self.phase != RerunPhase.FULL
 
 
 class RerunItem(Liveness):
@@ -114,6 +144,7 @@ class RerunItem(Liveness):
         default=RerunOutcome.PENDING,
         help_text="Set from the new attempt once it is imported, linked and clustered (runs.reruns.outcomes).",
     )
+    canary = models.BooleanField(default=False, help_text="Runs first; the batch's other items wait for its verdict.")
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,7 @@ NEW_FAILURE = "new_failure"
 RUNNER_FAILED = "runner_failed"
 NO_ATTEMPT = "no_attempt"
 CANCELLED = "cancelled"
+HELD = "held"
 
 RUNNER_ACTIVE = ("queued", "dispatched", "running")
 PASSING_ATTEMPT_OUTCOMES = ("succeeded", "no_change")
@@ -40,6 +41,8 @@ def item_outcome(
         return PENDING
     if state == "cancelled":
         return CANCELLED
+    if state == "held":
+        return HELD
     if state != "succeeded":
         return RUNNER_FAILED
     if result_outcome is None:

@@ -10,9 +10,11 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from runs.imports.signals import import_finished
+from runs.reruns.canary import rerun_canaries_evaluate
+from runs.reruns.linking import rerun_results_link_waiting
 from runs.reruns.models import RerunItem, RerunOutcome
 from runs.reruns.selectors import cluster_fix_counts
-from runs.reruns.services import rerun_outcomes_update, rerun_results_link_waiting
+from runs.reruns.services import rerun_outcomes_update
 from triage.clusters.costs import fix_rates_from
 from triage.clusters.signals import clustering_finished
 
@@ -28,6 +30,8 @@ def _link_waiting() -> None:
     except Exception:
         # A follow-up: a failure here must not turn a finished import into a failed one.
         logger.exception("could not link rerun items to newly imported attempts")
+    # The safety net of every canary whose verdict a failed follow-up missed; each verdict is claimed once.
+    rerun_canaries_evaluate()
 
 
 @receiver(import_finished, dispatch_uid="runs-reruns-link-after-import")

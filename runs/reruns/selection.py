@@ -6,11 +6,11 @@ import difflib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from fleetui.common.roles import real_user
 from runs.fleet.models import Migration, PromptRevision, Target
-from runs.reruns.models import ACTIVE_STATES, RerunItem
+from runs.reruns.models import ACTIVE_STATES, RerunItem, RerunPhase, RerunState
 from triage.clusters.models import FailureCluster
 from triage.clusters.selectors import attempt_clusters, cluster_repository_names
 
@@ -26,6 +26,14 @@ class Selection:
     targets: list[Target]
     skipped: list[dict[str, str]] = field(default_factory=list)
     source_clusters: dict[int, int] = field(default_factory=dict)
+
+
+def reserved_items() -> Q:
+    """Items that hold their repository: queued or running, or held for a canary still running.
+
+    A paused canary's held items do not: the owner may rerun those repositories with another prompt.
+    """
+    return Q(state__in=ACTIVE_STATES) | Q(state=RerunState.HELD, batch__phase=RerunPhase.CANARY)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -69,7 +77,7 @@ def rerun_selection_resolve(
     }
     busy = dict(
         RerunItem.objects.filter(
-            migration=migration, state__in=ACTIVE_STATES, repository__full_name__in=list(by_name)
+            reserved_items(), migration=migration, repository__full_name__in=list(by_name)
         ).values_list("repository__full_name", "batch_id")
     )
     targets = []
@@ -80,7 +88,9 @@ def rerun_selection_resolve(
         elif target.pre_existing_failure and not include_pre_existing:
             skipped.append({"repo": name, "reason": "pre-existing failure: its baseline failed before any change"})
         elif name in busy:
-            skipped.append({"repo": name, "reason": f"already queued or running in rerun #{busy[name]}"})
+            skipped.append(
+                {"repo": name, "reason": f"already queued, running or held for a canary in rerun #{busy[name]}"}
+            )
         else:
             targets.append(target)
     if not targets:

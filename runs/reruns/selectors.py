@@ -60,12 +60,15 @@ def rerun_batch_counts(*, batch: RerunBatch) -> dict[str, int]:
 
 
 def rerun_batch_status(counts: dict[str, int], batch: RerunBatch) -> str:
-    """One word for the batch: queued, running, cancelled, failed, succeeded or partial."""
+    """One word for the batch: queued, running, held (the rest of a canary waits), cancelled, failed, succeeded
+    or partial."""
     active = counts["queued"] + counts["dispatched"] + counts["running"]
     if active:
         return (
             "running" if counts["dispatched"] + counts["running"] or batch.items.exclude(tries=0).exists() else "queued"
         )
+    if counts.get("held"):
+        return "held"
     if counts["failed"] and not counts["succeeded"]:
         return "failed"
     if counts["cancelled"] and not (counts["succeeded"] or counts["failed"]):
@@ -73,6 +76,35 @@ def rerun_batch_status(counts: dict[str, int], batch: RerunBatch) -> str:
     if counts["failed"] or counts["cancelled"]:
         return "partial"
     return "succeeded"
+
+
+@dataclass
+class CanaryProgress:
+    """How far a canary batch's sample is: its items, how many are settled and fixed, and what is held."""
+
+    items: int = 0
+    settled: int = 0
+    fixed: int = 0
+    failing: int = 0
+    held: int = 0
+
+
+def rerun_canary_progress(*, batch: RerunBatch) -> CanaryProgress | None:
+    """The canary's counts in one query; None for a batch that did not start as a canary."""
+    if not batch.is_canary:
+        return None
+    rows = batch.items.values_list("canary", "outcome").annotate(n=Count("id")).values_list("canary", "outcome", "n")
+    progress = CanaryProgress()
+    for canary, outcome, n in rows:
+        if outcome == outcomes.HELD:
+            progress.held += n
+        if not canary:
+            continue
+        progress.items += n
+        progress.settled += 0 if outcome in UNSETTLED_OUTCOMES else n
+        progress.fixed += n if outcome == outcomes.FIXED else 0
+        progress.failing += n if outcome in FAILING_OUTCOMES else 0
+    return progress
 
 
 def rerun_item_list(*, batch: RerunBatch) -> QuerySet[RerunItem]:
@@ -129,7 +161,7 @@ def rerun_before_after(*, batch: RerunBatch) -> list[ClusterBeforeAfter]:
 
 
 # Items whose outcome is not known yet, or that never ran: they neither fixed their repository nor failed to.
-NOT_ENDED_OUTCOMES = (outcomes.PENDING, outcomes.WAITING, outcomes.CANCELLED)
+NOT_ENDED_OUTCOMES = (outcomes.PENDING, outcomes.WAITING, outcomes.CANCELLED, outcomes.HELD)
 
 
 def cluster_fix_counts(attempts_of: dict[int, set[int]]) -> dict[int, tuple[int, int]]:

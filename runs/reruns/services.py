@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -17,8 +16,17 @@ from runs.fleet.audit import audit_event_record
 from runs.fleet.models import Attempt, Migration, Phase
 from runs.imports.services import import_run_enqueue
 from runs.reruns import outcomes
-from runs.reruns.models import ACTIVE_STATES, UNSETTLED_OUTCOMES, RerunBatch, RerunItem, RerunOutcome, RerunState
-from runs.reruns.selection import RerunRefused, prompt_revision_ensure, rerun_selection_resolve
+from runs.reruns.canary_rules import CanarySpec, canary_size_for
+from runs.reruns.models import (
+    ACTIVE_STATES,
+    RESERVED_STATES,
+    UNSETTLED_OUTCOMES,
+    RerunBatch,
+    RerunItem,
+    RerunOutcome,
+    RerunState,
+)
+from runs.reruns.selection import RerunRefused, prompt_revision_ensure, rerun_selection_resolve, reserved_items
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +37,6 @@ __all__ = [
     "rerun_batch_retry_failed",
     "rerun_batch_finish_if_done",
     "rerun_results_link",
-    "rerun_results_link_waiting",
     "rerun_outcomes_update",
     "rerun_items_enqueue",
     "task_id_for",
@@ -87,11 +94,20 @@ def rerun_batch_create(
     include_pre_existing: bool = False,
     prompt: str | None = None,
     runner: str | None = None,
+    canary: CanarySpec | None = None,
 ) -> RerunBatch:
     """Create a batch with one queued item per selected repository; their tasks go out on commit.
 
+    With a `canary`, only the canary's items are queued; the others are held until it expands (runs.reruns.canary).
     Raises RerunRefused with a reason when the selection is empty or larger than RERUN_MAX_BATCH.
     """
+    from runs.reruns.canary import (
+        canary_batch_fields,
+        canary_item_fields,
+        canary_repositories_choose,
+        canary_started_record,
+    )
+
     with transaction.atomic():
         # One batch creation per migration at a time, so two requests cannot enqueue a repository twice.
         Migration.objects.select_for_update().filter(pk=migration.pk).first()
@@ -104,6 +120,12 @@ def rerun_batch_create(
         )
         revision, created = prompt_revision_ensure(migration=migration, text=prompt, user=user)
         author = real_user(user)
+        first: set[int] | None = None
+        if canary is not None:
+            size = canary_size_for(len(selection.targets), canary)
+            first = canary_repositories_choose(
+                targets=selection.targets, source_clusters=selection.source_clusters, size=size
+            )
         batch = RerunBatch.objects.create(
             migration=migration,
             prompt_revision=revision,
@@ -113,6 +135,7 @@ def rerun_batch_create(
             source_cluster_id=cluster_id,
             include_pre_existing=include_pre_existing,
             skipped=selection.skipped,
+            **(canary_batch_fields(canary, len(first)) if canary is not None and first is not None else {}),
         )
         items = RerunItem.objects.bulk_create(
             RerunItem(
@@ -121,6 +144,7 @@ def rerun_batch_create(
                 repository_id=target.repository_id,
                 source_attempt_id=target.latest_attempt_id,
                 source_cluster_id=selection.source_clusters.get(target.repository_id),
+                **canary_item_fields(first, target.repository_id),
             )
             for target in selection.targets
         )
@@ -146,18 +170,27 @@ def rerun_batch_create(
                 "runner": batch.runner,
             },
         )
-        _enqueue_on_commit([(item.pk, 0) for item in items])
+        if canary is not None:
+            canary_started_record(batch=batch, user=user, spec=canary, held=len(items) - len(first or ()))
+        _enqueue_on_commit([(item.pk, 0) for item in items if item.state == RerunState.QUEUED])
         _watchdog_on_commit()
     return batch
 
 
 def rerun_batch_cancel(*, batch: RerunBatch, user) -> int:
-    """Cancel every item not yet dispatched and revoke its task; runs already started finish."""
+    """Cancel every item not yet dispatched (held ones too) and revoke its task; runs already started finish."""
     now = timezone.now()
     with transaction.atomic():
         pending = list(batch.items.filter(state=RerunState.QUEUED).values_list("pk", "tries"))
         cancelled = batch.items.filter(state=RerunState.QUEUED).update(
             state=RerunState.CANCELLED, finished_at=now, updated_at=now, error="cancelled before it was dispatched"
+        )
+        cancelled += batch.items.filter(state=RerunState.HELD).update(
+            state=RerunState.CANCELLED,
+            outcome=RerunOutcome.CANCELLED,
+            finished_at=now,
+            updated_at=now,
+            error="cancelled while held for the canary",
         )
         RerunBatch.objects.filter(pk=batch.pk, cancelled_at__isnull=True).update(cancelled_at=now)
         audit_event_record(
@@ -181,12 +214,14 @@ def _revoke(task_ids: list[str]) -> None:
 
 
 def rerun_batch_retry_failed(*, batch: RerunBatch, user) -> int:
-    """Queue the batch's failed items again, each for a new dispatch try."""
+    """Queue the batch's failed items again, each for a new dispatch try; a paused canary is judged again."""
+    from runs.reruns.canary import rerun_canary_reopen
+
     with transaction.atomic():
         Migration.objects.select_for_update().filter(pk=batch.migration_id).first()
         failed = batch.items.filter(state=RerunState.FAILED)
-        # A repository queued again elsewhere since is not queued twice.
-        busy = RerunItem.objects.filter(migration_id=batch.migration_id, state__in=ACTIVE_STATES).values("repository")
+        # A repository queued again elsewhere since (or held for a running canary) is not queued twice.
+        busy = RerunItem.objects.filter(reserved_items(), migration_id=batch.migration_id).values("repository")
         rows = list(failed.exclude(repository__in=busy).values_list("pk", "tries"))
         RerunItem.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             state=RerunState.QUEUED,
@@ -199,6 +234,7 @@ def rerun_batch_retry_failed(*, batch: RerunBatch, user) -> int:
         )
         if rows:
             RerunBatch.objects.filter(pk=batch.pk).update(finished_at=None, cancelled_at=None)
+            rerun_canary_reopen(batch=batch, item_ids=[pk for pk, _ in rows])
         audit_event_record(
             actor=user, verb="rerun.retried", target=batch, migration=batch.migration, data={"items": len(rows)}
         )
@@ -233,7 +269,10 @@ def rerun_batch_finish_if_done(*, batch_id: int) -> bool:
 
 def rerun_results_link(*, batch: RerunBatch) -> int:
     """Point each item at its repository's newest attempt imported since the batch started."""
-    items = list(batch.items.filter(result_attempt__isnull=True).exclude(state=RerunState.CANCELLED))
+    # Items yet to run (held, or queued again) have no new attempt to link.
+    items = list(
+        batch.items.filter(result_attempt__isnull=True).exclude(state__in=(RerunState.CANCELLED, *RESERVED_STATES))
+    )
     linked = 0
     if items:
         linked = _link_newest(batch, items)
@@ -266,29 +305,6 @@ def _link_newest(batch: RerunBatch, items: list[RerunItem]) -> int:
     return linked
 
 
-LATE_LINK_WINDOW = timedelta(days=1)
-
-
-def rerun_results_link_waiting() -> int:
-    """After any import: link the items of recent batches still waiting for (or missing) their new attempt.
-
-    Batches that finished more than LATE_LINK_WINDOW ago are left alone: a later attempt there is another story.
-    """
-    batch_ids = (
-        RerunItem.objects.filter(
-            outcome__in=(RerunOutcome.WAITING, RerunOutcome.NO_ATTEMPT),
-            result_attempt__isnull=True,
-            batch__finished_at__gte=timezone.now() - LATE_LINK_WINDOW,
-        )
-        .values_list("batch_id", flat=True)
-        .distinct()
-    )
-    linked = 0
-    for batch in RerunBatch.objects.filter(pk__in=list(batch_ids)):
-        linked += rerun_results_link(batch=batch)
-    return linked
-
-
 def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
     """Set the outcome of the given items from their runner state, new attempt and its cluster; returns changes.
 
@@ -301,6 +317,7 @@ def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
     rows = list(
         items.select_related("result_attempt").only(
             "pk",
+            "batch_id",
             "migration_id",
             "state",
             "outcome",
@@ -330,6 +347,7 @@ def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
         else {}
     )
     changed = 0
+    moved_batches: set[int] = set()
     for item in rows:
         result = item.result_attempt
         clustered_at = last_clustered.get(item.migration_id)
@@ -342,9 +360,19 @@ def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
             clustered_since_import=bool(clustered_at and (imported_at is None or clustered_at >= imported_at)),
             looked_for_attempt=looked_for_attempt or item.outcome == RerunOutcome.NO_ATTEMPT,
         )
-        if value != item.outcome:
-            changed += RerunItem.objects.filter(pk=item.pk, outcome=item.outcome).update(outcome=value)
+        if value != item.outcome and RerunItem.objects.filter(pk=item.pk, outcome=item.outcome).update(outcome=value):
+            changed += 1
+            moved_batches.add(item.batch_id)
+    if moved_batches:
+        # Judged once these writes are committed, so the last of two workers settling a canary sees both.
+        transaction.on_commit(partial(_canaries_evaluate, moved_batches))
     return changed
+
+
+def _canaries_evaluate(batch_ids: set[int]) -> None:
+    from runs.reruns.canary import rerun_canaries_evaluate
+
+    rerun_canaries_evaluate(batch_ids=batch_ids)
 
 
 def unfinished_batches_exist() -> bool:

@@ -2,8 +2,10 @@
 
 Other pages start a rerun by sending the selection to `rerun-new` (GET or POST):
 `repos` (repeated owner/name), `cluster` (a cluster id), `exclude` (repeated owner/name),
-`include_pre_existing` ("1" to keep repositories whose baseline already failed) and
-optionally `prompt` (edited prompt text). The page previews; `confirm=1` creates the batch.
+`include_pre_existing` ("1" to keep repositories whose baseline already failed),
+optionally `prompt` (edited prompt text), and for a canary `canary=1` with `canary_size` (repositories)
+or `canary_percent` (of the selection), `canary_min_fixed` and `canary_max_new_cluster` (percentages).
+The page previews; `confirm=1` creates the batch.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from django.views.decorators.http import require_POST
 from runs.fleet.forms import repository_names_selected
 from runs.fleet.models import Migration
 from runs.fleet.ownership import migration_act_or_403
+from runs.reruns.canary import canary_repositories_choose, default_max_new_cluster_share, rerun_canary_expand
+from runs.reruns.canary_rules import CanaryInvalid, CanarySpec, canary_size_for, canary_spec_parse
 from runs.reruns.models import OUTCOME_BADGES, RerunOutcome
 from runs.reruns.selection import (
     RerunRefused,
@@ -33,6 +37,7 @@ from runs.reruns.selectors import (
     rerun_batch_outcome_counts,
     rerun_batch_status,
     rerun_before_after,
+    rerun_canary_progress,
     rerun_item_list,
     rerun_outcomes_settled,
     rerun_still_failing_repos,
@@ -58,6 +63,44 @@ def _selection_params(data, migration) -> dict:
     }
 
 
+def _percent(data, key: str):
+    text = (data.get(key) or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text) / 100
+    except ValueError:
+        raise RerunRefused(f"{key.replace('_', ' ')} must be a percentage, got {text[:20]!r}") from None
+
+
+def _canary_params(data) -> tuple[dict, CanarySpec | None]:
+    """The canary fields as typed (for the form) and the canary they ask for, or None when it is off."""
+    default_share = default_max_new_cluster_share()
+    form = {
+        "on": data.get("canary") in ("1", "true", "on"),
+        "size": (data.get("canary_size") or "").strip()[:12],
+        "percent": (data.get("canary_percent") or "").strip()[:12],
+        "min_fixed": (data.get("canary_min_fixed") or "60").strip()[:12],
+        "max_new_cluster": (data.get("canary_max_new_cluster") or f"{default_share * 100:g}").strip()[:12],
+    }
+    if not form["on"]:
+        return form, None
+    raw: dict = {"min_fixed": _percent(data, "canary_min_fixed") if data.get("canary_min_fixed") else 0.6}
+    if form["size"]:
+        try:
+            raw["size"] = int(form["size"])
+        except ValueError:
+            raise RerunRefused(f"canary size must be a whole number, got {form['size']!r}") from None
+    if form["percent"]:
+        raw["fraction"] = _percent(data, "canary_percent")
+    if data.get("canary_max_new_cluster"):
+        raw["max_new_cluster_share"] = _percent(data, "canary_max_new_cluster")
+    try:
+        return form, canary_spec_parse(raw, default_max_new_cluster_share=default_share)
+    except CanaryInvalid as exc:
+        raise RerunRefused(str(exc)) from None
+
+
 def rerun_new(request, slug: str):
     """Preview a selection with the prompt editor and diff; `confirm=1` (POST) creates the batch."""
     migration = get_object_or_404(Migration, slug=slug)
@@ -71,14 +114,20 @@ def rerun_new(request, slug: str):
     try:
         params = _selection_params(data, migration)
         context["params"] = params
+        context["canary_form"], canary = _canary_params(data)
         if request.method == "POST" and data.get("confirm") == "1":
             batch = rerun_batch_create(
-                migration=migration, user=request.user, prompt=prompt if prompt != current_text else None, **params
+                migration=migration,
+                user=request.user,
+                prompt=prompt if prompt != current_text else None,
+                canary=canary,
+                **params,
             )
             messages.success(
                 request,
                 f"Rerun #{batch.pk} queued: {batch.items.count()} repositories"
                 + (f", {len(batch.skipped)} skipped" if batch.skipped else "")
+                + (f"; a canary of {batch.canary_size} runs first" if canary else "")
                 + ".",
             )
             return redirect("rerun-detail", batch_id=batch.pk)
@@ -87,6 +136,12 @@ def rerun_new(request, slug: str):
         context["refused"] = str(exc)
         return render(request, "reruns/new.html", context, status=400 if request.method == "POST" else 200)
     cluster_id = params["cluster_id"]
+    if canary is not None:
+        size = canary_size_for(len(selection.targets), canary)
+        context["canary_ids"] = canary_repositories_choose(
+            targets=selection.targets, source_clusters=selection.source_clusters, size=size
+        )
+        context["canary_held"] = len(selection.targets) - size
     context.update(
         selection=selection,
         count=len(selection.targets),
@@ -136,6 +191,7 @@ def outcome_rows(outcome_counts: dict[str, int]) -> list[tuple[str, str, int, st
 
 def _status_context(request, batch) -> dict:
     counts = rerun_batch_counts(batch=batch)
+    canary = rerun_canary_progress(batch=batch)
     outcome_counts = rerun_batch_outcome_counts(batch=batch)
     page = Paginator(rerun_item_list(batch=batch), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     return {
@@ -150,6 +206,11 @@ def _status_context(request, batch) -> dict:
         "page": page,
         "items": page.object_list,
         "before_after": rerun_before_after(batch=batch),
+        "canary": canary,
+        # The paused canary's "edit the prompt" form sends the same repositories again (a cluster sends its id).
+        "canary_repos": list(batch.items.values_list("repository__full_name", flat=True))
+        if canary is not None and batch.phase == "paused" and not batch.source_cluster_id
+        else [],
         "nav": "reruns",
     }
 
@@ -172,6 +233,20 @@ def rerun_cancel(request, batch_id: int):
         return denied
     cancelled = rerun_batch_cancel(batch=batch, user=request.user)
     messages.success(request, f"Cancelled {cancelled} repositories not yet dispatched; runs already started finish.")
+    return redirect("rerun-detail", batch_id=batch.pk)
+
+
+@require_POST
+def rerun_expand(request, batch_id: int):
+    """An owner expands a canary anyway, after the confirmation on the batch page."""
+    batch = _batch_or_404(batch_id)
+    if (denied := migration_act_or_403(request, batch.migration)) is not None:
+        return denied
+    released = rerun_canary_expand(batch=batch, user=request.user)
+    if released is None:
+        messages.info(request, "Nothing to expand: this rerun is not a running or paused canary.")
+    else:
+        messages.success(request, f"Expanded: {released} held repositories queued.")
     return redirect("rerun-detail", batch_id=batch.pk)
 
 
