@@ -279,6 +279,8 @@ IMPORT_INTERVAL_SECONDS = envint("FLEETUI_IMPORT_INTERVAL", 60)
 CLUSTER_REBUILD_INTERVAL = envint("FLEETUI_CLUSTER_REBUILD_INTERVAL", 6 * 3600)
 GITHUB_SYNC_INTERVAL = envint("GITHUB_SYNC_INTERVAL", 15 * 60)
 SLACK_SYNC_INTERVAL = envint("SLACK_SYNC_INTERVAL", 24 * 3600)
+# Teams' digests: the first round of a day posts each digest, later rounds reply in its thread with changes.
+TEAM_DIGEST_INTERVAL = envint("FLEETUI_TEAM_DIGEST_INTERVAL", 3600)
 CELERY_BEAT_SCHEDULE = {
     "import-traces": {"task": "runs.tasks.import_traces_task", "schedule": IMPORT_INTERVAL_SECONDS},
     "rebuild-clusters": {"task": "triage.tasks.clusters_rebuild_all_task", "schedule": CLUSTER_REBUILD_INTERVAL},
@@ -286,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     "sync-slack-channels": {"task": "notifications.tasks.slack_directory_sync_task", "schedule": SLACK_SYNC_INTERVAL},
     "resolve-ownership": {"task": "notifications.tasks.ownership_resolve_task", "schedule": SLACK_SYNC_INTERVAL},
     "prune-webhook-deliveries": {"task": "runs.tasks.webhook_deliveries_prune_task", "schedule": 24 * 3600},
+    "team-inbox-round": {"task": "notifications.tasks.team_inbox_round_task", "schedule": TEAM_DIGEST_INTERVAL},
     # Takes back rerun items whose worker stopped beating.
     "recover-reruns": {
         "task": "runs.tasks_reruns.reruns_watchdog_task",
@@ -347,6 +350,8 @@ BACKSTAGE_TOKEN = os.environ.get("BACKSTAGE_TOKEN", "")
 CHANNEL_MATCH_THRESHOLD = float(os.environ.get("FLEETUI_CHANNEL_MATCH_THRESHOLD") or 0.7)
 # Where links in Slack messages point: the address people use to reach this server.
 FLEETUI_BASE_URL = os.environ.get("FLEETUI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# An open agent pull request with no activity for this many days is stale (a team may set its own).
+FLEETUI_STALE_DAYS = envint("FLEETUI_STALE_DAYS", 7)
 
 # --- Reruns -------------------------------------------------------------------------
 FLEETUI_RUNNER = os.environ.get("FLEETUI_RUNNER", "demo" if DEMO_MODE else "command")

@@ -21,6 +21,7 @@ API_URLS = (
     "runs.reruns.api_urls",
     "triage.clusters.api_urls",
     "notifications.nudges.api_urls",
+    "notifications.teams.api_urls",
 )
 
 # Errors under /api/ answer JSON, everywhere else Django's pages (fleetui.common.http_errors).

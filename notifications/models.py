@@ -3,6 +3,13 @@
 from notifications.nudges.models import Nudge, TeamSnooze
 from notifications.ownership.models import OwnershipOverride, RepositoryOwnership
 from notifications.slack.models import DirectorySyncRun, SlackChannel, TeamChannel
+from notifications.teams.models import (
+    EscalatedPullRequest,
+    TeamDigest,
+    TeamDigestFollowUp,
+    TeamEscalation,
+    TeamInboxSettings,
+)
 
 __all__ = [
     "OwnershipOverride",
@@ -12,4 +19,9 @@ __all__ = [
     "TeamChannel",
     "TeamSnooze",
     "Nudge",
+    "TeamInboxSettings",
+    "TeamDigest",
+    "TeamDigestFollowUp",
+    "TeamEscalation",
+    "EscalatedPullRequest",
 ]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("notifications.ownership.urls")),
     path("", include("notifications.slack.urls")),
     path("", include("notifications.nudges.urls")),
+    path("", include("notifications.teams.urls")),
 ]
