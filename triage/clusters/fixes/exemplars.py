@@ -35,7 +35,6 @@ class Fix:
     trace_id: str
     attempt: int
     failed_trace_id: str
-    same_cluster: bool
     edits: list[Edit]
     touches_cause: bool
 
@@ -45,7 +44,6 @@ class Fix:
             "migration": self.migration,
             "trace_id": self.trace_id,
             "attempt": self.attempt,
-            "same_cluster": self.same_cluster,
             "touches_cause": self.touches_cause,
             "edits": [edit.as_dict() for edit in self.edits],
         }
@@ -141,7 +139,6 @@ def _fix(candidate: FixAttempt, edits: list[Edit], touches: bool) -> Fix:
         trace_id=attempt.trace_id,
         attempt=attempt.number,
         failed_trace_id=candidate.failed_trace_id,
-        same_cluster=candidate.same_cluster,
         edits=edits,
         touches_cause=touches,
     )

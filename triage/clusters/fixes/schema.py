@@ -9,7 +9,6 @@ SCHEMAS = {
             "migration": {"type": "string", "description": "The migration of that attempt (may be another one)"},
             "trace_id": openapi.STRING,
             "attempt": {"type": "integer", "minimum": 0, "description": "The passing attempt's number"},
-            "same_cluster": {"type": "boolean", "description": "The repository was a member of this cluster"},
             "touches_cause": {
                 "type": "boolean",
                 "description": "The edits shown name the cause; false when they are simply the attempt's first edits",

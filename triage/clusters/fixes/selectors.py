@@ -1,15 +1,16 @@
-"""Which attempts fixed a cluster's cause: later passing attempts of its repositories, then of the same cause elsewhere."""
+"""Which attempts fixed a cluster's cause: later passing attempts after a failure with its signature, here or elsewhere."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runs.fleet.models import Attempt, Outcome, Phase
-from triage.clusters.models import ClusterMember, FailureCluster
+from runs.fleet.models import Attempt, Outcome, Phase, VerifierResult
+from triage.clusters.models import ClusterKind, ClusterMember, FailureCluster
 
 MAX_FAILURES = 2_000
 MAX_SAME_CAUSE_CLUSTERS = 50
 MAX_SCANNED_CLUSTERS = 5_000
+MAX_SIGNATURES = 200
 
 
 @dataclass(frozen=True)
@@ -18,29 +19,50 @@ class FixAttempt:
 
     attempt: Attempt
     failed_trace_id: str
-    same_cluster: bool
 
 
 def cluster_fix_attempts(*, cluster: FailureCluster, limit: int) -> list[FixAttempt]:
-    """Up to `limit` fixing attempts: the cluster's own repositories first, then clusters with the same cause."""
-    failures = list(
-        ClusterMember.objects.filter(cluster=cluster)
-        .order_by("-joined_at", "-id")
-        .values_list("migration_id", "repository_id", "attempt__number", "attempt__trace_id")[:MAX_FAILURES]
-    )
-    found = _later_passes(failures, same_cluster=True, limit=limit)
+    """Up to `limit` fixing attempts, latest first: of this migration's repositories first, then of other migrations.
+
+    Members leave a cluster once their repository passes, so the failures fixed later are found by the
+    signatures of the cluster and of clusters with the same cause, among all failed verifier calls.
+    """
+    signatures = cause_signatures(cluster=cluster)
+    failures: list[tuple] = []
+    if signatures and cluster.kind == ClusterKind.VERIFY:
+        failures = list(
+            VerifierResult.objects.filter(signature__in=signatures, passed=False, attempt__phase=Phase.MIGRATION)
+            .order_by("-attempt_id")
+            .values_list(
+                "attempt__migration_id", "attempt__repository_id", "attempt__number", "attempt__trace_id", "attempt_id"
+            )[:MAX_FAILURES]
+        )
+    else:
+        failures = list(
+            ClusterMember.objects.filter(cluster=cluster)
+            .order_by("-joined_at", "-id")
+            .values_list("migration_id", "repository_id", "attempt__number", "attempt__trace_id", "attempt_id")[
+                :MAX_FAILURES
+            ]
+        )
+    own = [row for row in failures if row[0] == cluster.migration_id]
+    found = _later_passes(own, limit=limit)
     if len(found) < limit:
-        others = same_cause_cluster_ids(cluster=cluster)
-        if others:
-            seen = {(f.attempt.migration_id, f.attempt.repository_id) for f in found}
-            more = list(
-                ClusterMember.objects.filter(cluster_id__in=others)
-                .order_by("-joined_at", "-id")
-                .values_list("migration_id", "repository_id", "attempt__number", "attempt__trace_id")[:MAX_FAILURES]
-            )
-            more = [row for row in more if (row[0], row[1]) not in seen]
-            found += _later_passes(more, same_cluster=False, limit=limit - len(found))
+        found += _later_passes([row for row in failures if row[0] != cluster.migration_id], limit=limit - len(found))
     return found
+
+
+def cause_signatures(*, cluster: FailureCluster) -> list[str]:
+    """The failure signatures of the cluster's members and of clusters with the same cause (bounded)."""
+    cluster_ids = [cluster.pk, *same_cause_cluster_ids(cluster=cluster)]
+    found = {cluster.signature} if cluster.signature else set()
+    found.update(
+        ClusterMember.objects.filter(cluster_id__in=cluster_ids)
+        .exclude(signature="")
+        .values_list("signature", flat=True)
+        .distinct()[:MAX_SIGNATURES]
+    )
+    return sorted(found)
 
 
 def same_cause_cluster_ids(*, cluster: FailureCluster) -> list[int]:
@@ -65,8 +87,9 @@ def same_cause_cluster_ids(*, cluster: FailureCluster) -> list[int]:
     return matched
 
 
-def _later_passes(failures: list[tuple], *, same_cluster: bool, limit: int) -> list[FixAttempt]:
-    """For each failure, the first passing attempt numbered after it; the latest-ending fixes first (one query)."""
+def _later_passes(failures: list[tuple], *, limit: int) -> list[FixAttempt]:
+    """For each failure, its own attempt when that session went on to pass, else the first passing attempt
+    numbered after it; the latest-ending fixes first (one query)."""
     if not failures or limit <= 0:
         return []
     passes = (
@@ -83,11 +106,11 @@ def _later_passes(failures: list[tuple], *, same_cluster: bool, limit: int) -> l
     for attempt in passes:
         by_target.setdefault((attempt.migration_id, attempt.repository_id), []).append(attempt)
     found: dict[tuple[int, int], FixAttempt] = {}
-    for migration_id, repository_id, number, trace_id in failures:
+    for migration_id, repository_id, number, trace_id, attempt_id in failures:
         target = (migration_id, repository_id)
-        later = next((a for a in by_target.get(target, []) if a.number > number), None)
+        later = next((a for a in by_target.get(target, []) if a.number > number or a.pk == attempt_id), None)
         if later is not None and target not in found:
-            found[target] = FixAttempt(attempt=later, failed_trace_id=trace_id, same_cluster=same_cluster)
+            found[target] = FixAttempt(attempt=later, failed_trace_id=trace_id)
     ordered = sorted(
         found.values(), key=lambda f: f.attempt.ended_at.timestamp() if f.attempt.ended_at else 0.0, reverse=True
     )
