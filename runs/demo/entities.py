@@ -75,6 +75,18 @@ class DemoVerifyCall:
 
 
 @dataclass(frozen=True)
+class DemoEdit:
+    """One file edit of an agent session, as Claude Code's Edit, MultiEdit or Write tool takes it."""
+
+    tool: str
+    file_path: str
+    old: str = ""
+    new: str = ""
+    content: str = ""
+    edits: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class DemoLLMCall:
     """One chat-model call and its token counts."""
 
@@ -106,6 +118,7 @@ class DemoAttempt:
     error_message: str = ""
     error_via_tag: bool = False
     damage: str = ""
+    edits: list[DemoEdit] = field(default_factory=list)
 
     @property
     def failure_cause(self) -> str:
@@ -132,6 +145,7 @@ class DemoAttempt:
             self.error_message,
             self.error_via_tag,
             self.damage,
+            tuple(self.edits),
         )
 
 
@@ -144,3 +158,9 @@ class DemoFleet:
     repos: list[DemoRepo]
     migrations: list[DemoMigration]
     attempts: list[DemoAttempt]
+
+    def __post_init__(self) -> None:
+        # A retry that passed fixed what the attempt before it failed on: its trace shows those edits.
+        from runs.demo.edits import retry_edits_attach
+
+        retry_edits_attach(self.attempts)

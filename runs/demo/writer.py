@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from runs.demo.entities import DemoAttempt, DemoFleet, DemoVerifyCall
+from runs.demo.edits import session_edits
+from runs.demo.entities import DemoAttempt, DemoEdit, DemoFleet, DemoVerifyCall
 
 EXPERIMENT_PREFIX = "fleet/"
 NS_PER_S = 1_000_000_000
@@ -114,6 +115,19 @@ def _verify_outputs(attempt: DemoAttempt, call: DemoVerifyCall, position: int) -
     return "verify", {"repo": attempt.repo.full_name, "command": call.command}, payload
 
 
+def _edit_span(edit: DemoEdit) -> tuple[str, dict, dict]:
+    """The span name, inputs and outputs of one file edit, as Claude Code's tracing logs the tool call."""
+    if edit.tool == "Write":
+        inputs: dict = {"file_path": edit.file_path, "content": edit.content}
+        return "tool_Write", inputs, {"result": f"File created successfully at: {edit.file_path}"}
+    if edit.tool == "MultiEdit":
+        inputs = {"file_path": edit.file_path, "edits": [{"old_string": o, "new_string": n} for o, n in edit.edits]}
+        result = f"Applied {len(edit.edits)} edits to {edit.file_path}"
+        return "tool_MultiEdit", inputs, {"result": result}
+    inputs = {"file_path": edit.file_path, "old_string": edit.old, "new_string": edit.new, "replace_all": False}
+    return "tool_Edit", inputs, {"result": f"The file {edit.file_path} has been updated successfully."}
+
+
 def _llm_cost(model: str, input_tokens: int, output_tokens: int) -> dict[str, float]:
     per_million = {"claude-sonnet-4-5": (3.0, 15.0), "gpt-4.1": (2.0, 8.0)}.get(model, (1.0, 4.0))
     input_cost = input_tokens * per_million[0] / 1_000_000
@@ -180,6 +194,20 @@ def attempt_spans_write(attempt: DemoAttempt, *, experiment_id: str) -> str:
 
     calls = attempt.verify_calls
     turns = attempt.llm_calls
+    # The session's edits go just before its last (passing) verifier call, or after its last turn.
+    edits = [*attempt.edits, *session_edits(attempt)]
+
+    def verify(position: int) -> None:
+        if position == len(calls) - 1:
+            write_edits()
+        name, span_inputs, outputs = _verify_outputs(attempt, calls[position], position)
+        child(name, SpanType.TOOL, calls[position].duration_s, span_inputs, outputs)
+
+    def write_edits() -> None:
+        while edits:
+            name, span_inputs, outputs = _edit_span(edits.pop(0))
+            child(name, SpanType.TOOL, 0.4, span_inputs, outputs)
+
     # Spread the verifier calls over the conversation: each one follows the turn that asked for it.
     after_turn = {round((i + 1) * len(turns) / (len(calls) + 1)) - 1: i for i in range(len(calls))} if turns else {}
     pending = list(range(len(calls))) if not turns else []
@@ -204,12 +232,10 @@ def attempt_spans_write(attempt: DemoAttempt, *, experiment_id: str) -> str:
         if turn_index in after_turn:
             pending.append(after_turn[turn_index])
         while pending:
-            position = pending.pop(0)
-            name, span_inputs, outputs = _verify_outputs(attempt, calls[position], position)
-            child(name, SpanType.TOOL, calls[position].duration_s, span_inputs, outputs)
+            verify(pending.pop(0))
     for position in pending:
-        name, span_inputs, outputs = _verify_outputs(attempt, calls[position], position)
-        child(name, SpanType.TOOL, calls[position].duration_s, span_inputs, outputs)
+        verify(position)
+    write_edits()
 
     verdict, rationale = attempt.judge or ("", "")
     if attempt.judge and not (attempt.judge_as_assessment and verdict == "approve"):
