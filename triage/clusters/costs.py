@@ -132,7 +132,7 @@ def cluster_spend_by_layer(*, cluster_ids: list[int]) -> dict[int, dict[str, Spe
     ids = list(cluster_ids)
     if not ids:
         return {}
-    repos_of, _ = _members(ids)
+    repos_of = _members(ids).repos_of
     pairs = {pair for cluster_pairs in repos_of.values() for pair in cluster_pairs}
     if not pairs:
         return {cluster_id: {} for cluster_id in ids}
@@ -154,17 +154,30 @@ def fix_rate(fixed: int, ended: int) -> float | None:
     return None if not ended else round(fixed / ended, 4)
 
 
-def _members(ids: list[int]) -> tuple[dict[int, set[tuple[int, int]]], dict[int, set[int]]]:
-    """Each cluster's (migration id, repository id) pairs and its members' attempt ids; one query."""
-    repos_of: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    attempts_of: dict[int, set[int]] = {cluster_id: set() for cluster_id in ids}
-    rows = ClusterMember.objects.filter(cluster_id__in=ids).values_list(
-        "cluster_id", "migration_id", "repository_id", "attempt_id"
+@dataclass
+class _Members:
+    """Each cluster's (migration id, repository id) pairs, its members' attempt ids and members per layer."""
+
+    repos_of: dict[int, set[tuple[int, int]]]
+    attempts_of: dict[int, set[int]]
+    layers_of: dict[int, dict[str, int]]
+
+
+def _members(ids: list[int]) -> _Members:
+    """What the cost, fix rate and layer of clusters read from their members; one query."""
+    found = _Members(
+        defaultdict(set), {cluster_id: set() for cluster_id in ids}, {cluster_id: {} for cluster_id in ids}
     )
-    for cluster_id, migration_id, repository_id, attempt_id in rows:
-        repos_of[cluster_id].add((migration_id, repository_id))
-        attempts_of[cluster_id].add(attempt_id)
-    return repos_of, attempts_of
+    rows = ClusterMember.objects.filter(cluster_id__in=ids).values_list(
+        "cluster_id", "migration_id", "repository_id", "attempt_id", "attempt__layer"
+    )
+    for cluster_id, migration_id, repository_id, attempt_id, layer in rows:
+        found.repos_of[cluster_id].add((migration_id, repository_id))
+        found.attempts_of[cluster_id].add(attempt_id)
+        if layer:  # blank while an attempt is still running
+            layers = found.layers_of[cluster_id]
+            layers[layer] = layers.get(layer, 0) + 1
+    return found
 
 
 def _fix_rates(attempts_of: dict[int, set[int]]) -> dict[int, float | None]:
@@ -174,22 +187,40 @@ def _fix_rates(attempts_of: dict[int, set[int]]) -> dict[int, float | None]:
 
 def cluster_fix_rates(*, cluster_ids: list[int]) -> dict[int, float | None]:
     """cluster id -> share of its ended rerun items that were fixed, None before any; two queries."""
-    return _fix_rates(_members(list(cluster_ids))[1]) if cluster_ids else {}
+    return _fix_rates(_members(list(cluster_ids)).attempts_of) if cluster_ids else {}
+
+
+# A tie between layers goes to the one listed first: a failure the agent may have caused outranks the others.
+LAYER_PRECEDENCE = ("agent", "infrastructure", "pre-existing", "unverifiable", "verified")
+
+
+def main_layer(counts: dict[str, int]) -> str | None:
+    """The layer most members are in, ties broken by LAYER_PRECEDENCE; None when there are none."""
+    if not counts:
+        return None
+    rank = {layer: i for i, layer in enumerate(LAYER_PRECEDENCE)}
+    return min(counts, key=lambda layer: (-counts[layer], rank.get(layer, len(rank)), layer))
 
 
 def cluster_costs(*, cluster_ids: list[int]) -> dict[int, dict]:
-    """cluster id -> {"cost": {usd, tokens, agent_seconds}, "fix_rate": float | None}; three queries for any page
-    (members, attempts, and the reruns' fix counts)."""
+    """cluster id -> {"cost": {usd, tokens, agent_seconds}, "fix_rate": float | None, "layer", "layers"}; three
+    queries for any page (members with their layers, attempts, and the reruns' fix counts)."""
     ids = list(cluster_ids)
     if not ids:
         return {}
-    repos_of, attempts_of = _members(ids)
-    spends = _spend_by_repository({pair for pairs in repos_of.values() for pair in pairs})
-    rates = _fix_rates(attempts_of)
+    members = _members(ids)
+    spends = _spend_by_repository({pair for pairs in members.repos_of.values() for pair in pairs})
+    rates = _fix_rates(members.attempts_of)
+    layers = members.layers_of
     result = {}
     for cluster_id in ids:
-        spend = sum((spends.get(pair, Spend()) for pair in repos_of.get(cluster_id, ())), Spend())
-        result[cluster_id] = {"cost": spend.as_json(), "fix_rate": rates[cluster_id]}
+        spend = sum((spends.get(pair, Spend()) for pair in members.repos_of.get(cluster_id, ())), Spend())
+        result[cluster_id] = {
+            "cost": spend.as_json(),
+            "fix_rate": rates[cluster_id],
+            "layer": main_layer(layers[cluster_id]),
+            "layers": layers[cluster_id],
+        }
     return result
 
 

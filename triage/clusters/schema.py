@@ -41,6 +41,17 @@ CLUSTER_COST = {
             "description": "Share of ended rerun items from this cluster that were fixed; null before any rerun",
         }
     ),
+    "layer": openapi.nullable(
+        {
+            "enum": ["pre-existing", "infrastructure", "agent", "unverifiable", "verified"],
+            "description": "The layer most of its members' attempts are in; null for an empty cluster",
+        }
+    ),
+    "layers": {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+        "description": "Members per layer of their attempt",
+    },
 }
 CLUSTER_DETAIL = {
     **CLUSTER,

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fleetui.common.roles import MIGRATION_OWNER, VIEWER
-from runs.fleet.models import Outcome, Phase
+from runs.fleet.models import Attempt, Outcome, Phase
 from runs.reruns.models import RerunBatch, RerunItem, RerunOutcome, RerunState
 from tests.factories import make_api_token, make_attempt, make_migration, make_repo, make_user
 from triage.clusters.costs import cluster_costs, expected_rerun_cost
@@ -185,3 +185,39 @@ def test_the_rerun_form_shows_the_expected_cost_and_the_past_fix_rate(client, fl
     # Repos a and b: attempts of 0.50, 1.25, 2.00 and 0.25 dollars, a mean of 1.00, times two repositories.
     assert "Expected cost: <strong>$2.00</strong>" in page
     assert "Past fix rate of this cluster: <strong>50%</strong>" in page
+
+
+def test_a_cluster_is_in_the_layer_most_of_its_members_are_in_and_counts_each_layer():
+    migration = make_migration("layers")
+    infra = [failed(migration, make_repo(f"org/i{n}"), layer="infrastructure") for n in range(3)]
+    agent = [failed(migration, make_repo("org/a0"), layer="agent")]
+    mostly_infra = cluster_of(migration, "ETIMEDOUT registry.npmjs.org", infra + agent)
+    tie = cluster_of(
+        migration,
+        "tie",
+        [
+            failed(migration, make_repo("org/t0"), layer="infrastructure"),
+            failed(migration, make_repo("org/t1"), layer="agent"),
+        ],
+    )
+    empty = FailureCluster.objects.create(migration=migration, title="empty")
+
+    costs = cluster_costs(cluster_ids=[mostly_infra.pk, tie.pk, empty.pk])
+
+    assert costs[mostly_infra.pk]["layer"] == "infrastructure"
+    assert costs[mostly_infra.pk]["layers"] == {"infrastructure": 3, "agent": 1}
+    assert costs[tie.pk]["layer"] == "agent", "a tie goes to the layer the agent may have caused"
+    assert costs[empty.pk]["layer"] is None and costs[empty.pk]["layers"] == {}
+
+
+def test_the_clusters_api_items_carry_their_layer(client, fleet):
+    migration, symbols, _, _ = fleet
+    Attempt.objects.filter(cluster_memberships__cluster=symbols).update(layer="agent")
+    key = make_api_token(make_user(role=VIEWER))
+
+    items = client.get(f"/api/migrations/{migration.slug}/clusters", headers={"Authorization": f"Bearer {key}"}).json()[
+        "results"
+    ]
+
+    assert {item["id"]: item["layer"] for item in items}[symbols.pk] == "agent"
+    assert all(set(item["layers"]) <= {"agent", "infrastructure", "pre-existing"} for item in items)
