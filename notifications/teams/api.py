@@ -4,10 +4,18 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from fleetui.common.api import ApiError, api_view, iso, paginate
+from fleetui.common.untrusted import unstorable
 from notifications.teams import selectors
 from runs.fleet.models import Team
 
 MAX_SEARCH = 100
+
+
+def _text(request, name: str, max_length: int) -> str:
+    value = request.GET.get(name, "")
+    if len(value) > max_length or unstorable(value):
+        raise ApiError(400, f"{name} must be at most {max_length} characters of text")
+    return value
 
 
 def _choice(request, name: str, allowed) -> str:
@@ -45,9 +53,7 @@ def team_json(team: Team, now) -> dict:
 
 @api_view("GET")
 def teams(request):
-    search = request.GET.get("q", "")
-    if len(search) > MAX_SEARCH:
-        raise ApiError(400, f"q may be at most {MAX_SEARCH} characters")
+    search = _text(request, "q", MAX_SEARCH)
     order = _order(request, selectors.TEAM_SORTS, selectors.TEAM_DEFAULT_SORT)
     now = timezone.now()
     rows = selectors.team_list(search=search.strip(), order=order, now=now)
@@ -78,9 +84,7 @@ def team_inbox(request, slug: str):
     team = Team.objects.filter(slug=slug).first()
     if team is None:
         raise ApiError(404, f"no team {slug[:100]}")
-    migration = request.GET.get("migration", "")
-    if len(migration) > 200:
-        raise ApiError(400, "migration may be at most 200 characters")
+    migration = _text(request, "migration", 200)
     filters = selectors.InboxFilters(
         migration=migration,
         ci=_choice(request, "ci", selectors.CI_CHOICES),

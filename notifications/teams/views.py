@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fleetui.common.listing import Column, sort_headers
 from fleetui.common.roles import MIGRATION_OWNER, role_required, user_has_role
+from fleetui.common.untrusted import unstorable
 from notifications.teams import selectors
 from notifications.teams.digests import team_digest_request
 from notifications.teams.escalations import escalation_candidates, team_escalation_request
@@ -39,6 +40,7 @@ MAX_SEARCH = 100
 @require_GET
 def team_list(request):
     search = request.GET.get("q", "").strip()[:MAX_SEARCH]
+    search = "" if unstorable(search) else search
     order = request.GET.get("order", "")
     order = order if order.lstrip("-") in selectors.TEAM_SORTS else selectors.TEAM_DEFAULT_SORT
     page = Paginator(selectors.team_list(search=search, order=order), settings.PAGE_SIZE).get_page(

@@ -188,3 +188,11 @@ def test_an_inbox_without_open_prs_says_inbox_zero(viewer_client):
 
     assert b"Inbox zero" in page.content
     assert Outcome.SUCCEEDED  # the model's choices load with the page
+
+
+def test_the_team_list_sorts_by_oldest_pr_and_by_channel(viewer_client, fleet):
+    oldest = [t["slug"] for t in viewer_client.get("/api/teams?order=-age", **api()).json()["results"]]
+    page = viewer_client.get("/teams/?order=channel")
+
+    assert oldest == ["payments", "checkout"]
+    assert page.status_code == 200 and b'aria-sort="ascending"' in page.content
