@@ -1,7 +1,9 @@
 """The demo's runner: simulates the agent and writes the new session as an MLflow trace.
 
-Outcomes come from the demo fleet's simulation, so a prompt revision that mentions a
-failure cause's fix makes that cause mostly pass, and the whole loop shows in the demo.
+Outcomes come from the demo fleet's simulation, drawn so that a prompt revision naming the fix of a
+repository's own failure cause makes it pass nine times in ten and an unchanged prompt makes it fail the
+same way nine times in ten (`runs.demo.canary`): a cluster rerun with its fix in the prompt passes its
+canary and expands, another rerun unchanged pauses, and the whole loop shows in the demo.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import time
 
 from django.conf import settings
 
+from runs.demo.canary import rerun_attempt
 from runs.demo.entities import BUILDS, DemoMigration, DemoRepo
-from runs.demo.fleet import simulate_attempt
 from runs.demo.migrations import MIGRATIONS
 from runs.demo.writer import write_attempt_trace
 from runs.fleet.models import Repository, VerifierResult
@@ -75,7 +77,7 @@ class DemoRunner(Runner):
         if self.delay:
             time.sleep(self.delay)
         build, team = repository_build(job.repo)
-        attempt = simulate_attempt(
+        attempt = rerun_attempt(
             repo=demo_repo(job.repo, build=build, team=team),
             migration=demo_migration(job.migration, job.prompt_text),
             prompt_text=job.prompt_text,
