@@ -1,10 +1,11 @@
 """The fleet `bench_pages` seeds: at scale 1, 40 migrations over 10,000 repositories, 500,000 attempts,
-1,000,000 verifier results and 5,000 clusters, written one migration at a time with bulk inserts.
+1,000,000 verifier results and 5,000 clusters, written one migration at a time (COPY on PostgreSQL, batched
+bulk inserts elsewhere; see `_bulk_rows`).
 
 Each migration gets one attempt per repository and a second one for a quarter of them (a rerun), two
 verifier results per attempt, targets, pull requests for the passing ones (some waiting for review),
 clusters of skewed sizes over its failures, and audit events; the first migration also gets a rerun
-batch of 1,000 items. Only the first migration's objects are kept in memory.
+batch of 1,000 items. Rows are built with their keys set, so only one migration's rows are in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
+
+from runs.management.commands._bulk_rows import RowWriter
 
 CAUSES = [
     "cannot find symbol javax.annotation.Generated",
@@ -32,7 +35,6 @@ SPAN_TREE = [
     {"id": "d", "parent": "r", "name": "verify", "type": "TOOL", "depth": 1, "status": "OK", "verifier": 2},
     {"id": "e", "parent": "r", "name": "judge", "type": "LLM", "depth": 1, "status": "OK", "judge": True},
 ]
-BATCH = 5000
 
 
 @dataclass
@@ -55,29 +57,45 @@ class Seeded:
         )
 
 
+@dataclass
+class _Latest:
+    """What the rows after an attempt need of a repository's latest attempt."""
+
+    pk: int
+    repository_id: int
+    number: int
+    outcome: str
+    ended_at: object
+    trace_id: str
+
+
 def seed(*, scale: float, migrations: int = 40, seed: int = 1, progress=print) -> Seeded:
     from runs.fleet.models import Repository, Team
 
     rng = random.Random(seed)
     out = Seeded()
-    teams = Team.objects.bulk_create(Team(slug=f"team-{i:03d}", name=f"Team {i}") for i in range(200))
-    repos = Repository.objects.bulk_create(
+    writer = RowWriter()
+    teams = list(writer.ids(Team, 200))
+    writer.write(Team, (Team(pk=pk, slug=f"team-{i:03d}", name=f"Team {i}") for i, pk in enumerate(teams)))
+    repos = list(writer.ids(Repository, max(1, round(10_000 * scale))))
+    writer.write(
+        Repository,
         (
-            Repository(full_name=f"org/service-{i:05d}", team=teams[i % len(teams)] if i % 7 else None)
-            for i in range(max(1, round(10_000 * scale)))
+            Repository(pk=pk, full_name=f"org/service-{i:05d}", team_id=teams[i % len(teams)] if i % 7 else None)
+            for i, pk in enumerate(repos)
         ),
-        batch_size=BATCH,
     )
     out.repositories = len(repos)
     clusters_each = max(1, round(5_000 * scale / migrations))
     for index in range(migrations):
-        _seed_migration(rng, out, index, repos, clusters_each)
+        _seed_migration(rng, writer, out, index, repos, clusters_each)
         if progress and (index + 1) % 5 == 0:
             progress(f"  seeded {index + 1}/{migrations} migrations: {out}")
+    writer.finish()
     return out
 
 
-def _seed_migration(rng, out: Seeded, index: int, repos, clusters_each: int) -> None:
+def _seed_migration(rng, writer: RowWriter, out: Seeded, index: int, repos: list[int], clusters_each: int) -> None:
     from runs.fleet.models import Migration, PromptRevision
 
     now = timezone.now()
@@ -85,162 +103,179 @@ def _seed_migration(rng, out: Seeded, index: int, repos, clusters_each: int) -> 
     revisions = PromptRevision.objects.bulk_create(
         PromptRevision(migration=migration, number=n, text=f"prompt {n}") for n in (1, 2, 3)
     )
-    latest = _attempts(rng, out, migration, repos, revisions, now)
-    failed = _results_and_targets(rng, out, migration, latest)
-    clusters = _clusters(rng, out, migration, latest, failed, clusters_each, now)
-    _audit(out, migration, now, count=500)
+    attempts, latest = _attempts(rng, writer, out, migration, repos, [r.pk for r in revisions], now)
+    failed = _results_and_targets(rng, writer, out, migration, attempts, latest)
+    largest = _clusters(rng, writer, out, migration, latest, failed, clusters_each, now)
+    _audit(writer, out, migration, count=500)
     if index == 0:
         out.first_slug = migration.slug
-        out.largest_cluster_id = max(clusters, key=lambda c: c.size).pk
+        out.largest_cluster_id = largest
         out.attempt_trace_id = latest[1].trace_id
-        out.rerun_batch_id = _rerun_batch(migration, latest, failed)
+        out.rerun_batch_id = _rerun_batch(writer, migration, latest, failed)
 
 
-def _attempts(rng, out, migration, repos, revisions, now):
-    """One attempt per repository, a second for every fourth one; returns the latest attempt of each."""
+def _attempts(rng, writer, out, migration, repos, revisions, now) -> tuple[list[tuple[int, str]], list[_Latest]]:
+    """One attempt per repository, a second for every fourth one; returns (id, outcome) of every attempt and the
+    latest attempt of each repository."""
     from runs.fleet.models import Attempt, Outcome
 
     outcomes = [Outcome.SUCCEEDED, Outcome.VERIFY_FAILED, Outcome.VERIFY_FAILED, Outcome.JUDGE_REJECTED]
-    rows = []
+    ids = iter(writer.ids(Attempt, sum(2 if i % 4 == 0 else 1 for i in range(len(repos)))))
+    rows, latest = [], []
     for r_index, repo in enumerate(repos):
         for number in (1, 2) if r_index % 4 == 0 else (1,):
             ended = now - timedelta(days=rng.uniform(0, 60))
-            rows.append(
-                Attempt(
-                    trace_id=f"tr-{migration.pk}-{r_index}-{number}",
-                    experiment_id="1",
-                    migration=migration,
-                    repository=repo,
-                    number=number,
-                    prompt_revision=revisions[rng.randrange(3)],
-                    outcome=rng.choice(outcomes),
-                    started_at=ended - timedelta(minutes=15),
-                    ended_at=ended,
-                    duration_ms=900_000,
-                    llm_calls=12,
-                    span_tree=SPAN_TREE,
-                )
+            attempt = Attempt(
+                pk=next(ids),
+                trace_id=f"tr-{migration.pk}-{r_index}-{number}",
+                experiment_id="1",
+                migration=migration,
+                repository_id=repo,
+                number=number,
+                prompt_revision_id=revisions[rng.randrange(3)],
+                outcome=rng.choice(outcomes),
+                started_at=ended - timedelta(minutes=15),
+                ended_at=ended,
+                duration_ms=900_000,
+                llm_calls=12,
+                span_tree=SPAN_TREE,
             )
-    rows = Attempt.objects.bulk_create(rows, batch_size=BATCH)
-    out.attempts += len(rows)
-    latest = {}
-    for attempt in rows:
-        latest[attempt.repository_id] = attempt
-    return list(latest.values())
+            rows.append(attempt)
+        latest.append(_Latest(attempt.pk, repo, number, attempt.outcome, attempt.ended_at, attempt.trace_id))
+    out.attempts += writer.write(Attempt, rows)
+    return [(a.pk, a.outcome) for a in rows], latest
 
 
-def _results_and_targets(rng, out, migration, latest):
-    """Two verifier results per attempt, targets, judge verdicts and pull requests; returns failed results."""
+def _results_and_targets(rng, writer, out, migration, attempts, latest: list[_Latest]) -> list[tuple[int, int, str]]:
+    """Two verifier results per attempt, targets, judge verdicts and pull requests; returns the failed results of
+    latest attempts as (result id, attempt id, snippet)."""
     from runs.fleet.models import JudgeVerdict, Outcome, PullRequest, Target, VerifierResult
 
-    attempts = migration.attempts.only("pk", "outcome", "repository_id", "ended_at")
-    results, verdicts, prs = [], [], []
-    for attempt in attempts.iterator(chunk_size=BATCH):
-        is_failed = attempt.outcome == Outcome.VERIFY_FAILED
+    result_ids = iter(writer.ids(VerifierResult, 2 * len(attempts)))
+    latest_ids = {a.pk for a in latest}
+    verdict_ids = iter(writer.ids(JudgeVerdict, sum(1 for _, o in attempts if o != Outcome.VERIFY_FAILED)))
+    results, verdicts, failed = [], [], []
+    for attempt_id, outcome in attempts:
+        is_failed = outcome == Outcome.VERIFY_FAILED
         cause = rng.choice(CAUSES)
-        results.append(VerifierResult(attempt_id=attempt.pk, position=1, kind="maven", passed=True, output="ok"))
         results.append(
             VerifierResult(
-                attempt_id=attempt.pk,
-                position=2,
-                kind=rng.choice(["maven", "gradle", "npm", "pytest"]),
-                passed=not is_failed,
-                output=f"[INFO] build\n[ERROR] {cause}\n" * 20 if is_failed else "ok",
-                snippet=f"[ERROR] {cause}" if is_failed else "",
+                pk=next(result_ids), attempt_id=attempt_id, position=1, kind="maven", passed=True, output="ok"
             )
         )
+        second = VerifierResult(
+            pk=next(result_ids),
+            attempt_id=attempt_id,
+            position=2,
+            kind=rng.choice(["maven", "gradle", "npm", "pytest"]),
+            passed=not is_failed,
+            output=f"[INFO] build\n[ERROR] {cause}\n" * 20 if is_failed else "ok",
+            snippet=f"[ERROR] {cause}" if is_failed else "",
+        )
+        results.append(second)
+        if is_failed and attempt_id in latest_ids:
+            failed.append((second.pk, attempt_id, second.snippet))
         if not is_failed:
-            verdicts.append(
-                JudgeVerdict(attempt_id=attempt.pk, verdict="approve" if attempt.outcome == "succeeded" else "reject")
+            verdict = "approve" if outcome == Outcome.SUCCEEDED else "reject"
+            verdicts.append(JudgeVerdict(pk=next(verdict_ids), attempt_id=attempt_id, verdict=verdict))
+    out.verifier_results += writer.write(VerifierResult, results)
+    writer.write(JudgeVerdict, verdicts)
+    passing = [a for a in latest if a.outcome == Outcome.SUCCEEDED]
+    writer.write(
+        PullRequest,
+        (
+            PullRequest(
+                pk=pk,
+                url=f"https://github.com/org/{attempt.repository_id}/pull/{attempt.pk}",
+                repository_id=attempt.repository_id,
+                migration=migration,
+                attempt_id=attempt.pk,
+                number=attempt.pk,
+                state=rng.choice(["open", "open", "merged", "closed"]),
+                draft=rng.random() < 0.3,
+                checks=rng.choice(["success", "failure", "pending"]),
+                review=rng.choice(["review_required", "approved", ""]),
+                updated_at=attempt.ended_at,
             )
-    results = VerifierResult.objects.bulk_create(results, batch_size=BATCH)
-    out.verifier_results += len(results)
-    JudgeVerdict.objects.bulk_create(verdicts, batch_size=BATCH)
-    latest_ids = {a.pk for a in latest}
-    failed = [r for r in results if not r.passed and r.attempt_id in latest_ids]
-    for attempt in latest:
-        if attempt.outcome == Outcome.SUCCEEDED:
-            prs.append(
-                PullRequest(
-                    url=f"https://github.com/org/{attempt.repository_id}/pull/{attempt.pk}",
-                    repository_id=attempt.repository_id,
-                    migration=migration,
-                    attempt=attempt,
-                    number=attempt.pk,
-                    state=rng.choice(["open", "open", "merged", "closed"]),
-                    draft=rng.random() < 0.3,
-                    checks=rng.choice(["success", "failure", "pending"]),
-                    review=rng.choice(["review_required", "approved", ""]),
-                    updated_at=attempt.ended_at,
-                )
-            )
-    PullRequest.objects.bulk_create(prs, batch_size=BATCH)
-    Target.objects.bulk_create(
+            for pk, attempt in zip(writer.ids(PullRequest, len(passing)), passing, strict=True)
+        ),
+    )
+    writer.write(
+        Target,
         (
             Target(
+                pk=pk,
                 migration=migration,
                 repository_id=attempt.repository_id,
                 state=attempt.outcome,
-                latest_attempt=attempt,
+                latest_attempt_id=attempt.pk,
                 attempts_count=attempt.number,
                 last_activity_at=attempt.ended_at,
                 pre_existing_failure=attempt.pk % 23 == 0,
             )
-            for attempt in latest
+            for pk, attempt in zip(writer.ids(Target, len(latest)), latest, strict=True)
         ),
-        batch_size=BATCH,
     )
     return failed
 
 
-def _clusters(rng, out, migration, latest, failed, count, now):
+def _clusters(rng, writer, out, migration, latest, failed, count, now) -> int:
+    """Clusters of skewed sizes over the failed results, sizes set as they are written; returns the largest's id."""
     from triage.clusters.models import ClusterMember, FailureCluster
 
-    clusters = FailureCluster.objects.bulk_create(
-        FailureCluster(
-            migration=migration,
-            title=f"{CAUSES[i % len(CAUSES)]} #{i}",
-            status=rng.choice(FailureCluster.Status.values),
-            example_snippet=f"[ERROR] {CAUSES[i % len(CAUSES)]}",
-            first_seen_at=now - timedelta(days=60),
-            last_seen_at=now,
-        )
-        for i in range(count)
-    )
-    sizes: dict[int, int] = {}
-    members = []
+    cluster_ids = list(writer.ids(FailureCluster, count))
+    statuses = [rng.choice(FailureCluster.Status.values) for _ in cluster_ids]
     repo_of = {attempt.pk: attempt.repository_id for attempt in latest}
-    for result in failed:
+    sizes = dict.fromkeys(cluster_ids, 0)
+    members = []
+    for (result_id, attempt_id, snippet), pk in zip(failed, writer.ids(ClusterMember, len(failed)), strict=True):
         # Skewed sizes, like real failure clusters: a few large, many small.
-        cluster = clusters[min(int(rng.paretovariate(1.2)) - 1, len(clusters) - 1)]
-        sizes[cluster.pk] = sizes.get(cluster.pk, 0) + 1
+        cluster_id = cluster_ids[min(int(rng.paretovariate(1.2)) - 1, len(cluster_ids) - 1)]
+        sizes[cluster_id] += 1
         members.append(
             ClusterMember(
-                cluster=cluster,
+                pk=pk,
+                cluster_id=cluster_id,
                 migration_id=migration.pk,
-                attempt_id=result.attempt_id,
-                verifier_result=result,
-                repository_id=repo_of[result.attempt_id],
+                attempt_id=attempt_id,
+                verifier_result_id=result_id,
+                repository_id=repo_of[attempt_id],
                 why="similar",
-                snippet=result.snippet,
+                snippet=snippet,
                 joined_at=now,
             )
         )
-    ClusterMember.objects.bulk_create(members, batch_size=BATCH)
-    for cluster in clusters:
-        cluster.size = cluster.repos = cluster.agent_failures = sizes.get(cluster.pk, 0)
-    FailureCluster.objects.bulk_update(clusters, ["size", "repos", "agent_failures"], batch_size=1000)
-    out.clusters += len(clusters)
-    out.members += len(members)
-    return clusters
+    writer.write(
+        FailureCluster,
+        (
+            FailureCluster(
+                pk=pk,
+                migration=migration,
+                title=f"{CAUSES[i % len(CAUSES)]} #{i}",
+                status=statuses[i],
+                example_snippet=f"[ERROR] {CAUSES[i % len(CAUSES)]}",
+                first_seen_at=now - timedelta(days=60),
+                last_seen_at=now,
+                size=sizes[pk],
+                repos=sizes[pk],
+                agent_failures=sizes[pk],
+            )
+            for i, pk in enumerate(cluster_ids)
+        ),
+    )
+    out.members += writer.write(ClusterMember, members)
+    out.clusters += len(cluster_ids)
+    return max(cluster_ids, key=lambda pk: (sizes[pk], -pk))
 
 
-def _audit(out, migration, now, *, count: int) -> None:
+def _audit(writer, out, migration, *, count: int) -> None:
     from runs.fleet.models import AuditEvent
 
-    AuditEvent.objects.bulk_create(
+    out.audit_events += writer.write(
+        AuditEvent,
         (
             AuditEvent(
+                pk=pk,
                 actor_name="bench",
                 verb="cluster.status_changed",
                 target_type="cluster",
@@ -249,29 +284,29 @@ def _audit(out, migration, now, *, count: int) -> None:
                 migration=migration,
                 data={"to": "acknowledged"},
             )
-            for i in range(count)
+            for i, pk in enumerate(writer.ids(AuditEvent, count))
         ),
-        batch_size=BATCH,
     )
-    out.audit_events += count
 
 
-def _rerun_batch(migration, latest, failed) -> int:
+def _rerun_batch(writer, migration, latest, failed) -> int:
     """A finished rerun batch of (up to) 1,000 items, as its page shows one."""
     from runs.reruns.models import RerunBatch, RerunItem, RerunOutcome, RerunState
 
     now = timezone.now()
     batch = RerunBatch.objects.create(migration=migration, runner="command", finished_at=now)
-    failed_attempts = {r.attempt_id for r in failed}
+    failed_attempts = {attempt_id for _, attempt_id, _ in failed}
     picked = [a for a in latest if a.pk in failed_attempts][:1000]
     outcomes = [RerunOutcome.FIXED, RerunOutcome.STILL_FAILING, RerunOutcome.NEW_FAILURE]
-    RerunItem.objects.bulk_create(
+    writer.write(
+        RerunItem,
         (
             RerunItem(
+                pk=pk,
                 batch=batch,
                 migration=migration,
                 repository_id=a.repository_id,
-                source_attempt=a,
+                source_attempt_id=a.pk,
                 state=RerunState.SUCCEEDED,
                 outcome=outcomes[i % 3],
                 tries=1,
@@ -279,8 +314,7 @@ def _rerun_batch(migration, latest, failed) -> int:
                 dispatched_at=now,
                 finished_at=now,
             )
-            for i, a in enumerate(picked)
+            for i, (pk, a) in enumerate(zip(writer.ids(RerunItem, len(picked)), picked, strict=True))
         ),
-        batch_size=BATCH,
     )
     return batch.pk
