@@ -46,8 +46,11 @@ class DigestClaim:
     followup_id: int | None = None
 
 
-def team_digest_claim(*, team: Team, user=None, day: date | None = None) -> DigestClaim:
-    """Claim the team's digest of the day, or the next follow-up in its thread once it was sent."""
+def team_digest_claim(*, team: Team, user=None, day: date | None = None, retry_failed: bool = True) -> DigestClaim:
+    """Claim the team's digest of the day, or the next follow-up in its thread once it was sent.
+
+    A failed digest is claimed again only when `retry_failed` (a person's click): Slack may have it already.
+    """
     day = day or timezone.localdate()
     try:
         with transaction.atomic():
@@ -55,8 +58,9 @@ def team_digest_claim(*, team: Team, user=None, day: date | None = None) -> Dige
         return DigestClaim("digest", digest.pk)
     except IntegrityError:
         digest = TeamDigest.objects.get(team=team, day=day)
-    if digest.status in RECLAIMABLE:
-        again = TeamDigest.objects.filter(pk=digest.pk, status__in=RECLAIMABLE).update(
+    reclaimable = RECLAIMABLE if retry_failed else (Delivery.SKIPPED,)
+    if digest.status in reclaimable:
+        again = TeamDigest.objects.filter(pk=digest.pk, status__in=reclaimable).update(
             status=Delivery.SENDING, delivery_started_at=None, error="", requested_by=real_user(user)
         )
         return DigestClaim("digest", digest.pk) if again else DigestClaim("busy", digest.pk)
@@ -75,12 +79,12 @@ def team_digest_claim(*, team: Team, user=None, day: date | None = None) -> Dige
     return DigestClaim("followup", digest.pk, followup.pk)
 
 
-def team_digest_request(*, team: Team, user=None) -> DigestClaim:
-    """Claim and queue the send after the commit (the page's button, the daily round)."""
+def team_digest_request(*, team: Team, user=None, retry_failed: bool = True) -> DigestClaim:
+    """Claim and queue the send after the commit (the page's button, the periodic round)."""
     # Here, not at the top: the tasks module imports this one.
     from notifications.teams.tasks import team_digest_followup_task, team_digest_send_task
 
-    claim = team_digest_claim(team=team, user=user)
+    claim = team_digest_claim(team=team, user=user, retry_failed=retry_failed)
     if claim.kind == "digest":
         transaction.on_commit(partial(team_digest_send_task.delay, claim.digest_id))
     elif claim.kind == "followup":

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
 from fleetui.common.roles import real_user
+from notifications.nudges.models import TeamSnooze
 from notifications.slack.models import SlackChannel
 from notifications.teams.models import TeamInboxSettings
 from runs.fleet.audit import audit_event_record
@@ -54,9 +56,12 @@ def team_inbox_round() -> dict[str, int]:
     from notifications.teams.escalations import team_escalation_request
 
     counts = {"digests": 0, "followups": 0, "escalations": 0}
-    rows = TeamInboxSettings.objects.select_related("team", "escalation_channel")
+    # A team snoozed for every migration hears nothing from the round until its snooze ends.
+    snoozed = TeamSnooze.objects.filter(migration__isnull=True, until__gt=timezone.now()).values("team_id")
+    rows = TeamInboxSettings.objects.select_related("team", "escalation_channel").exclude(team_id__in=snoozed)
     for row in rows.filter(digest_enabled=True):
-        claim = team_digest_request(team=row.team)
+        # A failed digest waits for a person: it may have reached Slack.
+        claim = team_digest_request(team=row.team, retry_failed=False)
         if claim.kind in ("digest", "followup"):
             counts[f"{claim.kind}s"] += 1
     for row in rows.filter(escalation_channel__isnull=False):

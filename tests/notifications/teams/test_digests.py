@@ -182,3 +182,24 @@ def test_the_daily_round_sends_digests_and_escalations_only_where_the_team_asked
         team.slack_channel.channel.channel_id,
         team.inbox_settings.escalation_channel.channel_id,
     ]
+
+
+def test_the_round_leaves_a_team_snoozed_for_every_migration_alone(fake_slack, inbox):
+    from notifications.nudges.models import TeamSnooze
+
+    team, _, _ = inbox
+    escalation_settings(fake_slack, team, digest_enabled=True)
+    TeamSnooze.objects.create(team=team, until=timezone.now() + timedelta(days=2))
+
+    assert team_inbox_round() == {"digests": 0, "followups": 0, "escalations": 0}
+    assert not TeamDigest.objects.exists()
+
+
+def test_the_round_does_not_resend_a_failed_digest_but_a_person_may(fake_slack, inbox):
+    team, channel, _ = inbox
+    TeamInboxSettings.objects.create(team=team, digest_enabled=True)
+    TeamDigest.objects.create(team=team, day=timezone.localdate(), status=Delivery.FAILED, error="timeout")
+
+    assert team_inbox_round()["digests"] == 0
+    assert send_digest(team, fake_slack, user=make_user(role=MIGRATION_OWNER)).kind == "digest"
+    assert len(fake_slack.posts) == 1 and TeamDigest.objects.get(team=team).status == Delivery.SENT
