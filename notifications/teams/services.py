@@ -54,6 +54,11 @@ def team_inbox_round() -> dict[str, int]:
     with an escalation channel: its stale pull requests not yet escalated in their stale period."""
     from notifications.teams.digests import team_digest_request
     from notifications.teams.escalations import team_escalation_request
+    from notifications.teams.recovery import team_sends_recover
+
+    recovered = team_sends_recover()
+    if any(recovered.values()):
+        logger.warning("team sends taken back from gone workers: %s", recovered)
 
     counts = {"digests": 0, "followups": 0, "escalations": 0}
     # A team snoozed for every migration hears nothing from the round until its snooze ends.

@@ -203,3 +203,22 @@ def test_the_round_does_not_resend_a_failed_digest_but_a_person_may(fake_slack, 
     assert team_inbox_round()["digests"] == 0
     assert send_digest(team, fake_slack, user=make_user(role=MIGRATION_OWNER)).kind == "digest"
     assert len(fake_slack.posts) == 1 and TeamDigest.objects.get(team=team).status == Delivery.SENT
+
+
+def test_a_send_whose_worker_stopped_fails_for_a_person_and_a_lost_one_is_queued_again(
+    fake_slack, inbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    team, _, _ = inbox
+    queued = []
+    monkeypatch.setattr(tasks.team_digest_send_task, "delay", lambda pk: queued.append(pk))
+    long_ago = timezone.now() - timedelta(hours=3)
+    held = TeamDigest.objects.create(team=team, day=timezone.localdate(), delivery_started_at=long_ago)
+    lost = TeamDigest.objects.create(team=team, day=timezone.localdate() - timedelta(days=1))
+    TeamDigest.objects.filter(pk=lost.pk).update(created_at=long_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        team_inbox_round()
+
+    held.refresh_from_db()
+    assert held.status == Delivery.FAILED and "may have been posted" in held.error
+    assert queued == [lost.pk]
