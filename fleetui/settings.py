@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from fleetui.common.broker import transport_options as broker_transport_options
+from runs.imports.pricing import parse_model_prices
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -377,6 +378,12 @@ RERUN_MAX_BATCH = envint("FLEETUI_RERUN_MAX_BATCH", 2000)
 # FLEETUI_DEFAULT_PRICE="3,15" for 3 input and 15 output; unset, such attempts add no dollars to cluster costs.
 _price = [p.strip() for p in os.environ.get("FLEETUI_DEFAULT_PRICE", "").split(",") if p.strip()]
 FLEETUI_DEFAULT_PRICE = {"input": _price[0], "output": _price[1]} if len(_price) == 2 else None
+# USD per million tokens by model, for traces that recorded tokens but no cost: "claude-sonnet-4-5=3,15;gpt-4.1=2,8".
+# A call's model matches the longest name it starts with; the import prices each LLM call, then the default above.
+try:
+    FLEETUI_MODEL_PRICES = parse_model_prices(os.environ.get("FLEETUI_MODEL_PRICES", ""))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"FLEETUI_MODEL_PRICES: {exc}") from exc
 RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
 # A canary rerun pauses when one new failure cluster takes more than this share of it, 0 to 1 (docs/canary.md).
 FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE = float(os.environ.get("FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE") or 0.3)
@@ -387,6 +394,11 @@ API_MAX_PAGE_SIZE = envint("FLEETUI_API_MAX_PAGE_SIZE", 500)
 # A deeper `offset` is refused with a 400: the databases' integers end at 2^63, and a client this deep should filter.
 API_MAX_OFFSET = 1_000_000_000
 PAGE_SIZE = envint("FLEETUI_PAGE_SIZE", 50)
+# An OpenAI-compatible endpoint drafts prompt additions on a cluster's page; blank base URL or model: no button.
+FLEETUI_LLM_BASE_URL = os.environ.get("FLEETUI_LLM_BASE_URL", "")
+FLEETUI_LLM_MODEL = os.environ.get("FLEETUI_LLM_MODEL", "")
+FLEETUI_LLM_API_KEY = os.environ.get("FLEETUI_LLM_API_KEY", "")
+FLEETUI_LLM_TIMEOUT = envint("FLEETUI_LLM_TIMEOUT", 20)
 
 LOGGING = {
     "version": 1,

@@ -15,4 +15,5 @@ urlpatterns = [
     path("clusters/<int:cluster_id>/merge", api.cluster_merge_view, name="api-cluster-merge"),
     path("clusters/<int:cluster_id>/split", api.cluster_split_view, name="api-cluster-split"),
     path("clusters/<int:cluster_id>/fixes", fixes_api.cluster_fixes_view, name="api-cluster-fixes"),
+    path("clusters/<int:cluster_id>/fixes/draft", fixes_api.cluster_fix_draft_view, name="api-cluster-fix-draft"),
 ]

@@ -28,6 +28,14 @@ SCHEMAS = {
     ),
 }
 
+SCHEMAS["ClusterFixDraft"] = openapi.closed(
+    {
+        "draft": {"type": "string", "description": "One paragraph suggested for the prompt: a draft, not reviewed"},
+        "model": openapi.STRING,
+        "examples": {"type": "integer", "minimum": 0, "description": "Fixes sent with the cause"},
+    }
+)
+
 PATHS = {
     "/clusters/{id}/fixes": {
         "get": {
@@ -41,6 +49,21 @@ PATHS = {
                 **openapi.ERRORS,
                 **openapi.NOT_FOUND,
                 "503": openapi.json_response("MLflow could not be read", openapi.ref("Error")),
+            },
+        }
+    },
+    "/clusters/{id}/fixes/draft": {
+        "post": {
+            "operationId": "cluster_fix_draft",
+            "summary": "Draft what to add to the prompt from the cause and its fixes (migration owner or admin)",
+            "parameters": [openapi.ID_PARAM],
+            "responses": {
+                "200": openapi.json_response("The draft", openapi.ref("ClusterFixDraft")),
+                **openapi.ERRORS,
+                **openapi.FORBIDDEN,
+                **openapi.NOT_FOUND,
+                "502": openapi.json_response("The LLM endpoint failed or timed out", openapi.ref("Error")),
+                "503": openapi.json_response("No LLM endpoint is configured", openapi.ref("Error")),
             },
         }
     },
