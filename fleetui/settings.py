@@ -374,7 +374,7 @@ FLEETUI_RUNNER_ENV = {
 }
 FLEETUI_RUNNER_PASS_ENV = envlist("FLEETUI_RUNNER_PASS_ENV")
 RERUN_MAX_BATCH = envint("FLEETUI_RERUN_MAX_BATCH", 2000)
-# USD per million tokens for attempts that recorded tokens but no cost (attempts name no model), e.g.
+# USD per million tokens for attempts that recorded tokens but no cost and no priced model (below), e.g.
 # FLEETUI_DEFAULT_PRICE="3,15" for 3 input and 15 output; unset, such attempts add no dollars to cluster costs.
 _price = [p.strip() for p in os.environ.get("FLEETUI_DEFAULT_PRICE", "").split(",") if p.strip()]
 FLEETUI_DEFAULT_PRICE = {"input": _price[0], "output": _price[1]} if len(_price) == 2 else None

@@ -15,6 +15,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from runs.fleet.models import Attempt
@@ -164,7 +165,13 @@ def _store(plan: PagePlan, traces: dict[str, Any], source: TraceSource, *, outpu
 def _parse(trace, tally: Tally, *, output_cap: int, expected: int | None, github_url: str) -> ParsedAttempt | None:
     trace_id = trace.info.trace_id
     try:
-        return parse_trace(trace, output_cap=output_cap, expected_spans=expected, github_url=github_url)
+        return parse_trace(
+            trace,
+            output_cap=output_cap,
+            expected_spans=expected,
+            github_url=github_url,
+            prices=settings.FLEETUI_MODEL_PRICES,
+        )
     except TraceSkipped as exc:
         tally.skip(str(exc))
     except TraceRejected as exc:

@@ -9,6 +9,7 @@ from typing import Any
 from fleetui.common.text import cap_text, clean_text
 from runs.imports.outputs import tool_output
 from runs.imports.parsed import ParsedAttempt, ParsedJudge, ParsedVerifier
+from runs.imports.pricing import ModelPrices, priced_cost
 
 VERIFY_NAMES = frozenset({"verify", "tool_verify"})
 MCP_VERIFY = re.compile(r"^tool_mcp__[\w.-]+__verify$")
@@ -193,8 +194,9 @@ def read_assessments(parsed: ParsedAttempt, assessments: list[Any]) -> None:
             parsed.judge = ParsedJudge(value, rationale, "assessment")
 
 
-def read_usage(parsed: ParsedAttempt, info: Any, spans: list[Any]) -> None:
-    """Token usage and cost, from the trace summary or else summed over the LLM spans."""
+def read_usage(parsed: ParsedAttempt, info: Any, spans: list[Any], prices: ModelPrices | None = None) -> None:
+    """Token usage and cost, from the trace summary or else summed over the LLM spans; a trace with tokens but no
+    recorded cost is priced by its LLM calls' models when `prices` names them."""
     usage = _safe(lambda: info.token_usage)
     if isinstance(usage, dict):
         parsed.input_tokens = as_int(usage.get("input_tokens"))
@@ -225,6 +227,8 @@ def read_usage(parsed: ParsedAttempt, info: Any, spans: list[Any]) -> None:
             parsed.input_tokens, parsed.output_tokens = tokens_in, tokens_out
         if parsed.cost_usd is None and seen_cost:
             parsed.cost_usd = span_cost
+    if parsed.cost_usd is None and prices:
+        parsed.cost_usd = priced_cost(spans, prices)
 
 
 def _kind_from_text(text: str) -> str:

@@ -14,6 +14,7 @@ from fleetui.common.text import clean_text
 from runs.fleet.names import repository_name_error
 from runs.github.links import pr_url_for_repository
 from runs.imports.parsed import ParsedAttempt
+from runs.imports.pricing import ModelPrices
 from runs.imports.spans import assessment_value, read_assessments, read_spans, read_usage
 
 TAG_MIGRATION = "fleet.migration"
@@ -61,7 +62,12 @@ def is_finished(info: Any) -> bool:
 
 
 def parse_trace(
-    trace: Any, *, output_cap: int, expected_spans: int | None = None, github_url: str = "https://github.com"
+    trace: Any,
+    *,
+    output_cap: int,
+    expected_spans: int | None = None,
+    github_url: str = "https://github.com",
+    prices: ModelPrices | None = None,
 ) -> ParsedAttempt:
     """Reads an MLflow `Trace` into a `ParsedAttempt`, or raises TraceSkipped/TraceRejected.
 
@@ -123,7 +129,7 @@ def parse_trace(
         problems.append(f"trace has {len(spans)} of {expected_spans} spans: the rest were lost in export")
     read_spans(parsed, spans, output_cap=output_cap)
     read_assessments(parsed, getattr(info, "assessments", None) or [])
-    read_usage(parsed, info, spans)
+    read_usage(parsed, info, spans, prices)
     parsed.outcome = derive_outcome(parsed, tags.get(TAG_OUTCOME, ""))
     return parsed
 

@@ -1,8 +1,9 @@
 """What a cluster has cost so far and how often reruns fixed it; reads only, a constant number of queries a page.
 
 A cluster's cost sums every attempt (baseline and migration) of its members' repositories in its migration. An
-attempt without a recorded `cost_usd` but with token counts is priced by `settings.FLEETUI_DEFAULT_PRICE`
-(`{"input": usd, "output": usd}` per million tokens; attempts store no model name); without that setting such
+attempt without a recorded cost was priced at import by its LLM calls' models where `FLEETUI_MODEL_PRICES`
+names them (runs/imports/pricing.py); one still without `cost_usd` but with token counts is priced by
+`settings.FLEETUI_DEFAULT_PRICE` (`{"input": usd, "output": usd}` per million tokens); without either such
 attempts add tokens and time but no dollars. The fix rate comes from the reruns, a later stage: they register
 their reader with `fix_rates_from` (runs/reruns/receivers.py); until one is registered every rate is null.
 """
