@@ -4,7 +4,9 @@ import gzip
 import json
 import os
 import random
+import resource
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +58,58 @@ def require(path: Path) -> bool:
 def seeded(seed: int = 20240611) -> random.Random:
     """A private random generator so every run generates the same data."""
     return random.Random(seed)
+
+
+class PeakMemory:
+    """Highest resident memory of this process and all its descendants together (worker processes
+    included), sampled every 50 ms while the block runs: `with PeakMemory() as peak: ...; peak.mib`."""
+
+    INTERVAL = 0.05
+
+    def __init__(self) -> None:
+        self.mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._measure()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            self._measure()
+
+    def _measure(self) -> None:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.mib = max(self.mib, own, _tree_rss_mib(os.getpid()))
+
+
+def _tree_rss_mib(root: int) -> float:
+    """Resident memory of a process and its descendants, from /proc (0 where /proc is missing)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 # Realistic failure outputs per build system; {placeholders} vary per repository.

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from triage.engine.digits import ZEROS, with_digits
 from triage.engine.needles import required_text
-from triage.engine.normalize import mask_line, repo_rules
+from triage.engine.normalize import mask_line, mask_repo
 
 
 def _lowercase(pattern: str) -> re.Pattern[str]:
@@ -276,8 +276,7 @@ def _protected_mask(body: str, tokens: tuple[str, ...], repo: str | None) -> str
     for mark, token in placeholders.items():
         # A repository's own name inside a token (its own package) is still the repository's.
         if repo:
-            for pattern, mask in repo_rules(repo):
-                token = pattern.sub(mask, token)
+            token = mask_repo(token, repo)
         masked = masked.replace(mark, token)
     return _SPACES.sub(" ", masked).strip()
 

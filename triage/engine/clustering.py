@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
+from triage.engine.batch import RawFailure, prepare_many
 from triage.engine.causes import Cause, cause_of
-from triage.engine.extraction import extract_snippet
-from triage.engine.normalize import normalize_text, signature
+from triage.engine.normalize import signature
 from triage.engine.titles import best_line, group_title
 
 if TYPE_CHECKING:  # scikit-learn loads on first use (below), not in every process at start: some 1.5 s
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+def _load_sklearn() -> None:
+    import sklearn.feature_extraction.text  # noqa: F401
 
 
 def l2_normalize(matrix):
@@ -95,18 +100,13 @@ def prepare_failure(
     id: str, text: str | bytes, *, verifier: str | None = None, repo: str | None = None, kind: str = "verify"
 ) -> FailureText:
     """Extract, normalise and sign one raw failure text."""
-    if kind == "judge" and verifier is None:
-        verifier = "judge"
-    snippet = extract_snippet(text, verifier)
-    normalized = normalize_text(snippet, repo=repo)
-    return FailureText(
-        id=str(id),
-        snippet=snippet,
-        normalized=normalized,
-        signature=signature(normalized),
-        kind=kind,
-        cause=cause_of(snippet, repo=repo),
-    )
+    return prepare_failures([RawFailure(str(id), text, verifier, repo, kind)], workers=1)[0]
+
+
+def prepare_failures(failures: Sequence[RawFailure], *, workers: int | None = None) -> list[FailureText]:
+    """`prepare_failure` of many failures, in order, over several processes when there are many."""
+    prepared = prepare_many(failures, workers=workers, while_waiting=_load_sklearn)
+    return [FailureText(str(f.id), *p[:3], kind=f.kind, cause=p[3]) for f, p in zip(failures, prepared, strict=True)]
 
 
 def _vectorize(texts: list[str]) -> tuple[sparse.csr_matrix, TfidfVectorizer | None]:

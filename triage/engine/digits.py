@@ -126,6 +126,12 @@ def sub(pattern: re.Pattern[str], repl, line: str, ones: list[int] | None) -> tu
     """
     if ones is None:
         return pattern.sub(repl, line), None
+    if not ones:
+        # The line holds no one (the ones number them all): only a replacement could bring one.
+        out = pattern.sub(repl, line)
+        if "1" in out:
+            raise Untracked
+        return out, ones
     template = isinstance(repl, str) and "\\" in repl
     pieces: list[str] = []
     kept: list[int] = []
