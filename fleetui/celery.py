@@ -21,5 +21,6 @@ TASK_PACKAGES = (
     "notifications.ownership",
     "notifications.slack",
     "notifications.nudges",
+    "notifications.teams",
 )
 app.autodiscover_tasks(TASK_PACKAGES)
