@@ -2,7 +2,7 @@
 
 import random
 
-from runs.demo.buildlogs_js_native import render_passing
+from runs.demo.buildlogs_js_native import render_no_tests, render_passing
 from runs.demo.entities import DemoAttempt, DemoFleet, DemoLLMCall, DemoMigration, DemoRepo, DemoTeam, DemoVerifyCall
 from runs.demo.failures import CAUSES_BY_KEY, FailureCause, causes_for
 from runs.demo.migrations import AGENT_ERRORS, APPROVALS, JUDGE_REJECTIONS, MIGRATIONS, VERIFY_COMMANDS, VERIFY_SECONDS
@@ -94,6 +94,9 @@ NAME_WORDS = (
 )
 
 BASELINE_FAILURE_RATE = 0.065
+# Repositories whose verifier passes without running a test (no tests written, or none the build finds): their
+# passes are "unverifiable" and reach reviewers marked for a careful review.
+NO_TESTS_RATE = 0.05
 
 
 def _make_repos(rng: random.Random, count: int) -> list[DemoRepo]:
@@ -121,8 +124,14 @@ def _render_failure(rng: random.Random, repo: DemoRepo, cause: FailureCause, com
     return DemoVerifyCall(kind, command, False, cause.render(rng, repo), 1, cause.key, _verify_seconds(rng, repo))
 
 
+def has_no_tests(repo: DemoRepo) -> bool:
+    """Whether the repository's build runs no test at all; fixed per repository."""
+    return random.Random(f"no-tests/{repo.full_name}").random() < NO_TESTS_RATE
+
+
 def _render_pass(rng: random.Random, repo: DemoRepo, command: str, kind: str) -> DemoVerifyCall:
-    return DemoVerifyCall(kind, command, True, render_passing(rng, repo), 0, "", _verify_seconds(rng, repo))
+    render = render_no_tests if has_no_tests(repo) else render_passing
+    return DemoVerifyCall(kind, command, True, render(rng, repo), 0, "", _verify_seconds(rng, repo))
 
 
 def _verify_seconds(rng: random.Random, repo: DemoRepo) -> float:
@@ -161,7 +170,7 @@ def simulate_attempt(
     thresholds = (
         ("no_change", 0.03),
         ("agent_error", 0.035),
-        ("infra", 0.02 if infra else 0.0),
+        ("infra", 0.035 if infra else 0.0),
         ("verify_failed", p_fail),
         ("judge_rejected", p_judge),
     )

@@ -48,7 +48,7 @@ KILLED_EXIT_CODES = frozenset({137})
 # A passing call that ran no test; a count of tests above zero anywhere in the attempt outweighs it.
 _NO_TESTS = re.compile(
     r"(?<![\d,.])\b0 tests?\b|\bTests run: 0\b|\bno tests (ran|run|found|to run)\b|\bcollected 0 items\b"
-    r"|\bno test files\b|\bNO_TESTS\b",
+    r"|\bno test files\b|\bNO_TESTS\b|:test NO-SOURCE\b",
     re.IGNORECASE,
 )
 _SOME_TESTS = re.compile(

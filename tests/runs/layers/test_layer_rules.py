@@ -116,6 +116,9 @@ def test_a_passing_attempt_after_a_failed_baseline_is_not_pre_existing():
         [Call("go", True, "?   \tgithub.com/acme/ledger\t[no test files]")],
         [Call("cargo", True, "running 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored")],
         [Call("gradle", True, "> Task :test NO_TESTS\nBUILD SUCCESSFUL in 3s")],
+        [Call("gradle", True, "> Task :processTestResources NO-SOURCE\n> Task :app:test NO-SOURCE\nBUILD SUCCESSFUL")],
+        [Call("npm", True, "> jest --ci --passWithNoTests\n\nNo tests found, exiting with code 0")],
+        [Call("maven", True, "[INFO] No tests to run.\n[INFO] BUILD SUCCESS")],
         [Call("go", True, "", command="gofmt -l .")],
         [Call("gofmt", True, "")],
         [Call("npm", True, "", command="npx prettier --check ."), Call("ruff", True, "All checks passed!")],
@@ -127,6 +130,9 @@ def test_a_passing_attempt_after_a_failed_baseline_is_not_pre_existing():
         "no test files",
         "cargo 0 tests",
         "NO_TESTS",
+        "gradle no test sources",
+        "jest no tests found",
+        "surefire no tests to run",
         "gofmt",
         "gofmt kind",
         "lint",
@@ -145,8 +151,9 @@ def test_a_pass_that_verified_nothing_is_unverifiable(calls):
         [Call("go", True, "ok  \tgithub.com/acme/ledger\t0.012s\n?   \tgithub.com/acme/ledger/cmd\t[no test files]")],
         [Call("gofmt", True, ""), Call("cargo", True, "running 3 tests\ntest result: ok. 3 passed; 0 failed")],
         [Call("npm", True, "Tests:       5 passed, 5 total\nTest Suites: 1 passed, 1 total")],
+        [Call("gradle", True, "> Task :processTestResources NO-SOURCE\n> Task :test\n\n12 tests completed")],
     ],
-    ids=["maven", "pytest", "go with one empty package", "formatter and tests", "jest"],
+    ids=["maven", "pytest", "go with one empty package", "formatter and tests", "jest", "gradle, no resources only"],
 )
 def test_a_pass_with_tests_that_ran_is_verified(calls):
     assert attempt_layer(outcome="succeeded", verifiers=calls) == VERIFIED
