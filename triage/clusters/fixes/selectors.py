@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef, Q
+
 from runs.fleet.models import Attempt, Outcome, Phase, VerifierResult
 from triage.clusters.models import ClusterKind, ClusterMember, FailureCluster
 
@@ -27,42 +29,41 @@ def cluster_fix_attempts(*, cluster: FailureCluster, limit: int) -> list[FixAtte
     Members leave a cluster once their repository passes, so the failures fixed later are found by the
     signatures of the cluster and of clusters with the same cause, among all failed verifier calls.
     """
-    signatures = cause_signatures(cluster=cluster)
-    failures: list[tuple] = []
-    if signatures and cluster.kind == ClusterKind.VERIFY:
-        failures = list(
-            VerifierResult.objects.filter(signature__in=signatures, passed=False, attempt__phase=Phase.MIGRATION)
+    if cluster.kind == ClusterKind.VERIFY:
+        wanted = Q(signature__in=_member_signatures([cluster.pk, *same_cause_cluster_ids(cluster=cluster)]))
+        if cluster.signature:
+            wanted |= Q(signature=cluster.signature)
+        # Failures still current are members of some cluster and were not fixed: skip them to reach older ones.
+        current = ClusterMember.objects.filter(attempt_id=OuterRef("attempt_id"))
+        rows = (
+            VerifierResult.objects.filter(wanted, ~Exists(current), passed=False, attempt__phase=Phase.MIGRATION)
             .order_by("-attempt_id")
             .values_list(
                 "attempt__migration_id", "attempt__repository_id", "attempt__number", "attempt__trace_id", "attempt_id"
-            )[:MAX_FAILURES]
+            )
         )
     else:
-        failures = list(
+        rows = (
             ClusterMember.objects.filter(cluster=cluster)
             .order_by("-joined_at", "-id")
-            .values_list("migration_id", "repository_id", "attempt__number", "attempt__trace_id", "attempt_id")[
-                :MAX_FAILURES
-            ]
+            .values_list("migration_id", "repository_id", "attempt__number", "attempt__trace_id", "attempt_id")
         )
-    own = [row for row in failures if row[0] == cluster.migration_id]
-    found = _later_passes(own, limit=limit)
-    if len(found) < limit:
-        found += _later_passes([row for row in failures if row[0] != cluster.migration_id], limit=limit - len(found))
-    return found
+    failures = list(rows[:MAX_FAILURES])
+    found = _later_passes(failures)
+    # This migration's fixes first: its own repositories and prompt; other migrations' after them.
+    found.sort(key=lambda fix: fix.attempt.migration_id != cluster.migration_id)
+    return found[:limit]
 
 
-def cause_signatures(*, cluster: FailureCluster) -> list[str]:
-    """The failure signatures of the cluster's members and of clusters with the same cause (bounded)."""
-    cluster_ids = [cluster.pk, *same_cause_cluster_ids(cluster=cluster)]
-    found = {cluster.signature} if cluster.signature else set()
-    found.update(
+def _member_signatures(cluster_ids: list[int]):
+    """The distinct failure signatures of these clusters' members, as a subquery (bounded)."""
+    return (
         ClusterMember.objects.filter(cluster_id__in=cluster_ids)
         .exclude(signature="")
-        .values_list("signature", flat=True)
+        .order_by()
+        .values("signature")
         .distinct()[:MAX_SIGNATURES]
     )
-    return sorted(found)
 
 
 def same_cause_cluster_ids(*, cluster: FailureCluster) -> list[int]:
@@ -87,10 +88,10 @@ def same_cause_cluster_ids(*, cluster: FailureCluster) -> list[int]:
     return matched
 
 
-def _later_passes(failures: list[tuple], *, limit: int) -> list[FixAttempt]:
+def _later_passes(failures: list[tuple]) -> list[FixAttempt]:
     """For each failure, its own attempt when that session went on to pass, else the first passing attempt
     numbered after it; the latest-ending fixes first (one query)."""
-    if not failures or limit <= 0:
+    if not failures:
         return []
     passes = (
         Attempt.objects.filter(
@@ -111,7 +112,6 @@ def _later_passes(failures: list[tuple], *, limit: int) -> list[FixAttempt]:
         later = next((a for a in by_target.get(target, []) if a.number > number or a.pk == attempt_id), None)
         if later is not None and target not in found:
             found[target] = FixAttempt(attempt=later, failed_trace_id=trace_id)
-    ordered = sorted(
+    return sorted(
         found.values(), key=lambda f: f.attempt.ended_at.timestamp() if f.attempt.ended_at else 0.0, reverse=True
     )
-    return ordered[:limit]
