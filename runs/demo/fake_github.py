@@ -149,6 +149,12 @@ class FakeGitHub(FakeGitHubServing):
             self.pulls[(owner, repo, number)] = pull
         return pull
 
+    def set_updated_at(self, owner: str, repo: str, number: int, stamp: str) -> None:
+        """Say the pull request was last touched at `stamp` (GitHub's time format), e.g. long left alone."""
+        with self._lock:
+            if (owner, repo, number) in self.pulls:
+                self.pulls[(owner, repo, number)]["updated_at"] = stamp
+
     def set_files(self, owner: str, repo: str, number: int, files: list[dict[str, Any]]) -> None:
         """Serve these diff entries as the pull request's files (a pull without any serves the example's)."""
         with self._lock:

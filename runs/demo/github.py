@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from runs.fleet.models import PullRequest
@@ -18,6 +19,8 @@ from runs.github.sync import pull_request_sync_run_inline
 
 CHECK_NAMES = ("build", "test", "lint")
 REVIEWERS = ("ana", "bo", "chen", "dara")
+# Share of open pull requests nobody touched after the agent opened them.
+LEFT_ALONE = 0.35
 
 
 def _sha(url: str, seed: int) -> str:
@@ -83,6 +86,10 @@ def demo_github_populate(fake: Any, pull_requests: Iterable[PullRequest], *, see
             fake.add_review(owner, repo, number, user=rng.choice(REVIEWERS), state=state)
         elif rng.random() < 0.2:
             fake.add_review(owner, repo, number, user=rng.choice(REVIEWERS), state="COMMENTED")
+        ended = pr.attempt.ended_at if pr.attempt is not None else None
+        if lifecycle in {"draft", "ready"} and ended is not None and rng.random() < LEFT_ALONE:
+            # Nobody has touched it since the agent opened it: the team inbox flags it as stale.
+            fake.set_updated_at(owner, repo, number, ended.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         added += 1
     return added
 

@@ -302,3 +302,27 @@ def test_the_sync_status_partial_polls_while_the_run_is_going_and_stops_when_don
     assert b"hx-trigger" not in done and b"3 checked" in done
     page = client.get(reverse("pull-request-sync")).content
     assert b"Sync now" not in page  # viewers cannot start one
+
+
+def test_some_open_demo_pull_requests_were_left_alone_since_the_agent_opened_them(fake_github):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runs.demo.github import demo_github_populate, demo_github_sync
+
+    migration = make_migration("java-21")
+    ended = timezone.now() - timedelta(days=12)
+    prs = []
+    for i in range(40):
+        pr = imported_pr(f"org/old-{i:02d}", 200 + i, migration=migration)
+        type(pr.attempt).objects.filter(pk=pr.attempt_id).update(ended_at=ended)
+        prs.append(PullRequest.objects.select_related("attempt", "migration").get(pk=pr.pk))
+    demo_github_populate(fake_github, prs, seed=3)
+
+    demo_github_sync(base_url=fake_github.url)
+
+    open_prs = PullRequest.objects.filter(state="open")
+    old = [pr for pr in open_prs if pr.updated_at < timezone.now() - timedelta(days=7)]
+    assert 0 < len(old) < open_prs.count(), "some, not all, open pull requests look untouched for days"
+    assert all(abs((pr.updated_at - ended).total_seconds()) < 1 for pr in old)
