@@ -387,6 +387,9 @@ except ValueError as exc:
 RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
 # A canary rerun pauses when one new failure cluster takes more than this share of it, 0 to 1 (docs/canary.md).
 FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE = float(os.environ.get("FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE") or 0.3)
+# Infrastructure failures' automatic reruns per repository and migration (0: off), and the first one's wait (s).
+FLEETUI_INFRA_RETRY = envint("FLEETUI_INFRA_RETRY", 0)
+FLEETUI_INFRA_RETRY_BACKOFF = envint("FLEETUI_INFRA_RETRY_BACKOFF", 60)
 
 # --- Product settings ---------------------------------------------------------------
 API_PAGE_SIZE = envint("FLEETUI_API_PAGE_SIZE", 50)

@@ -10,6 +10,8 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import NamedTuple
 
 from triage.engine.causes import Cause, cause_of
@@ -45,8 +47,25 @@ def prepare_one(failure: RawFailure) -> Prepared:
     return snippet, normalized, signature(normalized), cause_of(snippet, repo=failure.repo)
 
 
-def _prepare_chunk(chunk: list[RawFailure]) -> list[Prepared]:
-    return [prepare_one(failure) for failure in chunk]
+class StoredFailure(NamedTuple):
+    """A failure whose snippets were cut at import time (one per failed verifier call), to be signed again."""
+
+    snippets: tuple[str, ...]
+    repo: str | None = None
+
+
+Reread = tuple[str, Cause]
+
+
+def reread_one(failure: StoredFailure) -> Reread:
+    """(normalised text, cause) of a stored failure: each snippet masked on its own, the cause read on all."""
+    parts = [normalize_text(s, repo=failure.repo) for s in failure.snippets]
+    snippet = "\n".join(s for s in failure.snippets if s)
+    return "\n".join(p for p in parts if p), cause_of(snippet, repo=failure.repo)
+
+
+def _run_chunk(fn: Callable, chunk: list) -> list:
+    return [fn(item) for item in chunk]
 
 
 def default_workers() -> int:
@@ -64,6 +83,26 @@ def _context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def _map(fn: Callable, items: Sequence, workers: int | None, chunk: int, while_waiting) -> list:
+    workers = default_workers() if workers is None else workers
+    # A daemonic process (a pool's worker) may not start processes of its own.
+    if workers <= 1 or len(items) < MIN_PARALLEL or multiprocessing.current_process().daemon:
+        return _run_chunk(fn, list(items))
+    chunks = [list(items[start : start + chunk]) for start in range(0, len(items), chunk)]
+    out: list = []
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            parts = pool.map(partial(_run_chunk, fn), chunks)
+            if while_waiting is not None:
+                while_waiting()
+            for part in parts:
+                out.extend(part)
+    except (OSError, BrokenProcessPool):
+        # No processes to be had (limits, a sandbox): the same answers, computed here.
+        return _run_chunk(fn, list(items))
+    return out
+
+
 def prepare_many(
     failures: Sequence[RawFailure],
     *,
@@ -74,15 +113,9 @@ def prepare_many(
     """`prepare_one` of every failure, in order; over `workers` processes when there are enough failures.
 
     while_waiting runs in this process while the workers work (say, loading what comes next)."""
-    workers = default_workers() if workers is None else workers
-    if workers <= 1 or len(failures) < MIN_PARALLEL:
-        return _prepare_chunk(list(failures))
-    chunks = [list(failures[start : start + chunk]) for start in range(0, len(failures), chunk)]
-    out: list[Prepared] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-        parts = pool.map(_prepare_chunk, chunks)
-        if while_waiting is not None:
-            while_waiting()
-        for part in parts:
-            out.extend(part)
-    return out
+    return _map(prepare_one, failures, workers, chunk, while_waiting)
+
+
+def reread_many(failures: Sequence[StoredFailure], *, workers: int | None = None, chunk: int = CHUNK) -> list[Reread]:
+    """`reread_one` of every stored failure, in order; over `workers` processes when there are enough."""
+    return _map(reread_one, failures, workers, chunk, None)

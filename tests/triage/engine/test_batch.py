@@ -1,7 +1,7 @@
 """Many failures prepared over several processes come out exactly as one process prepares them, in order."""
 
 from triage.engine import batch
-from triage.engine.batch import RawFailure, prepare_many
+from triage.engine.batch import RawFailure, StoredFailure, prepare_many, reread_many, reread_one
 from triage.engine.clustering import prepare_failure, prepare_failures
 
 
@@ -50,3 +50,13 @@ def test_prepared_failures_are_those_prepare_failure_gives_one_at_a_time(monkeyp
 
 def test_few_failures_stay_in_this_process():
     assert prepare_many(_failures(5), workers=2) == prepare_many(_failures(5), workers=1)
+
+
+def test_stored_snippets_are_masked_and_read_as_one_process_reads_them(monkeypatch):
+    prepared = prepare_many(_failures(40), workers=1)
+    stored = [StoredFailure((snippet, "", snippet), f"acme/svc-{i % 13}") for i, (snippet, *_) in enumerate(prepared)]
+    monkeypatch.setattr(batch, "MIN_PARALLEL", 10)
+    assert reread_many(stored, workers=2, chunk=3) == [reread_one(s) for s in stored]
+    normalized, cause = reread_one(stored[0])
+    assert normalized == prepared[0][1] + "\n" + prepared[0][1]
+    assert cause.key == prepared[0][3].key

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from runs.fleet.models import JudgeVerdict, Migration, Outcome, Target, VerifierResult
 from triage.clusters.models import ClusterKind
-from triage.engine.causes import Cause, cause_of
+from triage.engine.batch import Reread, StoredFailure, reread_many
+from triage.engine.causes import Cause
 from triage.engine.clustering import FailureText, prepare_failure
-from triage.engine.normalize import normalize_text, signature
+from triage.engine.normalize import signature
 
 # Ids per IN (...) query: well below SQLite's and PostgreSQL's parameter limits.
 CHUNK = 2000
@@ -126,26 +127,29 @@ def failures_collect(
         rationales.update(judged.values_list("attempt_id", "rationale"))
 
     out: list[Failure] = []
+    verify: list[tuple[Failure, list[dict]]] = []
     for attempt_id, failure in sorted(wanted.items()):
         if failure.kind == ClusterKind.VERIFY:
             calls = list(last_by_kind.get(attempt_id, {}).values())
             if not calls:
                 continue  # damaged trace: no failed call recorded, nothing to compare
-            _fill_verify(failure, calls)
+            verify.append((failure, calls))
         else:
             text = prepare_failure(failure.ident, rationales.get(attempt_id, ""), repo=failure.repo, kind="judge")
             failure.snippet, failure.normalized, failure.signature = text.snippet, text.normalized, text.signature
             failure.cause = text.cause
         out.append(failure)
+    # Masking and reading the cause is per failure: a large migration spreads it over the machine's cores.
+    stored = [StoredFailure(tuple(c["snippet"] for c in calls), failure.repo) for failure, calls in verify]
+    for (failure, calls), reread in zip(verify, reread_many(stored), strict=True):
+        _fill_verify(failure, calls, reread)
     return out, current
 
 
-def _fill_verify(failure: Failure, calls: list[dict]) -> None:
+def _fill_verify(failure: Failure, calls: list[dict], reread: Reread) -> None:
     failure.verifier_result_id = calls[-1]["id"]
     failure.snippet = "\n".join(c["snippet"] for c in calls if c["snippet"])
-    parts = [normalize_text(c["snippet"], repo=failure.repo) for c in calls]
-    failure.normalized = "\n".join(p for p in parts if p)
-    failure.cause = cause_of(failure.snippet, repo=failure.repo)
+    failure.normalized, failure.cause = reread
     if len(calls) == 1 and calls[0]["signature"]:
         failure.signature = calls[0]["signature"]
     else:
