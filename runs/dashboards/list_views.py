@@ -1,7 +1,7 @@
 """List pages of the dashboards: the fleet overview and a migration's repository table, one line per row."""
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fleetui.common.listing import Column, CountedPaginator, sort_headers
 from fleetui.common.sparklines import daily_sparklines
-from runs.dashboards import selectors as dashboards_selectors
+from runs.dashboards.counts import migration_counts_many, migrations_with_counts
 from runs.fleet import selectors as fleet_selectors
 from runs.fleet.forms import RepositoryFilterForm
 from runs.fleet.models import Layer, Migration, PullRequest, RepositoryState
@@ -22,11 +22,13 @@ GROWN_WINDOW = timedelta(days=1)
 
 def home(request):
     """The fleet overview: each migration on one line with its progress, failures, open clusters and trend."""
-    summaries = dashboards_selectors.migration_summary_list()
+    migrations = list(migrations_with_counts())
+    # Kept when the last import finished (runs/dashboards/counts.py), not counted per request.
+    counted = migration_counts_many(migrations=migrations, trend=True)
+    summaries = [counted[m.pk].summary for m in migrations]
     today = timezone.localdate()
-    since = timezone.make_aware(datetime.combine(today - timedelta(days=TREND_DAYS - 1), time.min))
-    per_day = dashboards_selectors.failures_per_day(since=since)
-    trends = daily_sparklines(per_day, [s.migration.pk for s in summaries], end=today, days=TREND_DAYS)
+    per_day = {pk: c.failures_by_day for pk, c in counted.items()}
+    trends = daily_sparklines(per_day, [m.pk for m in migrations], end=today, days=TREND_DAYS)
     open_clusters = cluster_selectors.open_cluster_counts()
     for summary in summaries:
         summary.trend = trends[summary.migration.pk]

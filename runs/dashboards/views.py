@@ -1,46 +1,35 @@
 """Pages: a migration's dashboard, an attempt and the activity log (the list pages are in list_views)."""
 
-from datetime import timedelta
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 
 from fleetui.common import charts
 from runs.dashboards import selectors as dashboards_selectors
+from runs.dashboards.counts import migration_counts_many, migrations_with_counts
 from runs.fleet import selectors as fleet_selectors
 from runs.fleet.models import Migration, RepositoryState
-
-BURNDOWN_MAX_DAYS = 365
 
 
 def migration_detail(request, slug: str):
     """The migration dashboard: funnel, burndown, clusters and failure breakdowns."""
-    migration = get_object_or_404(Migration, slug=slug)
-    summary = dashboards_selectors.migration_summary_get(migration=migration)
+    migration = get_object_or_404(migrations_with_counts(), slug=slug)
+    # Kept when the last import finished (runs/dashboards/counts.py); the funnel is read live.
+    counted = migration_counts_many(migrations=[migration], detail=True)[migration.pk]
+    summary = counted.summary
     funnel = dashboards_selectors.migration_funnel(migration=migration)
     labels = dict(RepositoryState.choices)
-    first, last = dashboards_selectors.migration_time_span(migration=migration)
     burndown = None
-    if first is not None:
-        start = timezone.localdate(first)
-        end = max(timezone.localdate(last), start)
-        start = max(start, end - timedelta(days=BURNDOWN_MAX_DAYS))
-        days, series = charts.burndown_series(
-            dashboards_selectors.migration_burndown_events(migration=migration),
-            start=start,
-            end=end,
-            total=summary.repos,
-        )
-        burndown = charts.burndown_figure(days, series, labels)
+    if counted.burndown_days:
+        burndown = charts.burndown_figure(counted.burndown_days, counted.burndown_series, labels)
     # The header and the donut show the same numbers: the summary's, counted once.
     origins = summary.origins
-    pass_rates = dashboards_selectors.verifier_pass_rates(migration=migration)
-    histogram = dashboards_selectors.attempts_per_repository(migration=migration)
-    revisions = dashboards_selectors.prompt_revision_outcomes(migration=migration)
+    pass_rates = counted.verifier_pass_rates
+    histogram = counted.attempts_histogram
+    revisions = counted.prompt_revisions
     clusters = dashboards_selectors.cluster_chart_bars(migration=migration)
     steps = [(stage.label, stage.count, stage.explanation) for stage in funnel.stages]
     context = {
