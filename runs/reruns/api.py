@@ -57,6 +57,7 @@ def batch_summary_json(batch: RerunBatch, counts: dict[str, int]) -> dict:
         "finished_at": iso(batch.finished_at),
         "import_run": batch.import_run_id,
         "phase": batch.phase,
+        "kind": batch.kind,
     }
 
 

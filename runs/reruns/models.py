@@ -7,7 +7,7 @@ from fleetui.common.models import Liveness
 from runs.fleet.models import Attempt, Migration, PromptRevision, Repository
 from runs.imports.models import ImportRun
 
-__all__ = ["RerunBatch", "RerunItem", "RerunOutcome", "RerunPhase", "RerunState"]
+__all__ = ["RerunBatch", "RerunItem", "RerunKind", "RerunOutcome", "RerunPhase", "RerunState"]
 
 
 class RerunState(models.TextChoices):
@@ -69,6 +69,13 @@ class RerunPhase(models.TextChoices):
     PAUSED = "paused", "paused"
 
 
+class RerunKind(models.TextChoices):
+    """Why the batch exists: a person's rerun, or the automatic retry of an infrastructure failure."""
+
+    RERUN = "rerun", "rerun"
+    INFRASTRUCTURE_RETRY = "infrastructure_retry", "infrastructure retry"
+
+
 class RerunBatch(models.Model):
     """One request to rerun a set of repositories of a migration with a given prompt revision."""
 
@@ -87,6 +94,8 @@ class RerunBatch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     phase = models.CharField(max_length=10, choices=RerunPhase.choices, default=RerunPhase.FULL)
+    # An infrastructure retry says nothing about the prompt: its items stay out of cluster fix rates.
+    kind = models.CharField(max_length=24, choices=RerunKind.choices, default=RerunKind.RERUN, db_index=True)
     canary_requested = models.JSONField(
         null=True, blank=True, help_text='The canary asked for: {"size": n} or {"fraction": f}.'
     )

@@ -5,16 +5,20 @@ their failures (a failing attempt's cluster decides between still failing and a 
 """
 
 import logging
+from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 
 from runs.imports.signals import import_finished
 from runs.reruns.canary import rerun_canaries_evaluate
+from runs.reruns.infra_retry import infra_retries_start
 from runs.reruns.linking import rerun_results_link_waiting
 from runs.reruns.models import RerunItem, RerunOutcome
-from runs.reruns.selectors import cluster_fix_counts
+from runs.reruns.selectors import cluster_fix_counts, cluster_rerun_costs
 from runs.reruns.services import rerun_outcomes_update
+from triage.clusters import costs as cluster_costs
 from triage.clusters.costs import fix_rates_from
 from triage.clusters.signals import clustering_finished
 
@@ -22,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 # A cluster's fix rate counts the reruns started from it.
 fix_rates_from(cluster_fix_counts)
+# And its page lists what each of them cost, once the cluster costs read that through a hook.
+if hasattr(cluster_costs, "rerun_costs_from"):
+    cluster_costs.rerun_costs_from(cluster_rerun_costs)
 
 
 def _link_waiting() -> None:
@@ -38,6 +45,21 @@ def _link_waiting() -> None:
 def reruns_link_after_import(sender, *, run, **kwargs) -> None:
     """Attempts arrived: point waiting rerun items at them once the import's writes are committed."""
     transaction.on_commit(_link_waiting)
+
+
+def _retry_infrastructure(since) -> None:
+    try:
+        infra_retries_start(since=since)
+    except Exception:
+        # A follow-up as well: the next import looks again.
+        logger.exception("could not start the retries of infrastructure failures")
+
+
+@receiver(import_finished, dispatch_uid="runs-reruns-infra-retry-after-import")
+def reruns_infra_retry_after_import(sender, *, run, **kwargs) -> None:
+    """Attempts arrived: rerun those that failed in the infrastructure layer, as FLEETUI_INFRA_RETRY allows."""
+    if settings.FLEETUI_INFRA_RETRY > 0:
+        transaction.on_commit(partial(_retry_infrastructure, run.started_at or run.created_at))
 
 
 @receiver(clustering_finished, dispatch_uid="runs-reruns-outcomes-after-clustering")

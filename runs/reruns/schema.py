@@ -2,7 +2,7 @@
 
 from fleetui.common import openapi
 from runs.reruns.canary_rules import MAX_SIZE
-from runs.reruns.models import RerunOutcome, RerunPhase
+from runs.reruns.models import RerunKind, RerunOutcome, RerunPhase
 
 OUTCOME = {
     "enum": list(RerunOutcome.values),
@@ -47,6 +47,12 @@ SUMMARY_PROPERTIES = {
         "description": "full for a batch run all at once (never null); a canary batch is canary while its sample "
         "runs, expanded once the rest is dispatched (automatically or by an owner), paused when its sample "
         "fixed too few or landed too much in one new cluster (see paused_reason).",
+    },
+    "kind": {
+        "enum": list(RerunKind.values),
+        "description": "infrastructure_retry: started automatically after an import because the repository's "
+        "latest attempt failed in the infrastructure layer (FLEETUI_INFRA_RETRY); its items never count in a "
+        "cluster's fix rate.",
     },
 }
 SUMMARY = openapi.closed(SUMMARY_PROPERTIES)

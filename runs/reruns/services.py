@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from runs.reruns.models import (
     UNSETTLED_OUTCOMES,
     RerunBatch,
     RerunItem,
+    RerunKind,
     RerunOutcome,
     RerunState,
 )
@@ -52,7 +54,7 @@ def task_id_for(item_id: int, tries: int) -> str:
     return f"rerun-{item_id}-{tries + 1}"
 
 
-def rerun_items_enqueue(*, items: list[tuple[int, int]]) -> None:
+def rerun_items_enqueue(*, items: list[tuple[int, int]], countdown: float | None = None) -> None:
     """Send one task per (item id, tries so far), through one broker connection.
 
     A large selection is handed to workers in chunks of FANOUT_CHUNK (`rerun_items_fanout_task`), which send
@@ -67,15 +69,20 @@ def rerun_items_enqueue(*, items: list[tuple[int, int]]) -> None:
     with rerun_item_task.app.producer_or_acquire() as producer:
         if len(items) <= FANOUT_CHUNK:
             for item_id, tries in items:
-                rerun_item_task.apply_async((item_id,), task_id=task_id_for(item_id, tries), producer=producer)
+                rerun_item_task.apply_async(
+                    (item_id,), task_id=task_id_for(item_id, tries), producer=producer, countdown=countdown
+                )
             return
         for start in range(0, len(items), FANOUT_CHUNK):
             chunk = [list(pair) for pair in items[start : start + FANOUT_CHUNK]]
-            rerun_items_fanout_task.apply_async((chunk,), producer=producer)
+            rerun_items_fanout_task.apply_async((chunk,), producer=producer, countdown=countdown)
 
 
-def _enqueue_on_commit(items: list[tuple[int, int]]) -> None:
-    transaction.on_commit(partial(rerun_items_enqueue, items=items))
+def _enqueue_on_commit(items: list[tuple[int, int]], countdown: float | None = None) -> None:
+    if countdown:
+        transaction.on_commit(partial(rerun_items_enqueue, items=items, countdown=countdown))
+    else:
+        transaction.on_commit(partial(rerun_items_enqueue, items=items))
 
 
 def _watchdog_on_commit() -> None:
@@ -95,10 +102,13 @@ def rerun_batch_create(
     prompt: str | None = None,
     runner: str | None = None,
     canary: CanarySpec | None = None,
+    kind: str = RerunKind.RERUN,
+    countdown: float | None = None,
 ) -> RerunBatch:
     """Create a batch with one queued item per selected repository; their tasks go out on commit.
 
     With a `canary`, only the canary's items are queued; the others are held until it expands (runs.reruns.canary).
+    `countdown` delays the items' tasks (an infrastructure retry's backoff, runs.reruns.infra_retry).
     Raises RerunRefused with a reason when the selection is empty or larger than RERUN_MAX_BATCH.
     """
     from runs.reruns.canary import (
@@ -135,6 +145,7 @@ def rerun_batch_create(
             source_cluster_id=cluster_id,
             include_pre_existing=include_pre_existing,
             skipped=selection.skipped,
+            kind=kind,
             **(canary_batch_fields(canary, len(first)) if canary is not None and first is not None else {}),
         )
         items = RerunItem.objects.bulk_create(
@@ -168,11 +179,15 @@ def rerun_batch_create(
                 "prompt_revision": revision.number if revision else None,
                 "include_pre_existing": include_pre_existing,
                 "runner": batch.runner,
+                "kind": kind,
             },
         )
         if canary is not None:
             canary_started_record(batch=batch, user=user, spec=canary, held=len(items) - len(first or ()))
-        _enqueue_on_commit([(item.pk, 0) for item in items if item.state == RerunState.QUEUED])
+        _enqueue_on_commit([(item.pk, 0) for item in items if item.state == RerunState.QUEUED], countdown)
+        if countdown:
+            # Seen by the watchdog as moving until the backoff is over: it does not send them early.
+            batch.items.update(updated_at=timezone.now() + timedelta(seconds=countdown))
         _watchdog_on_commit()
     return batch
 
