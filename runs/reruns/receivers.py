@@ -13,10 +13,11 @@ from django.dispatch import receiver
 
 from runs.imports.signals import import_finished
 from runs.reruns.canary import rerun_canaries_evaluate
+from runs.reruns.costs import cluster_rerun_costs
 from runs.reruns.infra_retry import infra_retries_start
 from runs.reruns.linking import rerun_results_link_waiting
 from runs.reruns.models import RerunItem, RerunOutcome
-from runs.reruns.selectors import cluster_fix_counts, cluster_rerun_costs
+from runs.reruns.selectors import cluster_fix_counts
 from runs.reruns.services import rerun_outcomes_update
 from triage.clusters import costs as cluster_costs
 from triage.clusters.costs import fix_rates_from

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
 
 from runs.fleet.models import Outcome, Target
 from runs.reruns import outcomes
@@ -197,38 +196,3 @@ def cluster_fix_counts(attempts_of: dict[int, set[int]]) -> dict[int, tuple[int,
             counts[cluster_id][1] += 1
             counts[cluster_id][0] += outcome == outcomes.FIXED
     return {cluster_id: (fixed, ended) for cluster_id, (fixed, ended) in counts.items()}
-
-
-# The newest reruns a cluster's page lists.
-CLUSTER_RERUNS = 20
-
-
-def cluster_rerun_costs(cluster_id: int, attempt_ids: set[int]) -> list[dict]:
-    """The newest reruns started from a cluster (or one of its members' attempts), newest first, one query: per batch
-    its items, fixed and ended items, the summed recorded cost (None when none) and tokens of the new attempts."""
-    tokens = Coalesce(F("result_attempt__input_tokens"), 0) + Coalesce(F("result_attempt__output_tokens"), 0)
-    rows = (
-        RerunItem.objects.filter(Q(source_cluster_id=cluster_id) | Q(source_attempt_id__in=list(attempt_ids)))
-        .values("batch_id", "batch__created_at", "batch__kind")
-        .annotate(
-            items=Count("id"),
-            fixed=Count("id", filter=Q(outcome=outcomes.FIXED)),
-            ended=Count("id", filter=~Q(outcome__in=NOT_ENDED_OUTCOMES)),
-            usd=Sum("result_attempt__cost_usd"),
-            tokens=Sum(tokens),
-        )
-        .order_by("-batch__created_at", "-batch_id")[:CLUSTER_RERUNS]
-    )
-    return [
-        {
-            "batch_id": row["batch_id"],
-            "created_at": row["batch__created_at"],
-            "items": row["items"],
-            "fixed": row["fixed"],
-            "ended": row["ended"],
-            "usd": row["usd"],
-            "tokens": row["tokens"] or 0,
-            "infrastructure_retry": row["batch__kind"] == RerunKind.INFRASTRUCTURE_RETRY,
-        }
-        for row in rows
-    ]
