@@ -315,6 +315,8 @@ CELERY_BEAT_SCHEDULE = {
 MLFLOW_TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{DATA_DIR / 'mlflow.db'}"
 MLFLOW_EXPERIMENTS = envlist("MLFLOW_EXPERIMENTS")
 MLFLOW_UI_URL = os.environ.get("MLFLOW_UI_URL", "")
+# Write clusters, layers and review decisions back to MLflow as assessments (docs/mlflow-writeback.md).
+MLFLOW_WRITEBACK = envbool("FLEETUI_MLFLOW_WRITEBACK", default=False)
 # A long agent session starts before one import and ends after it: every import
 # re-reads the traces that ended in this trailing window, deduplicated by trace id.
 IMPORT_REWIND_SECONDS = envint("FLEETUI_IMPORT_REWIND", 15 * 60)

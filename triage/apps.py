@@ -7,4 +7,4 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         # Clustering follows trace import.
-        from triage.clusters import receivers  # noqa: F401
+        from triage.clusters import receivers, writeback_admin  # noqa: F401

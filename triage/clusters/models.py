@@ -138,3 +138,39 @@ class ClusteringRun(TrackedRun):
 
     def __str__(self) -> str:
         return f"{self.mode} clustering #{self.pk} {self.status}"
+
+
+class MlflowLabel(models.Model):
+    """One assessment fleetui wrote on an MLflow trace, so a rewrite updates it instead of adding another."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "not written yet"
+        WRITTEN = "written", "written"
+        TRACE_MISSING = "trace_missing", "trace no longer in MLflow"
+        FAILED = "failed", "failed"
+
+    trace_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, help_text="The assessment's name, e.g. fleet.cluster.")
+    migration = models.ForeignKey("runs.Migration", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    cluster_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The cluster a fleet.cluster label names."
+    )
+    assessment_id = models.CharField(max_length=64, blank=True)
+    source_id = models.CharField(max_length=200, blank=True)
+    value_hash = models.CharField(max_length=64, blank=True, help_text="Of value, rationale, metadata and source.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    writes = models.PositiveIntegerField(default=0, help_text="How many times it was sent to MLflow.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="Set while a worker writes it.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["trace_id", "name"], name="unique_mlflow_label")]
+        indexes = [
+            models.Index(fields=["migration", "status"], name="mlflowlabel_migration_status"),
+            models.Index(fields=["cluster_id"], name="mlflowlabel_cluster"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.trace_id}"

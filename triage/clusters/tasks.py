@@ -4,9 +4,11 @@ import logging
 
 from celery import shared_task
 
+from fleetui.common.tasks import TRANSIENT_RETRY
 from runs.fleet.models import Migration
 from triage.clusters.models import ClusteringRun
 from triage.clusters.services import clustering_run_execute
+from triage.clusters.writeback import writeback_run
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +32,9 @@ def clusters_assign_new_task(migration_id: int | None = None) -> None:
     ids = [migration_id] if migration_id else Migration.objects.order_by("pk").values_list("pk", flat=True)
     for pk in ids:
         clustering_run_execute(migration_id=pk, mode=ClusteringRun.Mode.INCREMENTAL)
+
+
+@shared_task(name="triage.tasks.mlflow_writeback_task", **TRANSIENT_RETRY)
+def mlflow_writeback_task(self, migration_id=None, cluster_ids=(), attempt_ids=()) -> None:
+    """Write the labels of a migration, some clusters or some attempts to MLflow; unchanged ones cost no call."""
+    writeback_run(migration_id=migration_id, cluster_ids=cluster_ids or (), attempt_ids=attempt_ids or ())
