@@ -36,7 +36,7 @@ ERROR tests/unit/test_logging.py
 HOSTILE = "<script>alert('edit')</script>"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def role_groups_and_empty_cache():
     """The role groups a data migration makes (an earlier test may have flushed them), and no cached edits."""
     for role in ROLES:
@@ -112,7 +112,7 @@ def store(tmp_path_factory):
 
 
 @pytest.fixture
-def fleet(store, settings):
+def fleet(store, settings, role_groups_and_empty_cache):
     """The traces imported and clustered."""
     uri, ids = store
     settings.MLFLOW_TRACKING_URI = uri

@@ -110,7 +110,7 @@ def test_an_unreachable_mlflow_answers_503_and_the_page_says_so(client, fleet, s
     assert page.status_code == 200 and "data-fixes-error" in page.content.decode()
 
 
-def test_the_openapi_document_describes_the_fixes_endpoint(client):
+def test_the_openapi_document_describes_the_fixes_endpoint(client, role_groups_and_empty_cache):
     doc = _api(client, "/api/openapi.json").json()
 
     operation = doc["paths"]["/clusters/{id}/fixes"]["get"]
