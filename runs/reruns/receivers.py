@@ -19,17 +19,15 @@ from runs.reruns.linking import rerun_results_link_waiting
 from runs.reruns.models import RerunItem, RerunOutcome
 from runs.reruns.selectors import cluster_fix_counts
 from runs.reruns.services import rerun_outcomes_update
-from triage.clusters import costs as cluster_costs
-from triage.clusters.costs import fix_rates_from
+from triage.clusters.costs import fix_rates_from, rerun_costs_from
 from triage.clusters.signals import clustering_finished
 
 logger = logging.getLogger(__name__)
 
 # A cluster's fix rate counts the reruns started from it.
 fix_rates_from(cluster_fix_counts)
-# And its page lists what each of them cost, once the cluster costs read that through a hook.
-if hasattr(cluster_costs, "rerun_costs_from"):
-    cluster_costs.rerun_costs_from(cluster_rerun_costs)
+# And its page lists what each of them cost.
+rerun_costs_from(cluster_rerun_costs)
 
 
 def _link_waiting() -> None:

@@ -32,6 +32,25 @@ def fix_rates_from(reader: FixRateReader) -> None:
     _fix_rate_reader[:] = [reader]
 
 
+# Reads the newest reruns of one cluster, given its id and its members' attempt ids, each as a dict with
+# batch_id, created_at, items, fixed, ended, usd (Decimal | None), tokens and infrastructure_retry; one query.
+RerunCostReader = Callable[[int, set[int]], list[dict]]
+_rerun_cost_reader: list[RerunCostReader] = []
+
+
+def rerun_costs_from(reader: RerunCostReader) -> None:
+    """List what each rerun of a cluster cost with `reader` (registered at start-up by the reruns)."""
+    _rerun_cost_reader[:] = [reader]
+
+
+def cluster_rerun_costs(*, cluster_id: int) -> list[dict]:
+    """What each of the cluster's newest reruns cost and fixed; [] before the reruns register; two queries."""
+    if not _rerun_cost_reader:
+        return []
+    attempt_ids = set(ClusterMember.objects.filter(cluster_id=cluster_id).values_list("attempt_id", flat=True))
+    return _rerun_cost_reader[0](cluster_id, attempt_ids)
+
+
 @dataclass(frozen=True)
 class Spend:
     """Summed cost of some attempts; `usd` is None when none of them has a known or priced cost."""

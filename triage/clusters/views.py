@@ -17,7 +17,7 @@ from fleetui.common import charts
 from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Target
 from triage.clusters import selectors as cluster_selectors
-from triage.clusters.costs import cluster_costs
+from triage.clusters.costs import cluster_costs, cluster_rerun_costs
 from triage.clusters.fixes.draft import llm_settings
 from triage.clusters.fixes.exemplars import cluster_fixes
 from triage.clusters.models import ClusterMember, FailureCluster
@@ -72,6 +72,7 @@ def cluster_detail(request, cluster_id: int):
         "merge_targets": _merge_targets(cluster) if user_can_triage(request.user) else [],
         "why_counts": _why_counts(cluster),
         "spend": cluster_costs(cluster_ids=[cluster.pk])[cluster.pk],
+        "rerun_costs": cluster_rerun_costs(cluster_id=cluster.pk),
         "fixes": cluster_fixes(cluster=cluster),
         "fix_draft": llm_settings().configured,
         "fix_draft_model": llm_settings().model,

@@ -221,3 +221,33 @@ def test_the_clusters_api_items_carry_their_layer(client, fleet):
 
     assert {item["id"]: item["layer"] for item in items}[symbols.pk] == "agent"
     assert all(set(item["layers"]) <= {"agent", "infrastructure", "pre-existing"} for item in items)
+
+
+def test_the_cluster_page_lists_what_each_rerun_of_it_cost_and_fixed(client, fleet):
+    migration, symbols, crates, repos = fleet
+    first = rerun(migration, symbols, [(repos["a"], RerunOutcome.FIXED), (repos["b"], RerunOutcome.NEW_FAILURE)])
+    for item, usd in zip(first.items.order_by("id"), ("0.40", "0.35"), strict=True):
+        item.result_attempt = failed(migration, item.repository, cost_usd=Decimal(usd), input_tokens=100)
+        item.save(update_fields=["result_attempt"])
+    second = rerun(migration, symbols, [(repos["b"], RerunOutcome.FIXED)])
+    other = rerun(migration, crates, [(repos["c"], RerunOutcome.FIXED)])
+    client.force_login(make_user(role=VIEWER))
+
+    page = client.get(reverse("cluster-detail", args=[symbols.pk])).content.decode()
+
+    table = page.split("data-rerun-costs", 1)[1].split("</table>", 1)[0]
+    rows = {batch: table.split(f'data-rerun="{batch}"', 1)[1].split("</tr>", 1)[0] for batch in (first.pk, second.pk)}
+    assert "1 of 2 ended" in rows[first.pk] and "$0.75" in rows[first.pk] and ">200<" in rows[first.pk]
+    assert "1 of 1 ended" in rows[second.pk] and "–" in rows[second.pk], "no new attempt yet: no cost"
+    assert f'data-rerun="{other.pk}"' not in table, "another cluster's rerun is not listed"
+    assert table.index(f'data-rerun="{second.pk}"') < table.index(f'data-rerun="{first.pk}"'), "newest first"
+
+
+def test_a_cluster_never_rerun_shows_no_rerun_table(client, fleet):
+    _, symbols, _, _ = fleet
+    client.force_login(make_user(role=VIEWER))
+
+    page = client.get(reverse("cluster-detail", args=[symbols.pk])).content.decode()
+
+    assert "data-rerun-costs" not in page
+    assert "no rerun yet" in page
