@@ -185,10 +185,9 @@ def migration_funnel(*, migration: Migration) -> Funnel:
         if is_merged:
             merged.add(repository_id)
     decisions = ReviewDecision.objects.filter(migration=migration)
-    reviewed = set(
-        decisions.filter(decision=ReviewDecision.Decision.APPROVE).values_list("pull_request__repository_id", flat=True)
-    )
-    targets = dict(Target.objects.filter(migration=migration).values_list("repository_id", "state"))
+    approvals = decisions.filter(decision=ReviewDecision.Decision.APPROVE).order_by()
+    reviewed = set(approvals.values_list("pull_request__repository_id", flat=True))
+    targets = dict(Target.objects.filter(migration=migration).order_by().values_list("repository_id", "state"))
     sets = {"ran": ran, "verified": verified, "approved": approved, "pr": pr, "reviewed": reviewed, "merged": merged}
     counts, reached_all = {"targeted": len(targets)}, set(targets)
     for key, repositories in sets.items():

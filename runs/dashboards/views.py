@@ -1,15 +1,17 @@
 """Pages: a migration's dashboard, an attempt and the activity log (the list pages are in list_views)."""
 
+import hashlib
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from fleetui.common import charts
 from runs.dashboards import selectors as dashboards_selectors
-from runs.dashboards.counts import migration_counts_many, migrations_with_counts
+from runs.dashboards.counts import migration_counts_many, migration_funnel_current, migrations_with_counts
 from runs.fleet import selectors as fleet_selectors
 from runs.fleet.models import Migration, RepositoryState
 
@@ -17,40 +19,51 @@ from runs.fleet.models import Migration, RepositoryState
 def migration_detail(request, slug: str):
     """The migration dashboard: funnel, burndown, clusters and failure breakdowns."""
     migration = get_object_or_404(migrations_with_counts(), slug=slug)
-    # Kept when the last import finished (runs/dashboards/counts.py); the funnel is read live.
+    # Kept when the last import finished (runs/dashboards/counts.py); the funnel when what it reads last changed.
     counted = migration_counts_many(migrations=[migration], detail=True)[migration.pk]
     summary = counted.summary
-    funnel = dashboards_selectors.migration_funnel(migration=migration)
-    labels = dict(RepositoryState.choices)
-    burndown = None
-    if counted.burndown_days:
-        burndown = charts.burndown_figure(counted.burndown_days, counted.burndown_series, labels)
+    funnel = migration_funnel_current(migration=migration, counted=counted)
     # The header and the donut show the same numbers: the summary's, counted once.
     origins = summary.origins
-    pass_rates = counted.verifier_pass_rates
-    histogram = counted.attempts_histogram
-    revisions = counted.prompt_revisions
     clusters = dashboards_selectors.cluster_chart_bars(migration=migration)
     steps = [(stage.label, stage.count, stage.explanation) for stage in funnel.stages]
+    days, series = counted.burndown_days, counted.burndown_series
+    pass_rates, histogram = counted.verifier_pass_rates, counted.attempts_histogram
+    revisions = counted.prompt_revisions
     context = {
         "nav": "migrations",
         "migration": migration,
         "summary": summary,
-        "funnel": charts.funnel_figure(steps) if summary.repos else None,
+        "funnel": _figure(charts.funnel_figure, steps) if summary.repos else None,
         "funnel_data": funnel,
-        "burndown": burndown,
-        "clusters_chart": charts.cluster_sizes_figure(clusters) if clusters else None,
+        "burndown": _figure(charts.burndown_figure, days, series, dict(RepositoryState.choices)) if days else None,
+        "clusters_chart": _figure(charts.cluster_sizes_figure, clusters) if clusters else None,
         "clusters_shown": len(clusters),
         "clusters_total": dashboards_selectors.cluster_count(migration=migration) if clusters else 0,
-        "pass_rates": charts.pass_rate_figure(pass_rates) if pass_rates else None,
-        "histogram": charts.attempts_histogram_figure(histogram) if histogram else None,
-        "origins": charts.pre_existing_figure(agent=origins.agent, pre_existing=origins.pre_existing)
+        "pass_rates": _figure(charts.pass_rate_figure, pass_rates) if pass_rates else None,
+        "histogram": _figure(charts.attempts_histogram_figure, histogram) if histogram else None,
+        "origins": _figure(charts.pre_existing_figure, agent=origins.agent, pre_existing=origins.pre_existing)
         if origins.total
         else None,
         "origin_counts": origins,
-        "revisions": charts.prompt_revisions_figure(revisions) if revisions else None,
+        "revisions": _figure(charts.prompt_revisions_figure, revisions) if revisions else None,
     }
     return render(request, "dashboards/migration_dashboard.html", context)
+
+
+# A figure is a pure function of its data: built once per distinct data (building one takes Plotly milliseconds).
+FIGURE_CACHE_SECONDS = 3600
+
+
+def _figure(build, *args, **kwargs) -> dict:
+    """build(*args, **kwargs), cached by what it is built from."""
+    data = repr((build.__name__, args, sorted(kwargs.items())))
+    key = f"dashboard-figure:{hashlib.sha256(data.encode()).hexdigest()}"
+    figure = cache.get(key)
+    if figure is None:
+        figure = build(*args, **kwargs)
+        cache.set(key, figure, FIGURE_CACHE_SECONDS)
+    return figure
 
 
 def mlflow_trace_url(*, experiment_id: str, trace_id: str) -> str:
