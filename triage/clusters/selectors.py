@@ -210,9 +210,20 @@ def attempt_clusters(*, attempt_ids: list[int]) -> dict[int, int]:
 def clusters_grown_since(
     *, since: datetime, limit: int = 10, migration: Migration | None = None
 ) -> list[FailureCluster]:
-    """Clusters that gained the most members since a time, each with `grown` (members joined since)."""
-    qs = FailureCluster.objects.select_related("migration")
+    """Clusters that gained the most members since a time, each with `grown` (members joined since; 2 queries)."""
+    # Members are counted per cluster alone, then only the leading clusters are read: joining every member to its
+    # cluster's row before grouping sorted 200,000 wide rows after a rebuild.
+    joined = ClusterMember.objects.filter(joined_at__gte=since)
     if migration is not None:
-        qs = qs.filter(migration=migration)
-    qs = qs.filter(members__joined_at__gte=since).annotate(grown=Count("members"))
-    return list(qs.order_by("-grown", "-size", "id")[:limit])
+        joined = joined.filter(migration=migration)
+    grown = dict(joined.values("cluster_id").annotate(n=Count("id")).order_by().values_list("cluster_id", "n"))
+    if not grown:
+        return []
+    # Ties on the last place are broken by size and id, so every cluster tied with it is read.
+    last = sorted(grown.values(), reverse=True)[: max(limit, 1)][-1]
+    clusters = list(
+        FailureCluster.objects.select_related("migration").filter(pk__in=[c for c, n in grown.items() if n >= last])
+    )
+    for cluster in clusters:
+        cluster.grown = grown[cluster.pk]
+    return sorted(clusters, key=lambda c: (-c.grown, -c.size, c.pk))[:limit]
