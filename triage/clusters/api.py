@@ -7,7 +7,7 @@ from fleetui.common.api import ApiError, api_view, iso, json_body, paginate, str
 from fleetui.common.roles import MIGRATION_OWNER, forbidden_response
 from runs.fleet.api import migration_or_404
 from triage.clusters import selectors
-from triage.clusters.costs import cluster_costs
+from triage.clusters.costs import cluster_costs, cluster_rerun_costs
 from triage.clusters.models import ClusteringRun, ClusterKind, ClusterMember, FailureCluster
 from triage.clusters.services import (
     TriageError,
@@ -136,7 +136,22 @@ def cluster_detail(request, cluster_id: int):
         except TriageError as exc:
             raise ApiError(400, str(exc)) from None
     members = paginate(request, selectors.cluster_members(cluster=cluster), lambda rows: map(member_json, rows))
-    return JsonResponse({**cluster_detail_json(cluster), "members": members})
+    reruns = [rerun_cost_json(rerun) for rerun in cluster_rerun_costs(cluster_id=cluster.pk)]
+    spend = cluster_costs(cluster_ids=[cluster.pk])[cluster.pk]
+    return JsonResponse({**cluster_detail_json(cluster), **spend, "reruns": reruns, "members": members})
+
+
+def rerun_cost_json(rerun: dict) -> dict:
+    return {
+        "id": rerun["batch_id"],
+        "created_at": iso(rerun["created_at"]),
+        "infrastructure_retry": rerun["infrastructure_retry"],
+        "items": rerun["items"],
+        "fixed": rerun["fixed"],
+        "ended": rerun["ended"],
+        "usd": None if rerun["usd"] is None else float(round(rerun["usd"], 6)),
+        "tokens": rerun["tokens"],
+    }
 
 
 def _assignee(username):

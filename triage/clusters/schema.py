@@ -68,7 +68,26 @@ SCHEMAS = {
     "Cluster": openapi.closed(CLUSTER),
     "ClusterWithCost": openapi.closed({**CLUSTER, **CLUSTER_COST}),
     "ClusterDetail": openapi.closed(CLUSTER_DETAIL),
-    "ClusterWithMembers": openapi.closed({**CLUSTER_DETAIL, "members": openapi.ref("ClusterMemberPage")}),
+    "ClusterWithMembers": openapi.closed(
+        {
+            **CLUSTER_DETAIL,
+            **CLUSTER_COST,
+            "reruns": {"type": "array", "items": openapi.ref("ClusterRerunCost")},
+            "members": openapi.ref("ClusterMemberPage"),
+        }
+    ),
+    "ClusterRerunCost": openapi.closed(
+        {
+            "id": {"type": "integer", "description": "The rerun batch"},
+            "created_at": openapi.DATETIME,
+            "infrastructure_retry": {"type": "boolean", "description": "An automatic retry; not in the fix rate"},
+            "items": {"type": "integer", "description": "Its repositories from this cluster"},
+            "fixed": {"type": "integer"},
+            "ended": {"type": "integer"},
+            "usd": openapi.nullable({"type": "number", "description": "What its new attempts cost; null if unknown"}),
+            "tokens": {"type": "integer"},
+        }
+    ),
     "ClusterMember": openapi.closed(
         {
             "repo": openapi.STRING,

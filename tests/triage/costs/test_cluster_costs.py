@@ -251,3 +251,29 @@ def test_a_cluster_never_rerun_shows_no_rerun_table(client, fleet):
 
     assert "data-rerun-costs" not in page
     assert "no rerun yet" in page
+
+
+def test_the_cluster_api_answers_its_cost_layer_and_each_reruns_cost(client, fleet):
+    migration, symbols, _, repos = fleet
+    batch = rerun(migration, symbols, [(repos["a"], RerunOutcome.FIXED)])
+    item = batch.items.get()
+    item.result_attempt = failed(migration, repos["a"], cost_usd=Decimal("0.30"), input_tokens=10, output_tokens=5)
+    item.save(update_fields=["result_attempt"])
+    key = make_api_token(make_user(role=VIEWER))
+
+    body = client.get(f"/api/clusters/{symbols.pk}", headers={"Authorization": f"Bearer {key}"}).json()
+
+    assert body["fix_rate"] == 1.0
+    assert body["cost"]["usd"] == pytest.approx(4.30)
+    assert body["reruns"] == [
+        {
+            "id": batch.pk,
+            "created_at": body["reruns"][0]["created_at"],
+            "infrastructure_retry": False,
+            "items": 1,
+            "fixed": 1,
+            "ended": 1,
+            "usd": 0.3,
+            "tokens": 15,
+        }
+    ]
