@@ -216,8 +216,10 @@ def _eresolve(output: str, repo: DemoRepo, rng: random.Random) -> list[DemoEdit]
 
 def _pytest_assertion(output: str, repo: DemoRepo, rng: random.Random) -> list[DemoEdit]:
     path = _found(r"^FAILED (\S+\.py)::", output, "tests/test_app.py")
-    line = _found(r"^>\s+(assert .+)$", output, "assert result == 'info'")
-    return [DemoEdit("Edit", path, line, re.sub(r"^assert (\S+) ==", r"assert \1.lower() ==", line))]
+    line = _found(r"^>\s+(assert .+ == .+)$", output, "assert result == 'info'")
+    # The value the code now returns ("E  assert 'INFO' == 'info'") becomes the expected one.
+    actual = _found(r"^E\s+assert (.+?) == ", output, "'INFO'")
+    return [DemoEdit("Edit", path, line, line.rsplit(" == ", 1)[0] + f" == {actual}")]
 
 
 def _go_undefined(output: str, repo: DemoRepo, rng: random.Random) -> list[DemoEdit]:
