@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.apps import apps
@@ -82,7 +80,7 @@ def writeback_enqueue(*, migration_id: int | None = None, cluster_ids=(), attemp
         except Exception:
             logger.exception("could not queue the MLflow write-back")
 
-    transaction.on_commit(partial(enqueue))
+    transaction.on_commit(enqueue)
 
 
 def writeback_run(
@@ -301,14 +299,20 @@ def mlflow_ui_base() -> str:
 def cluster_mlflow_search_url(*, cluster: FailureCluster) -> str:
     """MLflow's trace search of the cluster's members (by their fleet.cluster label); "" without a UI address."""
     base = mlflow_ui_base()
-    experiments = Counter(
+    if not base:
+        return ""
+    # The traces page shows one experiment: the one holding most of the members.
+    busiest = (
         ClusterMember.objects.filter(cluster=cluster)
         .exclude(attempt__experiment_id="")
-        .values_list("attempt__experiment_id", flat=True)
+        .values("attempt__experiment_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "attempt__experiment_id")
+        .first()
     )
-    if not base or not experiments:
+    if busiest is None:
         return ""
-    experiment_id = experiments.most_common(1)[0][0]
+    experiment_id = busiest["attempt__experiment_id"]
     # The traces page reads `filter=<column>::<operator>::<value>::<key>` and quotes the value as is, so a title
     # with a quote or the separator in it cannot be searched for exactly: the migration's labelled traces instead.
     title = cluster.title or f"cluster {cluster.pk}"

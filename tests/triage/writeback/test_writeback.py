@@ -6,6 +6,7 @@ from django.db import transaction
 from mlflow import MlflowClient
 
 from fleetui.common.roles import MIGRATION_OWNER, REVIEWER
+from runs.demo.tracing import fleet_tags, judge_span, write_trace
 from runs.fleet.models import Attempt
 from runs.reviews.models import ReviewDecision
 from runs.reviews.services import review_decision_record
@@ -13,7 +14,7 @@ from tests.factories import make_pull_request, make_user
 from tests.triage.writeback.helpers import ASSERTION, SYMBOL, assessments, failing_trace, import_traces
 from triage.clusters.models import ClusterMember, MlflowLabel
 from triage.clusters.services import cluster_merge, cluster_update
-from triage.clusters.writeback import CLUSTER, LAYER, REVIEW, writeback_run
+from triage.clusters.writeback import CLUSTER, JUDGE_CLUSTER, LAYER, REVIEW, writeback_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,3 +162,16 @@ def test_a_label_someone_deleted_in_mlflow_is_written_again_when_it_changes(stor
     [again] = assessments(store, symbols[0], CLUSTER)
     assert again.value == "Jackson moved" and again.assessment_id != label.assessment_id
     assert MlflowLabel.objects.get(trace_id=symbols[0], name=CLUSTER).assessment_id == again.assessment_id
+
+
+def test_a_judge_rejection_is_labelled_with_its_judge_cluster(store, enabled):
+    trace_id = write_trace(
+        experiment_id=store.experiment_id,
+        tags=fleet_tags(repo="acme/judged"),
+        spans=[judge_span("reject", "The agent deleted the failing tests instead of fixing them.")],
+    )
+    import_traces(store)
+
+    cluster = cluster_of(trace_id)
+    assert [a.value for a in assessments(store, trace_id, JUDGE_CLUSTER)] == [cluster.title]
+    assert assessments(store, trace_id, CLUSTER) == []
