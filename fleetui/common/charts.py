@@ -350,5 +350,5 @@ def spend_figure(rows: Sequence[SpendBar], *, labels: dict[str, str], unit: str)
             "automargin": True,
         },
         xaxis={"title": {"text": unit}, "rangemode": "tozero"},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.2, "traceorder": "normal"},
     )
