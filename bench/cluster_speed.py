@@ -178,30 +178,30 @@ def _report(args, runs: dict[str, list[dict]]) -> None:
     first = serial[0]
     print(f"\n{args.n} failure texts: {first['what']}")
     print(f"  {first['mb']:.1f} MB, {first['lines']} lines; then {args.new} new ones; medians of {args.repeat} rounds")
-    print(f"{'':34s} {'seconds':>8s} {'peak MiB':>9s}")
+    print(f"{'':40s} {'seconds':>8s} {'peak MiB':>9s}")
     for label, rs in (("serial", serial), (f"{args.workers} processes", parallel)):
-        print(f"{'fleetui ' + label + ', extract+normalise':34s} {_median(rs, 'extract'):8.2f}")
+        print(f"{'fleetui ' + label + ', extract+normalise':40s} {_median(rs, 'extract'):8.2f}")
         print(
-            f"{'fleetui ' + label + ', cluster':34s} {_median(rs, 'cluster'):8.2f}"
+            f"{'fleetui ' + label + ', cluster':40s} {_median(rs, 'cluster'):8.2f}"
             f"   ({first['distinct']} signatures -> {first['clusters']} clusters)"
         )
         print(
-            f"{'fleetui ' + label + ', total':34s} {_median(rs, 'total'):8.2f} {_median(rs, 'peak'):9.1f}"
+            f"{'fleetui ' + label + ', total':40s} {_median(rs, 'total'):8.2f} {_median(rs, 'peak'):9.1f}"
             "   (goal <= 30 s and <= 2048 MiB, workers' memory included)"
         )
-    print(f"{'fleetui serial, CPU seconds':34s} {_median(serial, 'cpu'):8.2f}   (what a busy machine does not inflate)")
-    print(f"{'fleetui extract ' + str(args.new) + ' new':34s} {_median(serial, 'prepare_new'):8.2f}   (at import time)")
+    print(f"{'fleetui serial, CPU seconds':40s} {_median(serial, 'cpu'):8.2f}   (what a busy machine does not inflate)")
+    print(f"{'fleetui extract ' + str(args.new) + ' new':40s} {_median(serial, 'prepare_new'):8.2f}   (at import time)")
     print(
-        f"{'fleetui assign ' + str(args.new) + ' new':34s} {_median(serial, 'assign'):8.2f}"
+        f"{'fleetui assign ' + str(args.new) + ' new':40s} {_median(serial, 'assign'):8.2f}"
         f"   ({first['joined']} joined an existing cluster; goal <= 1 s)"
     )
     if not drain:
         return
     print(
-        f"{'Drain3 over the same lines':34s} {_median(drain, 'total'):8.2f} {_median(drain, 'peak'):9.1f}"
+        f"{'Drain3 over the same lines':40s} {_median(drain, 'total'):8.2f} {_median(drain, 'peak'):9.1f}"
         f"   ({drain[0]['clusters']} templates)"
     )
-    print(f"{'Drain3, CPU seconds':34s} {_median(drain, 'cpu'):8.2f}")
+    print(f"{'Drain3, CPU seconds':40s} {_median(drain, 'cpu'):8.2f}")
     # Ratios within each round (the runs of one round saw the same load), then their median.
     for label, rs in (("serial", serial), (f"{args.workers} processes", parallel)):
         ratios = [r["total"] / d["total"] for r, d in zip(rs, drain, strict=True)]
