@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -114,7 +115,7 @@ def trace_edits_read(*, trace_ids: list[str], tracking_uri: str) -> dict[str, li
             found[trace_id] = [Edit(**item) for item in cached[key]]
     missing = [trace_id for trace_id in trace_ids if trace_id not in found]
     if missing:
-        traces = TraceSource(tracking_uri).load(missing)
+        traces = _source(tracking_uri).load(missing)
         for trace_id in missing:
             trace = traces.get(trace_id)
             edits = trace_edits(trace.data.spans or []) if trace is not None else []
@@ -124,6 +125,12 @@ def trace_edits_read(*, trace_ids: list[str], tracking_uri: str) -> dict[str, li
         if len(traces) < len(missing):
             logger.info("%d fixing traces are not in MLflow", len(missing) - len(traces))
     return found
+
+
+@functools.lru_cache(maxsize=8)
+def _source(tracking_uri: str) -> TraceSource:
+    # Opening a sqlite store checks its schema, which takes seconds: pages reuse one client per store.
+    return TraceSource(tracking_uri)
 
 
 def _cache_key(tracking_uri: str, trace_id: str) -> str:
