@@ -274,11 +274,15 @@ def _delete_quietly(client: AssessmentClient, trace_id: str, assessment_id: str)
 
 def cluster_writeback_summary(*, cluster: FailureCluster) -> dict | None:
     """Counts per status of the cluster's labels in MLflow and the last error; None when none were written."""
+    if not writeback_enabled():
+        return None  # no query on the page while write-back is off
     rows = MlflowLabel.objects.filter(cluster_id=cluster.pk, name=CLUSTER_NAME.get(cluster.kind, CLUSTER))
     counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
     if not counts:
         return None
-    failed = rows.filter(status=Status.FAILED).exclude(error="").order_by("-updated_at").first()
+    failed = None
+    if counts.get(Status.FAILED):
+        failed = rows.filter(status=Status.FAILED).exclude(error="").order_by("-updated_at").first()
     return {
         "written": counts.get(Status.WRITTEN, 0),
         "missing": counts.get(Status.TRACE_MISSING, 0),
