@@ -26,10 +26,15 @@ PINNED_TASK_NAMES = {
     "triage.tasks.cluster_rebuild_task",
     "triage.tasks.clusters_rebuild_all_task",
     "triage.tasks.clusters_assign_new_task",
+    "triage.tasks.mlflow_writeback_task",
     "notifications.tasks.slack_directory_sync_task",
     "notifications.tasks.nudge_send_task",
     "notifications.tasks.nudge_deliveries_recover_task",
     "notifications.tasks.ownership_resolve_task",
+    "notifications.tasks.team_digest_send_task",
+    "notifications.tasks.team_digest_followup_task",
+    "notifications.tasks.team_escalation_send_task",
+    "notifications.tasks.team_inbox_round_task",
 }
 
 
