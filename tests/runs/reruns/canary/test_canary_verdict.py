@@ -223,3 +223,25 @@ def test_a_paused_canary_frees_its_repositories_for_a_rerun_with_another_prompt(
     assert released == 6
     taken = batch.items.filter(state=RerunState.CANCELLED)
     assert taken.count() == 0 or all("another rerun" in i.error for i in taken)
+
+
+def test_retrying_a_paused_canarys_failed_runs_judges_the_canary_again(
+    fleet, owner, sent, django_capture_on_commit_callbacks
+):
+    from runs.reruns.services import rerun_batch_retry_failed
+
+    batch, _ = start(owner, capture=django_capture_on_commit_callbacks, cluster=fleet, min_fixed=1.0)
+    canary = list(batch.items.filter(canary=True).order_by("id"))
+    RerunItem.objects.filter(pk__in=[i.pk for i in canary[1:]]).update(
+        state=RerunState.SUCCEEDED, outcome=RerunOutcome.FIXED
+    )
+    RerunItem.objects.filter(pk=canary[0].pk).update(state=RerunState.FAILED, outcome=RerunOutcome.RUNNER_FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rerun_canary_evaluate(batch_id=batch.pk) == RerunPhase.PAUSED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rerun_batch_retry_failed(batch=batch, user=owner) == 1
+    batch.refresh_from_db()
+    assert batch.phase == RerunPhase.CANARY and batch.paused_reason == ""
+    RerunItem.objects.filter(pk=canary[0].pk).update(state=RerunState.SUCCEEDED, outcome=RerunOutcome.FIXED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rerun_canary_evaluate(batch_id=batch.pk) == RerunPhase.EXPANDED
