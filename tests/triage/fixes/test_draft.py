@@ -7,7 +7,7 @@ from fleetui.common.roles import MIGRATION_OWNER, VIEWER
 from tests.factories import make_api_token, make_user
 from tests.fakes.llm import FakeLLM
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.triage.fixes.urls")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
