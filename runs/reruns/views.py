@@ -44,6 +44,7 @@ from runs.reruns.selectors import (
 )
 from runs.reruns.services import rerun_batch_cancel, rerun_batch_create, rerun_batch_retry_failed
 from triage.clusters.costs import cluster_fix_rates, expected_rerun_cost
+from triage.clusters.fixes.prompt import fix_example_from_param, prompt_with_example
 
 ITEMS_PER_PAGE = 100
 PREVIEW_ROWS = 200
@@ -110,7 +111,10 @@ def rerun_new(request, slug: str):
     current = prompt_revision_current(migration=migration)
     current_text = current.text if current else ""
     prompt = normalize_prompt(data["prompt"]) if "prompt" in data else current_text
-    context = {"migration": migration, "current": current, "prompt": prompt, "nav": "reruns"}
+    example = fix_example_from_param(data.get("example", ""), migration_id=migration.pk) if "prompt" not in data else ""
+    if example:  # "Use as an example in the prompt" on a cluster's page: a fix from elsewhere, as a worked example
+        prompt = normalize_prompt(prompt_with_example(prompt, example))
+    context = {"migration": migration, "current": current, "prompt": prompt, "nav": "reruns", "example": bool(example)}
     try:
         params = _selection_params(data, migration)
         context["params"] = params

@@ -118,3 +118,17 @@ def test_the_openapi_document_describes_the_fixes_endpoint(client, role_groups_a
     assert {"200", "404", "503"} <= set(operation["responses"])
     fix = doc["components"]["schemas"]["ClusterFix"]
     assert set(fix["required"]) == {"repo", "migration", "trace_id", "attempt", "touches_cause", "edits"}
+
+
+def test_using_a_fix_as_an_example_opens_the_rerun_form_with_it_at_the_end_of_the_prompt(client, fleet):
+    client.force_login(make_user(role=MIGRATION_OWNER))
+    url = reverse("rerun-new", args=["structured-logging"])
+    example = f"{fleet.cluster.pk}:{fleet.ids['jobs']}"
+
+    form = client.get(url, {"cluster": fleet.cluster.pk, "example": example})
+    edited = client.get(url, {"cluster": fleet.cluster.pk, "example": example, "prompt": "My own words."})
+
+    prompt = form.context["prompt"]
+    assert "Worked example (from acme/jobs" in prompt and "+structlog==24.1.0" in prompt
+    assert form.context["example"] is True and "data-example-added" in form.content.decode()
+    assert edited.context["prompt"] == "My own words.", "text the owner already edited is kept as it is"
