@@ -13,7 +13,7 @@ import random
 
 from runs.demo.entities import DemoAttempt, DemoMigration, DemoRepo
 from runs.demo.failures import FailureCause, causes_for
-from runs.demo.fleet import _sticky_cause, simulate_attempt
+from runs.demo.fleet import simulate_attempt, sticky_cause
 
 PASS_WHEN_FIXED = 0.9
 PASS_WHEN_NOT = 0.1
@@ -24,7 +24,7 @@ DRAWS = 80
 def weak_spot(repo: DemoRepo, migration: DemoMigration) -> FailureCause | None:
     """The cause this repository's failures of the migration come back to."""
     causes = [c for c in causes_for(repo.build) if not c.infra]
-    return _sticky_cause(repo, migration, causes) if causes else None
+    return sticky_cause(repo, migration, causes) if causes else None
 
 
 def prompt_fixes(prompt_text: str, cause: FailureCause | None) -> bool:

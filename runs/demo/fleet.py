@@ -139,7 +139,7 @@ def _verify_seconds(rng: random.Random, repo: DemoRepo) -> float:
     return round(rng.uniform(low, high), 3)
 
 
-def _sticky_cause(repo: DemoRepo, migration: DemoMigration, causes: list[FailureCause]) -> FailureCause:
+def sticky_cause(repo: DemoRepo, migration: DemoMigration, causes: list[FailureCause]) -> FailureCause:
     # The repository's own weak spot for this migration: retries tend to hit the same wall.
     local = random.Random(f"sticky/{migration.slug}/{repo.full_name}")
     return local.choices(causes, weights=[c.weight(migration.slug) for c in causes])[0]
@@ -209,7 +209,7 @@ def simulate_attempt(
         if outcome == "infra":
             final = rng.choice(infra)
         else:
-            sticky = _sticky_cause(repo, migration, causes)
+            sticky = sticky_cause(repo, migration, causes)
             fixed = _prompt_mentions(lower, sticky.fix_keywords)
             final = sticky if rng.random() < (0.15 if fixed else 0.6) else any_cause()
         calls.append(_render_failure(rng, repo, final, command, kind))
