@@ -14,30 +14,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from fleetui.common.broker import transport_options as broker_transport_options
-from runs.imports.pricing import parse_model_prices
+from fleetui.common.env import env_default_price, env_model_prices, envbool, envfloat, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def envbool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def envint(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from exc
-
-
-def envlist(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEMO_MODE = envbool("FLEETUI_DEMO")
@@ -266,7 +245,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Liveness of in-flight work (rerun items, import runs): a worker beats several times per timeout;
 # work whose worker has not beaten for this many seconds is taken back by a watchdog and retried.
-FLEETUI_HEARTBEAT_TIMEOUT = float(os.environ.get("FLEETUI_HEARTBEAT_TIMEOUT") or 60)
+FLEETUI_HEARTBEAT_TIMEOUT = envfloat("FLEETUI_HEARTBEAT_TIMEOUT", 60)
 # How often beat sends the watchdogs: fleetui.common.models.watchdog_interval(), a twelfth of the timeout.
 HEARTBEAT_WATCHDOG_INTERVAL = max(1.0, min(60.0, min(FLEETUI_HEARTBEAT_TIMEOUT, CELERY_TASK_TIME_LIMIT + 5) / 12))
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -330,7 +309,7 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
 
 # --- Failure clustering -------------------------------------------------------------
-CLUSTER_THRESHOLD = float(os.environ.get("FLEETUI_CLUSTER_THRESHOLD") or 0.8)
+CLUSTER_THRESHOLD = envfloat("FLEETUI_CLUSTER_THRESHOLD", 0.8)
 
 # --- GitHub -------------------------------------------------------------------------
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
@@ -350,7 +329,7 @@ SLACK_TIMEOUT = envint("SLACK_TIMEOUT", 10)
 FLEETUI_CATALOG_PATH = os.environ.get("FLEETUI_CATALOG_PATH", "")
 BACKSTAGE_URL = os.environ.get("BACKSTAGE_URL", "")
 BACKSTAGE_TOKEN = os.environ.get("BACKSTAGE_TOKEN", "")
-CHANNEL_MATCH_THRESHOLD = float(os.environ.get("FLEETUI_CHANNEL_MATCH_THRESHOLD") or 0.7)
+CHANNEL_MATCH_THRESHOLD = envfloat("FLEETUI_CHANNEL_MATCH_THRESHOLD", 0.7)
 # Where links in Slack messages point: the address people use to reach this server.
 FLEETUI_BASE_URL = os.environ.get("FLEETUI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # An open agent pull request with no activity for this many days is stale (a team may set its own).
@@ -378,17 +357,13 @@ FLEETUI_RUNNER_PASS_ENV = envlist("FLEETUI_RUNNER_PASS_ENV")
 RERUN_MAX_BATCH = envint("FLEETUI_RERUN_MAX_BATCH", 2000)
 # USD per million tokens for attempts that recorded tokens but no cost and no priced model (below), e.g.
 # FLEETUI_DEFAULT_PRICE="3,15" for 3 input and 15 output; unset, such attempts add no dollars to cluster costs.
-_price = [p.strip() for p in os.environ.get("FLEETUI_DEFAULT_PRICE", "").split(",") if p.strip()]
-FLEETUI_DEFAULT_PRICE = {"input": _price[0], "output": _price[1]} if len(_price) == 2 else None
+FLEETUI_DEFAULT_PRICE = env_default_price("FLEETUI_DEFAULT_PRICE")
 # USD per million tokens by model, for traces that recorded tokens but no cost: "claude-sonnet-4-5=3,15;gpt-4.1=2,8".
 # A call's model matches the longest name it starts with; the import prices each LLM call, then the default above.
-try:
-    FLEETUI_MODEL_PRICES = parse_model_prices(os.environ.get("FLEETUI_MODEL_PRICES", ""))
-except ValueError as exc:
-    raise ImproperlyConfigured(f"FLEETUI_MODEL_PRICES: {exc}") from exc
+FLEETUI_MODEL_PRICES = env_model_prices("FLEETUI_MODEL_PRICES")
 RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
 # A canary rerun pauses when one new failure cluster takes more than this share of it, 0 to 1 (docs/canary.md).
-FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE = float(os.environ.get("FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE") or 0.3)
+FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE = envfloat("FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE", 0.3)
 # Infrastructure failures' automatic reruns per repository and migration (0: off), and the first one's wait (s).
 FLEETUI_INFRA_RETRY = envint("FLEETUI_INFRA_RETRY", 0)
 FLEETUI_INFRA_RETRY_BACKOFF = envint("FLEETUI_INFRA_RETRY_BACKOFF", 60)

@@ -9,29 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleetui.common.env import ModelPrices, parse_model_prices
+
+__all__ = ["ModelPrices", "parse_model_prices", "price_for", "priced_cost", "span_model"]
+
 LLM_TYPES = ("LLM", "CHAT_MODEL")
 MILLION = 1_000_000
-ModelPrices = dict[str, tuple[float, float]]
-
-
-def parse_model_prices(text: str) -> ModelPrices:
-    """ "model=3,15;other=0.5,1.5" -> {"model": (3.0, 15.0), ...}; ValueError names the first bad entry."""
-    prices: ModelPrices = {}
-    for entry in (part.strip() for part in text.split(";")):
-        if not entry:
-            continue
-        model, _, pair = entry.partition("=")
-        numbers = [number.strip() for number in pair.split(",")]
-        try:
-            if not model.strip() or len(numbers) != 2:
-                raise ValueError
-            price_in, price_out = float(numbers[0]), float(numbers[1])
-            if price_in < 0 or price_out < 0 or price_in != price_in or price_out != price_out:
-                raise ValueError
-        except ValueError:
-            raise ValueError(f"{entry!r} is not model=input,output in USD per million tokens") from None
-        prices[model.strip().lower()] = (price_in, price_out)
-    return prices
 
 
 def price_for(model: str, prices: ModelPrices) -> tuple[float, float] | None:
