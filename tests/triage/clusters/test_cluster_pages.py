@@ -304,16 +304,18 @@ def test_cluster_pages_take_a_bounded_number_of_queries(client, settings, member
     for i in range(members):
         cluster_with_members(migration, f"other {i}", [f"org/o{i}"])
     logged_in(client, MIGRATION_OWNER)
-    # Three queries each on the cluster page and the list read costs and fix rates.
-    with django_assert_max_num_queries(19):
+    # Three queries each on the cluster page and the list read costs and fix rates; on the cluster page two more
+    # read what each rerun cost and one looks for fixes elsewhere.
+    with django_assert_max_num_queries(22):
         assert client.get(reverse("cluster-detail", args=[cluster.pk])).status_code == 200
     with django_assert_max_num_queries(15):
         assert len(client.get(reverse("cluster-list", args=["m"])).context["clusters"]) == members + 1
-    with django_assert_max_num_queries(20):
+    # No import has run, so the dashboard counts live instead of reading the migration's kept counts.
+    with django_assert_max_num_queries(25):
         assert client.get(reverse("migration-detail", args=["m"])).status_code == 200
     with django_assert_max_num_queries(14):
         assert len(client.get(reverse("migration-repos", args=["m"])).context["rows"]) == 2 * members
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("home")).status_code == 200
 
 
