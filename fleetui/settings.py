@@ -365,7 +365,8 @@ RERUN_CONCURRENCY = envint("FLEETUI_RERUN_CONCURRENCY", 8)
 # A canary rerun pauses when one new failure cluster takes more than this share of it, 0 to 1 (docs/canary.md).
 FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE = envfloat("FLEETUI_CANARY_MAX_NEW_CLUSTER_SHARE", 0.3)
 # Infrastructure failures' automatic reruns per repository and migration (0: off), and the first one's wait (s).
-FLEETUI_INFRA_RETRY = envint("FLEETUI_INFRA_RETRY", 0)
+# On by default in the demo, whose runner is always there; elsewhere once a runner is set up for it.
+FLEETUI_INFRA_RETRY = envint("FLEETUI_INFRA_RETRY", 1 if DEMO_MODE and not TESTING else 0)
 FLEETUI_INFRA_RETRY_BACKOFF = envint("FLEETUI_INFRA_RETRY_BACKOFF", 60)
 
 # --- Product settings ---------------------------------------------------------------
