@@ -27,4 +27,3 @@ class MigrationCounts(models.Model):
 
     def __str__(self) -> str:
         return f"counts of migration {self.migration_id}"
-
