@@ -18,8 +18,6 @@ from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Target
 from triage.clusters import selectors as cluster_selectors
 from triage.clusters.costs import cluster_costs, cluster_rerun_costs
-from triage.clusters.fixes.draft import llm_settings
-from triage.clusters.fixes.exemplars import cluster_fixes
 from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.actions import TriageError, cluster_merge, cluster_split, cluster_update, user_can_triage
 
@@ -73,9 +71,6 @@ def cluster_detail(request, cluster_id: int):
         "why_counts": _why_counts(cluster),
         "spend": cluster_costs(cluster_ids=[cluster.pk])[cluster.pk],
         "rerun_costs": cluster_rerun_costs(cluster_id=cluster.pk),
-        "fixes": cluster_fixes(cluster=cluster),
-        "fix_draft": llm_settings().configured,
-        "fix_draft_model": llm_settings().model,
     }
     return render(request, "triage/cluster_detail.html", context)
 

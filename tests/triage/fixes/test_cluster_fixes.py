@@ -48,7 +48,7 @@ def test_a_cluster_nobody_fixed_answers_an_empty_list_and_an_unknown_one_404(cli
 def test_the_cluster_page_shows_the_fixes_as_escaped_diffs_with_a_link_to_use_one_in_the_prompt(client, fleet):
     client.force_login(make_user(role=MIGRATION_OWNER))
 
-    html = client.get(reverse("cluster-detail", args=[fleet.cluster.pk])).content.decode()
+    html = client.get(reverse("cluster-fixes", args=[fleet.cluster.pk])).content.decode()
 
     assert "How it was fixed elsewhere" in html
     assert "+structlog==24.1.0" in html and "in python-3-12" in html
@@ -62,7 +62,7 @@ def test_the_cluster_page_shows_the_fixes_as_escaped_diffs_with_a_link_to_use_on
 def test_a_viewer_sees_the_fixes_but_no_prompt_link(client, fleet):
     client.force_login(make_user(role=VIEWER))
 
-    html = client.get(reverse("cluster-detail", args=[fleet.cluster.pk])).content.decode()
+    html = client.get(reverse("cluster-fixes", args=[fleet.cluster.pk])).content.decode()
 
     assert "+structlog==24.1.0" in html and "data-use-example" not in html
 
@@ -104,7 +104,7 @@ def test_an_unreachable_mlflow_answers_503_and_the_page_says_so(client, fleet, s
     client.force_login(make_user(role=VIEWER))
 
     response = _api(client, f"/api/clusters/{fleet.cluster.pk}/fixes")
-    page = client.get(reverse("cluster-detail", args=[fleet.cluster.pk]))
+    page = client.get(reverse("cluster-fixes", args=[fleet.cluster.pk]))
 
     assert response.status_code == 503 and "MLflow could not" in response.json()["error"]
     assert page.status_code == 200 and "data-fixes-error" in page.content.decode()
@@ -132,3 +132,12 @@ def test_using_a_fix_as_an_example_opens_the_rerun_form_with_it_at_the_end_of_th
     assert "Worked example (from acme/jobs" in prompt and "+structlog==24.1.0" in prompt
     assert form.context["example"] is True and "data-example-added" in form.content.decode()
     assert edited.context["prompt"] == "My own words.", "text the owner already edited is kept as it is"
+
+
+def test_the_cluster_page_loads_its_fixes_after_the_page(client, fleet):
+    client.force_login(make_user(role=VIEWER))
+
+    html = client.get(reverse("cluster-detail", args=[fleet.cluster.pk])).content.decode()
+
+    assert f'hx-get="{reverse("cluster-fixes", args=[fleet.cluster.pk])}"' in html
+    assert "How it was fixed elsewhere" in html and "+structlog" not in html, "the diffs come with the section"

@@ -29,7 +29,7 @@ def _draft(client, fleet, role=MIGRATION_OWNER):
 def test_the_draft_is_asked_with_the_cause_and_fixes_and_shown_escaped_as_a_draft(client, fleet, llm):
     llm.reply = "Pin <b>structlog</b> in requirements.txt <script>alert(1)</script>"
     client.force_login(make_user(role=MIGRATION_OWNER))
-    page = client.get(reverse("cluster-detail", args=[fleet.cluster.pk])).content.decode()
+    page = client.get(reverse("cluster-fixes", args=[fleet.cluster.pk])).content.decode()
 
     response = client.post(reverse("cluster-fix-draft", args=[fleet.cluster.pk]))
 
@@ -63,7 +63,7 @@ def test_only_owners_draft_and_without_an_endpoint_there_is_no_button(client, fl
     settings.FLEETUI_LLM_BASE_URL = ""
     client.force_login(make_user(role=MIGRATION_OWNER))
 
-    page = client.get(reverse("cluster-detail", args=[fleet.cluster.pk])).content.decode()
+    page = client.get(reverse("cluster-fixes", args=[fleet.cluster.pk])).content.decode()
 
     assert "How it was fixed elsewhere" in page and "Draft what to add to the prompt" not in page
 
