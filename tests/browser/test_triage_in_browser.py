@@ -111,7 +111,12 @@ def test_a_reviewer_triages_a_cluster_from_the_dashboard(page, live_server, scre
 
     page.get_by_role("link", name="Move to Java 21").first.click()
     page.wait_for_selector("[data-plotly='chart-clusters'] .main-svg")
-    assert page.locator(".js-plotly-plot").count() == 7
+    # The layer and spend charts load after the page; wait for them so the layout stops moving.
+    page.wait_for_selector("#failure-layers")
+    assert (
+        page.locator(".js-plotly-plot").count()
+        == 7 + page.locator("#failure-layers, #spend").locator(".js-plotly-plot").count()
+    )
     page.screenshot(path=str(screenshots / "migration-dashboard.png"), full_page=True)
 
     # The bars are one per cluster, largest on top, under each cluster's own title.
@@ -120,6 +125,7 @@ def test_a_reviewer_triages_a_cluster_from_the_dashboard(page, live_server, scre
     assert [label for _, label in labels] == ["cannot find symbol <b>javax</b>", "tests deleted"]
     # Open the largest cluster by clicking its bar: the click itself must navigate, there is no other route here.
     # Plotly's drag layer sits over the bars, so click where the top bar is rather than on its element.
+    page.locator("[data-plotly='chart-clusters']").scroll_into_view_if_needed()
     bars = page.locator("[data-plotly='chart-clusters'] .point path")
     boxes = [bars.nth(i).bounding_box() for i in range(bars.count())]
     box = min(boxes, key=lambda b: b["y"])

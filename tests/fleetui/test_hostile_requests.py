@@ -207,7 +207,7 @@ def test_an_unexpected_error_under_api_is_a_json_500_and_a_page_500_elsewhere(si
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr("runs.imports.selectors.import_run_list", broken)
-    monkeypatch.setattr("runs.dashboards.selectors.migration_summary_list", broken)
+    monkeypatch.setattr("runs.dashboards.list_views.migrations_with_counts", broken)
     error = assert_json_error(session.get(f"{url}/api/imports", timeout=30), 500)
     assert "database" not in error
     assert_html(requests.get(f"{url}/", cookies=session_cookie(admin), timeout=30), 500)
