@@ -63,7 +63,7 @@ def _amount(spend: Spend, unit: str) -> float:
     return float(spend.tokens)
 
 
-def _spend_bars(migration: Migration, total: dict[str, Spend], unit: str) -> list[SpendBar]:
+def _spend_bars(migration: Migration, unit: str) -> list[SpendBar]:
     clusters = list(
         FailureCluster.objects.filter(migration=migration, size__gt=0)
         .order_by("-size", "id")
@@ -93,7 +93,7 @@ def _compute(migration: Migration) -> LayerCharts:
     labels = dict(Layer.choices)
     return LayerCharts(
         layer_counts=_layer_counts(migration),
-        spend_bars=_spend_bars(migration, total, unit),
+        spend_bars=_spend_bars(migration, unit),
         spend_by_layer=[(layer, labels[layer], total[layer]) for layer in LAYER_ORDER if layer in total],
         unit=unit,
     )

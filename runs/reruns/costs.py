@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from runs.reruns import outcomes
 from runs.reruns.models import RerunItem, RerunKind
+from runs.reruns.selectors import NOT_ENDED_OUTCOMES
 
 # Reruns listed on a cluster's page, newest first.
 RERUNS_SHOWN = 10
@@ -37,7 +38,7 @@ def cluster_rerun_costs(cluster_id: int, attempt_ids: set[int]) -> list[dict]:
         batch = batches[batch_id]
         batch.update(created_at=created_at, kind=kind)
         batch["items"] += 1
-        if outcome not in (outcomes.PENDING, outcomes.WAITING, outcomes.CANCELLED, outcomes.HELD):
+        if outcome not in NOT_ENDED_OUTCOMES:
             batch["ended"] += 1
             batch["fixed"] += outcome == outcomes.FIXED
         if usd is not None:

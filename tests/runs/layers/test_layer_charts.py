@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -137,7 +139,7 @@ def test_a_hostile_cluster_title_is_escaped_in_the_spend_chart(viewer):
     assert ticks == ["&lt;img src=x onerror=alert(1)&gt;"]
 
 
-def test_the_charts_are_read_again_once_a_new_attempt_arrives(viewer, django_assert_max_num_queries):
+def test_the_charts_are_read_again_once_a_new_attempt_arrives(viewer):
     migration = make_migration("logging")
     attempt(migration, "org/a", Layer.AGENT)
     first = figure(partial(viewer, migration), "chart-layers")["data"]
@@ -149,13 +151,11 @@ def test_the_charts_are_read_again_once_a_new_attempt_arrives(viewer, django_ass
     assert {bar["name"]: bar["x"][0] for bar in second} == {"agent": 1, "infrastructure": 1}
 
 
-def test_a_cached_partial_answers_with_fewer_queries_than_the_first(viewer, django_assert_num_queries):
+def test_a_cached_partial_answers_with_fewer_queries_than_the_first(viewer):
     migration = make_migration("logging")
     for n in range(5):
         member = attempt(migration, f"org/r{n}", Layer.AGENT, cost_usd=Decimal("1"))
         cluster_of(migration, f"cause {n}", [member])
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as cold:
         partial(viewer, migration)

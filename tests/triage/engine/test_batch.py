@@ -13,7 +13,7 @@ def _failures(n: int) -> list[RawFailure]:
             text = (
                 f"[INFO] Building svc-{i % 13}\n[ERROR] Failed to execute goal org.apache.maven.plugins:"
                 f"maven-compiler-plugin:3.{i % 9}.0:compile (default-compile) on project svc-{i % 13}: Compilation failure\n"
-                f"[ERROR] /home/runner/work/svc-{i % 13}/src/main/java/a/A{i}.java:[{i},9] cannot find symbol\n"
+                f"[ERROR] /builds/acme/svc-{i % 13}/src/main/java/a/A{i}.java:[{i},9] cannot find symbol\n"
                 f"[ERROR]   symbol:   class Legacy{i % 4}\n"
             )
             out.append(RawFailure(f"f{i}", text, "maven", repo))
