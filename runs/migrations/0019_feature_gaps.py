@@ -1,0 +1,9 @@
+"""Reserved for a schema change of this release."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("runs", "0018_rerun_dispatch")]
+
+    operations = []
