@@ -49,6 +49,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
             r"(?:(?<=[\s'\"(=\[:])|^)(?:~|\.{1,2})?/[^\s:'\"<>()\[\],;]+"
             r"|\b(?:[\w.@+-]+/){2,}[\w.@+-]+"
             rf"|\b(?:[\w.@+-]+/)+[\w@+-]+\.(?:{_EXT})\b"
+            # A relative path after "in" or "under" (`in tests/billing`, `under internal/`) is a place.
+            r"|(?:(?<=\bin )|(?<=\bunder )|(?<=\binside )|(?<=\bwithin ))(?:[\w.@+-]+/)+[\w.@+-]*"
         ),
         "<path>",
     ),

@@ -78,6 +78,23 @@ def test_judge_rationales_never_share_a_cluster_with_verifier_failures():
     assert len({c.key for c in clusters}) == 2
 
 
+def test_judge_rationales_of_one_reason_in_different_folders_share_a_cluster_titled_without_the_folder():
+    deleted = "The agent deleted the failing tests ({} test methods in {}/{}) instead of migrating them."
+    places = [(root, name) for root in ("src/test", "tests", "internal") for name in ("ledger", "audit", "billing")]
+    items = [
+        prepare_failure(f"r{i}", deleted.format(2 + i, root, name), kind="judge", repo=f"acme/{name}-{i}")
+        for i, (root, name) in enumerate(places * 2)
+    ]
+    items.append(
+        prepare_failure("skip", "The agent disabled a check to get a green build (-DskipTests).", kind="judge")
+    )
+    clusters = cluster_failures(items)
+    assert sorted(len(c.members) for c in clusters) == [1, len(places) * 2]
+    largest = max(clusters, key=lambda c: len(c.members))
+    assert "ledger" not in largest.title and "internal" not in largest.title
+    assert largest.title.startswith("The agent deleted the failing tests (")
+
+
 def test_incremental_assignment_joins_the_right_cluster_or_returns_none():
     clusters = cluster_failures(_items())
     stored = [ClusterExemplars(c.key, c.signature, c.exemplars, c.kind) for c in clusters]

@@ -100,3 +100,10 @@ def test_hosts_addresses_ids_and_dates_are_masked_and_the_message_is_kept():
         "Ido chip status changed",
     ):
         assert kept in text
+
+
+def test_a_relative_folder_after_in_or_under_is_masked_but_a_quoted_module_path_is_kept():
+    assert normalize_text("tests deleted in tests/ledger and under internal/") == (
+        "tests deleted in <path> and under <path>"
+    )
+    assert normalize_text("Error: Cannot find module 'lodash/fp'") == "Error: Cannot find module 'lodash/fp'"
