@@ -40,6 +40,11 @@ class Command(BaseCommand):
         parser.add_argument("--migrations", type=int, default=40)
         parser.add_argument("--requests", type=int, default=20)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Comma-separated starts of page names to measure (e.g. 'cluster list,largest'); the trivial page always is.",
+        )
 
     def handle(self, *args, **options):
         scales = [float(s) for s in options["scales"].split(",") if s.strip()]
@@ -70,7 +75,7 @@ class Command(BaseCommand):
                 "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
             }
             with override_settings(ALLOWED_HOSTS=["*"], DEBUG=False, STORAGES=plain):
-                rows = self._measure(_pages(fleet), options["requests"])
+                rows = self._measure(_pages(fleet, options["only"]), options["requests"])
         finally:
             teardown_test_environment()
             creation.destroy_test_db(original, verbosity=0)
@@ -157,7 +162,13 @@ class _Counted(list):
         return execute(sql, params, many, context)
 
 
-def _pages(fleet):
+def _pages(fleet, only: str = ""):
+    wanted = {name.strip() for name in only.split(",") if name.strip()}
+    pages = _all_pages(fleet)
+    return [page for i, page in enumerate(pages) if i == 0 or not wanted or page[0].startswith(tuple(wanted))]
+
+
+def _all_pages(fleet):
     slug = fleet.first_slug
     repos = reverse("migration-repos", args=[slug])
     clusters = reverse("cluster-list", args=[slug])
