@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -70,17 +71,24 @@ def _claim(item: RerunItem, runner: Runner) -> bool | None:
         tries = item.tries + 1
         token = idempotency_key(item, tries)
         probe = RunJob(item.batch_id, item.pk, "", "", None, "", 0, token)
-        claimed = RerunItem.objects.filter(pk=item.pk, state=RerunState.QUEUED, tries=item.tries).update(
-            state=RerunState.DISPATCHED,
-            tries=F("tries") + 1,
-            dispatch_token=token,
-            runner_ref=runner.reference(probe)[:300],
-            started=False,
-            dispatched_at=timezone.now(),
-            updated_at=timezone.now(),
-            error="",
+        fields = {
+            "state": RerunState.DISPATCHED,
+            "dispatch_token": token,
+            "runner_ref": runner.reference(probe)[:300],
+            "started": False,
+            "dispatched_at": timezone.now(),
+            "updated_at": timezone.now(),
+            "error": "",
             **RerunItem.claim_fields(),
+        }
+        claimed = RerunItem.objects.filter(pk=item.pk, state=RerunState.QUEUED, tries=item.tries).update(
+            tries=F("tries") + 1, **fields
         )
+    if claimed:
+        # The claim's fields on the row read before: the job needs no second query.
+        for name, value in fields.items():
+            setattr(item, name, value)
+        item.tries = tries
     return bool(claimed)
 
 
@@ -95,7 +103,11 @@ def _record(item: RerunItem, *, fenced: bool = True, **fields) -> int:
     return rows.update(updated_at=timezone.now(), **fields)
 
 
-def _fail(item: RerunItem, reason: str, *, result: RunResult | None = None) -> Outcome:
+def _nothing() -> None:
+    return None
+
+
+def _fail(item: RerunItem, reason: str, *, result: RunResult | None = None, finish: bool = True) -> Outcome:
     if not _record(
         item,
         state=RerunState.FAILED,
@@ -105,7 +117,8 @@ def _fail(item: RerunItem, reason: str, *, result: RunResult | None = None) -> O
         output_tail=result.output_tail if result else "",
     ):
         return _taken_back(item)
-    rerun_batch_finish_if_done(batch_id=item.batch_id)
+    if finish:
+        rerun_batch_finish_if_done(batch_id=item.batch_id)
     return Outcome("done", reason)
 
 
@@ -122,9 +135,21 @@ def _item(item_id: int) -> RerunItem | None:
     )
 
 
-def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try: bool = True) -> Outcome:
-    """Claim and dispatch one item; safe to call again for the same item at any point."""
-    item = _item(item_id)
+def rerun_item_execute(
+    *,
+    item_id: int,
+    runner: Runner | None = None,
+    final_try: bool = True,
+    item: RerunItem | None = None,
+    finish: bool = True,
+) -> Outcome:
+    """Claim and dispatch one item; safe to call again for the same item at any point.
+
+    `item` is the row when the caller has read it already (with `_item`'s related rows); with `finish=False` the
+    caller closes the batch (`rerun_batch_finish_if_done`) itself once it has dispatched several items.
+    """
+    item = item if item is not None else _item(item_id)
+    done = partial(rerun_batch_finish_if_done, batch_id=item.batch_id) if item is not None and finish else _nothing
     if item is None or item.state not in (RerunState.QUEUED, RerunState.DISPATCHED, RerunState.RUNNING):
         return Outcome("skip", "finished, cancelled or gone")
     try:
@@ -137,7 +162,7 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
                 finished_at=timezone.now(),
                 updated_at=timezone.now(),
             )
-            rerun_batch_finish_if_done(batch_id=item.batch_id)
+            done()
         return Outcome("done", str(exc))
 
     if item.state == RerunState.QUEUED:
@@ -146,17 +171,16 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
             return Outcome("wait", "the migration is at its rerun concurrency limit")
         if not claimed:
             return Outcome("skip", "claimed by another delivery")
-        item = _item(item_id)  # the claim's fields, with what the job needs in the same query
     else:
         # Redelivered while in flight: a live worker holds it, or the worker is gone and it is taken back here,
         # exactly as the watchdog would.
         taken = rerun_items_take_back(items=RerunItem.objects.filter(pk=item.pk))
         if taken.given_up:
-            rerun_batch_finish_if_done(batch_id=item.batch_id)
+            done()
             return Outcome("done", "its worker stopped; taken back")
         if not taken.retried:
             return Outcome("skip", "in flight in another task")
-        return rerun_item_execute(item_id=item_id, runner=runner, final_try=final_try)
+        return rerun_item_execute(item_id=item_id, runner=runner, final_try=final_try, finish=finish)
 
     def on_started(ref: str) -> None:
         _record(item, state=RerunState.RUNNING, started=True, runner_ref=ref[:300])
@@ -167,15 +191,15 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
             result = runner.dispatch(_job(item), on_started=on_started)
     except TransientRunnerError as exc:
         if final_try:
-            return _fail(item, f"runner unavailable after {item.tries} tries: {exc}")
+            return _fail(item, f"runner unavailable after {item.tries} tries: {exc}", finish=finish)
         # Back to the queue for a new try; the task retries after a pause.
         _record(item, state=RerunState.QUEUED, started=False, error=f"try {item.tries}: {exc}"[:4000])
         return Outcome("retry", str(exc))
     except (PermanentRunnerError, RunnerConfigurationError) as exc:
-        return _fail(item, str(exc))
+        return _fail(item, str(exc), finish=finish)
     except Exception as exc:
         logger.exception("rerun item %s failed in the runner", item.pk)
-        return _fail(item, tail(f"{type(exc).__name__}: {exc}", 2000))
+        return _fail(item, tail(f"{type(exc).__name__}: {exc}", 2000), finish=finish)
 
     if result.state == "succeeded":
         if not _record(
@@ -188,10 +212,10 @@ def rerun_item_execute(*, item_id: int, runner: Runner | None = None, final_try:
             finished_at=timezone.now(),
         ):
             return _taken_back(item)
-        rerun_batch_finish_if_done(batch_id=item.batch_id)
+        done()
         return Outcome("done")
     if result.state == "failed":
-        return _fail(item, result.error or "the run failed", result=result)
+        return _fail(item, result.error or "the run failed", result=result, finish=finish)
     # Still running at the runner: its callback finishes the item. No worker holds it any more, so no heartbeat
     # (the claim stays: the watchdog leaves an item handed to a callback alone).
     if not _record(

@@ -45,37 +45,34 @@ __all__ = [
 ]
 
 
-# A batch larger than this goes out through fan-out tasks of this many items each.
-FANOUT_CHUNK = 100
-
-
 def task_id_for(item_id: int, tries: int) -> str:
-    """The Celery task id of an item's next try: known in advance, so it can be revoked."""
+    """The Celery task id of an item's next try when it goes out on its own: known in advance, so it can be revoked."""
     return f"rerun-{item_id}-{tries + 1}"
 
 
 def rerun_items_enqueue(*, items: list[tuple[int, int]], countdown: float | None = None) -> None:
-    """Send one task per (item id, tries so far), through one broker connection.
+    """Send the tasks of the given (item id, tries so far), through one broker connection.
 
-    A large selection is handed to workers in chunks of FANOUT_CHUNK (`rerun_items_fanout_task`), which send
-    the items' own tasks: the request that creates a batch of thousands sends a handful of messages, and the
-    workers start on the first chunk while the rest go out. Sending an item's task twice is harmless (its
-    claim is conditional), so a chunk redelivered after a worker died is simply sent again.
+    Items go out in chunks (runs.reruns.chunks): one message per chunk, whose task claims and dispatches its
+    items in turn; an item alone in its chunk goes out as its own task, with an id known
+    in advance. Sending an item twice is harmless (its claim is conditional), so a chunk redelivered after a
+    worker died, or sent again by the watchdog, dispatches nothing a second time.
     """
-    from runs.reruns.tasks import rerun_item_task, rerun_items_fanout_task
+    from runs.reruns.chunks import dispatch_chunks
+    from runs.reruns.tasks import rerun_item_task, rerun_items_dispatch_task
 
     if not items:
         return
     with rerun_item_task.app.producer_or_acquire() as producer:
-        if len(items) <= FANOUT_CHUNK:
-            for item_id, tries in items:
+        for chunk in dispatch_chunks(items):
+            if len(chunk) == 1:
+                item_id, tries = chunk[0]
                 rerun_item_task.apply_async(
                     (item_id,), task_id=task_id_for(item_id, tries), producer=producer, countdown=countdown
                 )
-            return
-        for start in range(0, len(items), FANOUT_CHUNK):
-            chunk = [list(pair) for pair in items[start : start + FANOUT_CHUNK]]
-            rerun_items_fanout_task.apply_async((chunk,), producer=producer, countdown=countdown)
+            else:
+                ids = [item_id for item_id, _ in chunk]
+                rerun_items_dispatch_task.apply_async((ids,), producer=producer, countdown=countdown)
 
 
 def _enqueue_on_commit(items: list[tuple[int, int]], countdown: float | None = None) -> None:
@@ -361,8 +358,8 @@ def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
         if judged
         else {}
     )
-    changed = 0
-    moved_batches: set[int] = set()
+    # One conditional UPDATE per (outcome read, outcome judged), not one per item.
+    moves: dict[tuple[str, str], list[RerunItem]] = {}
     for item in rows:
         result = item.result_attempt
         clustered_at = last_clustered.get(item.migration_id)
@@ -375,9 +372,15 @@ def rerun_outcomes_update(*, items, looked_for_attempt: bool = False) -> int:
             clustered_since_import=bool(clustered_at and (imported_at is None or clustered_at >= imported_at)),
             looked_for_attempt=looked_for_attempt or item.outcome == RerunOutcome.NO_ATTEMPT,
         )
-        if value != item.outcome and RerunItem.objects.filter(pk=item.pk, outcome=item.outcome).update(outcome=value):
-            changed += 1
-            moved_batches.add(item.batch_id)
+        if value != item.outcome:
+            moves.setdefault((item.outcome, value), []).append(item)
+    changed = 0
+    moved_batches: set[int] = set()
+    for (read, value), moved in moves.items():
+        won = RerunItem.objects.filter(pk__in=[i.pk for i in moved], outcome=read).update(outcome=value)
+        if won:
+            changed += won
+            moved_batches.update(i.batch_id for i in moved)
     if moved_batches:
         # Judged once these writes are committed, so the last of two workers settling a canary sees both.
         transaction.on_commit(partial(_canaries_evaluate, moved_batches))

@@ -1,4 +1,4 @@
-"""Celery tasks for reruns: one task per item, a watchdog for lost deliveries, and result linking."""
+"""Celery tasks for reruns: a task per chunk of items (or per item), a watchdog for lost deliveries, result linking."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from celery.signals import worker_ready
 
 from fleetui.common.models import watchdog_interval
 from fleetui.common.tasks import backoff_countdown
+from runs.reruns.chunks import rerun_chunk_execute, wait_countdown
 from runs.reruns.dispatch import rerun_item_execute
-from runs.reruns.models import RerunBatch
+from runs.reruns.models import RerunBatch, RerunItem
 from runs.reruns.recovery import rerun_items_recover
-from runs.reruns.services import rerun_items_enqueue, rerun_results_link, unfinished_batches_exist
+from runs.reruns.services import rerun_items_enqueue, rerun_results_link, task_id_for, unfinished_batches_exist
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,36 @@ def rerun_item_task(self, item_id: int) -> str:
 
 
 @shared_task(
+    name="runs.tasks_reruns.rerun_items_dispatch_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def rerun_items_dispatch_task(item_ids: list[int]) -> int:
+    """Dispatch a chunk of items in turn (runs.reruns.chunks); safe to run again for the same chunk at any point.
+
+    What the chunk did not reach (its time budget, or the migration's concurrency limit) goes out as a new chunk;
+    an item the runner could not take for now retries on its own, with backoff.
+    """
+    result = rerun_chunk_execute(item_ids=[int(pk) for pk in item_ids])
+    if result.later:
+        rerun_items_dispatch_task.apply_async((result.later,), countdown=wait_countdown() if result.wait else None)
+    for item_id, tries in RerunItem.objects.filter(pk__in=result.retry).values_list("pk", "tries"):
+        # Its first retry: the chunk was the first try.
+        rerun_item_task.apply_async(
+            (item_id,),
+            task_id=task_id_for(item_id, tries),
+            countdown=backoff_countdown(0, cap=RETRY_CAP_SECONDS),
+            retries=1,
+        )
+    return len(result.done)
+
+
+@shared_task(
     name="runs.tasks_reruns.rerun_items_fanout_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True
 )
 def rerun_items_fanout_task(items: list[list[int]]) -> int:
-    """Send the tasks of one chunk of a large batch's items ([item id, tries] pairs); safe to run twice."""
+    """Send the tasks of a part of a large batch's items ([item id, tries] pairs); safe to run twice.
+
+    Batches no longer go out this way (their chunks are sent directly); kept for messages already queued.
+    """
     pairs = [(int(item_id), int(tries)) for item_id, tries in items]
     rerun_items_enqueue(items=pairs)
     return len(pairs)

@@ -21,6 +21,7 @@ PINNED_TASK_NAMES = {
     "runs.tasks.review_decisions_recover_task",
     "runs.tasks_reruns.rerun_item_task",
     "runs.tasks_reruns.rerun_items_fanout_task",
+    "runs.tasks_reruns.rerun_items_dispatch_task",
     "runs.tasks_reruns.reruns_watchdog_task",
     "runs.tasks_reruns.rerun_results_link_task",
     "triage.tasks.cluster_rebuild_task",
