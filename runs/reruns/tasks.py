@@ -53,20 +53,19 @@ def rerun_item_task(self, item_id: int) -> str:
 def rerun_items_dispatch_task(item_ids: list[int]) -> int:
     """Dispatch a chunk of items in turn (runs.reruns.chunks); safe to run again for the same chunk at any point.
 
-    What the chunk did not reach (its time budget, or the migration's concurrency limit) goes out as a new chunk;
-    an item the runner could not take for now retries on its own, with backoff.
+    What the chunk could not claim (the migration's concurrency limit) goes out again as a new chunk; an item the
+    runner could not take for now retries on its own, with backoff, as does one found in flight (redelivered).
     """
     result = rerun_chunk_execute(item_ids=[int(pk) for pk in item_ids])
     if result.later:
-        rerun_items_dispatch_task.apply_async((result.later,), countdown=wait_countdown() if result.wait else None)
+        # At the migration's concurrency limit: look again shortly.
+        rerun_items_dispatch_task.apply_async((result.later,), countdown=wait_countdown())
+    for item_id in result.alone:
+        rerun_item_task.apply_async((item_id,))
     for item_id, tries in RerunItem.objects.filter(pk__in=result.retry).values_list("pk", "tries"):
-        # Its first retry: the chunk was the first try.
-        rerun_item_task.apply_async(
-            (item_id,),
-            task_id=task_id_for(item_id, tries),
-            countdown=backoff_countdown(0, cap=RETRY_CAP_SECONDS),
-            retries=1,
-        )
+        # Its first retry: the chunk was its first try.
+        countdown = backoff_countdown(0, cap=RETRY_CAP_SECONDS)
+        rerun_item_task.apply_async((item_id,), task_id=task_id_for(item_id, tries), countdown=countdown, retries=1)
     return len(result.done)
 
 

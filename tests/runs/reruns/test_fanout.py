@@ -64,6 +64,7 @@ def test_a_batch_larger_than_a_chunk_is_dispatched_once_per_repository_by_a_real
     monkeypatch,
 ):
     monkeypatch.setattr(chunks, "DISPATCH_CHUNK", 3)
+    monkeypatch.setattr(chunks, "DISPATCH_SPREAD", 2)
     script, log = agent
     names = [f"acme/fan-{i}" for i in range(8)]
     migration = fleet(names)

@@ -118,7 +118,14 @@ def in_flight(batch, names) -> int:
 @pytest.mark.slow
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_workers_rerun_items_are_taken_back_and_the_batch_finishes(broker, agent, tmp_path):
+@pytest.mark.parametrize("chunked", [False, True], ids=["one-task-per-item", "chunks"])
+def test_a_killed_workers_rerun_items_are_taken_back_and_the_batch_finishes(
+    broker, agent, tmp_path, monkeypatch, chunked
+):
+    if chunked:
+        # Chunks of three: both slow runs and a quick one share the chunk the worker dies in.
+        monkeypatch.setattr("runs.reruns.chunks.DISPATCH_CHUNK", 3)
+        monkeypatch.setattr("runs.reruns.chunks.DISPATCH_SPREAD", 2)
     script, log = agent
     slow, quick = ["slow/one", "slow/two"], [f"acme/quick-{i}" for i in range(4)]
     migration = fleet(slow + quick)
@@ -129,6 +136,10 @@ def test_a_killed_workers_rerun_items_are_taken_back_and_the_batch_finishes(brok
             batch = rerun_batch_create(migration=migration, user=make_user(), repos=slow + quick)
             try:
                 assert wait_for(lambda: in_flight(batch, slow) == 2, timeout=60), "the slow runs never started"
+                if chunked:
+                    # The quick run beside them in their chunk has ended and its outcome is written: it is kept.
+                    beside = batch.items.filter(repository__full_name=quick[0], state=RerunState.SUCCEEDED)
+                    assert wait_for(beside.exists, timeout=30), "the quick run beside the slow ones never ended"
                 os.killpg(first.pid, signal.SIGKILL)
                 first.wait(timeout=10)
                 with worker_process(broker=broker, concurrency=2, env=env):
