@@ -11,6 +11,7 @@ from runs.fleet.models import (
     FAILED_OUTCOMES,
     Attempt,
     JudgeVerdict,
+    Layer,
     Migration,
     Outcome,
     Phase,
@@ -88,7 +89,9 @@ def make_attempt(
         latest = target.latest_attempt
         if latest is None or latest.number <= number:
             target.latest_attempt = attempt
-            target.state = RepositoryState(outcome)
+            # As an import does: a pass that verified nothing leaves its repository unverified.
+            unverified = outcome == Outcome.SUCCEEDED and attempt.layer == Layer.UNVERIFIABLE
+            target.state = RepositoryState.UNVERIFIED if unverified else RepositoryState(outcome)
         target.attempts_count = Attempt.objects.filter(
             migration=migration, repository=repo, phase=Phase.MIGRATION
         ).count()

@@ -7,9 +7,20 @@ from html import escape
 
 import plotly.graph_objects as go
 
-STATE_ORDER = ("succeeded", "no_change", "in_progress", "judge_rejected", "verify_failed", "agent_error", "not_started")
+STATE_ORDER = (
+    "succeeded",
+    "unverified",
+    "no_change",
+    "in_progress",
+    "judge_rejected",
+    "verify_failed",
+    "agent_error",
+    "not_started",
+)
 STATE_COLORS = {
     "succeeded": "#1c7c43",
+    # Amber like the unverifiable layer, lighter than "no change" so the two stay apart in the burndown.
+    "unverified": "#e3b341",
     "no_change": "#c49a2c",
     "in_progress": "#3b7dd8",
     "judge_rejected": "#86287a",

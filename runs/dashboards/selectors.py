@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Max, Min, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Max, Min, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
@@ -10,6 +10,7 @@ from fleetui.common.charts import ClusterBar
 from runs.fleet.models import (
     FAILED_OUTCOMES,
     Attempt,
+    Layer,
     Migration,
     Outcome,
     Phase,
@@ -25,7 +26,10 @@ from triage.clusters.models import FailureCluster
 # A repository's failure is pre-existing when its baseline failed before any change and no migration attempt has
 # passed since; it is agent-introduced when a migration attempt fails and the baseline did not. Every count of
 # either, in the header, the donut, the overview and the API, comes from `failure_origins_by_migration`.
-PASSING_STATES = (RepositoryState.SUCCEEDED, RepositoryState.NO_CHANGE)
+# A pass that verified nothing is still a pass here: it is not failing, it waits for a careful review.
+PASSING_STATES = (RepositoryState.SUCCEEDED, RepositoryState.UNVERIFIED, RepositoryState.NO_CHANGE)
+# A succeeded attempt whose verifier verified nothing: its repository is unverified, never a success.
+UNVERIFIABLE_PASS = Q(outcome=Outcome.SUCCEEDED, layer=Layer.UNVERIFIABLE)
 PRE_EXISTING = Q(pre_existing_failure=True) & ~Q(state__in=PASSING_STATES)
 AGENT_INTRODUCED = Q(pre_existing_failure=False, state__in=FAILED_OUTCOMES)
 
@@ -129,6 +133,7 @@ class Funnel:
 
     stages: list[FunnelStage]
     no_change: int = 0
+    unverified: int = 0
     prs_without_approval: int = 0
     merged_without_review: int = 0
     reviews_recorded: bool = False
@@ -145,7 +150,7 @@ FUNNEL_STAGES = (
         "verified",
         "verifiers pass",
         "Of those, repositories with an attempt whose build and test verifiers all passed"
-        " (attempts that needed no change are left out).",
+        " (attempts that needed no change, and passes that verified nothing, are left out).",
     ),
     (
         "approved",
@@ -162,8 +167,10 @@ def migration_funnel(*, migration: Migration) -> Funnel:
     """Repositories reaching each stage, each stage a subset of the one before (5 queries)."""
     # Each stage's repositories are read once, grouped per repository, and intersected here: an EXISTS per target
     # and stage made PostgreSQL look up attempts and pull requests 60,000 times for 10,000 targets.
+    # A pass that verified nothing reaches no stage past "agent ran": it is not a verified success.
     best = Max(
         Case(
+            When(UNVERIFIABLE_PASS, then=Value(0)),
             When(outcome=Outcome.SUCCEEDED, then=Value(2)),
             When(outcome=Outcome.JUDGE_REJECTED, then=Value(1)),
             default=Value(0),
@@ -194,23 +201,31 @@ def migration_funnel(*, migration: Migration) -> Funnel:
         reached_all &= repositories
         counts[key] = len(reached_all)
     no_change = {r for r in ran - verified if targets.get(r) == RepositoryState.NO_CHANGE}
+    unverified = {r for r in ran - verified if targets.get(r) == RepositoryState.UNVERIFIED}
     return Funnel(
         stages=[FunnelStage(key, label, counts[key], why) for key, label, why in FUNNEL_STAGES],
         no_change=len(no_change),
-        prs_without_approval=len((pr - approved) & set(targets)),
+        unverified=len(unverified),
+        prs_without_approval=len((pr - approved - unverified) & set(targets)),
         merged_without_review=len((approved & merged - reviewed) & set(targets)),
         reviews_recorded=decisions.exists(),
     )
 
 
 def migration_burndown_events(*, migration: Migration):
-    """(repository id, end day, outcome) of the migration's ended attempts, in end-time order (one query)."""
+    """(repository id, end day, state) of the migration's ended attempts, in end-time order (one query): the state
+    an attempt leaves its repository in, its outcome, or unverified for a pass that verified nothing."""
     # Days rather than times: the burndown is per day, and dates are cheaper to read than aware datetimes.
+    state = Case(
+        When(UNVERIFIABLE_PASS, then=Value(RepositoryState.UNVERIFIED.value)),
+        default=F("outcome"),
+        output_field=CharField(),
+    )
     return (
         Attempt.objects.filter(migration=migration, phase=Phase.MIGRATION, ended_at__isnull=False)
-        .annotate(day=TruncDate("ended_at"))
+        .annotate(day=TruncDate("ended_at"), repository_state=state)
         .order_by("ended_at", "id")
-        .values_list("repository_id", "day", "outcome")
+        .values_list("repository_id", "day", "repository_state")
         .iterator(chunk_size=5000)
     )
 

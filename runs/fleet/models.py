@@ -213,6 +213,9 @@ class RepositoryState(models.TextChoices):
     NOT_STARTED = "not_started", "not started"
     IN_PROGRESS = "in_progress", "in progress"
     SUCCEEDED = "succeeded", "succeeded"
+    # Its latest attempt passed but its verifier verified nothing (layer unverifiable): not a success until a
+    # reviewer reads the change closely or a later attempt passes verified.
+    UNVERIFIED = "unverified", "passed, verified nothing"
     VERIFY_FAILED = "verify_failed", "verifier failed"
     JUDGE_REJECTED = "judge_rejected", "judge rejected"
     AGENT_ERROR = "agent_error", "agent error"

@@ -315,7 +315,7 @@ def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:
     )
     for row in rows:
         attempts[(row[1], row[2])].append(row)
-    targets, failed_baselines = [], set()
+    targets, failed_baselines, passed = [], set(), {}
     for pair in pairs:
         rows = attempts.get(pair, [])
         migration_rows = sorted((r for r in rows if r[3] == Phase.MIGRATION), key=_attempt_order)
@@ -325,6 +325,8 @@ def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:
         ended = [r[5] for r in rows if r[5] is not None]
         if baseline and baseline[6] == Outcome.VERIFY_FAILED:
             failed_baselines.add(pair)
+        if latest and latest[6] == Outcome.SUCCEEDED:
+            passed[latest[0]] = len(targets)
         targets.append(
             Target(
                 migration_id=pair[0],
@@ -337,6 +339,10 @@ def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:
                 last_activity_at=max(ended) if ended else None,
             )
         )
+    # The layers first: a passing attempt that verified nothing leaves its repository unverified, not succeeded.
+    _layers_refresh(query, failed_baselines)
+    for attempt_id in _unverifiable_passes(query, passed):
+        targets[passed[attempt_id]].state = RepositoryState.UNVERIFIED
     Target.objects.bulk_create(
         targets,
         update_conflicts=True,
@@ -350,7 +356,15 @@ def targets_refresh(*, pairs: set[tuple[int, int]]) -> None:
             "last_activity_at",
         ],
     )
-    _layers_refresh(query, failed_baselines)
+
+
+def _unverifiable_passes(query: Q, passed: dict[int, int]) -> list[int]:
+    """Of the latest attempts that succeeded (`passed` holds their ids), those whose layer is unverifiable (one
+    query, within the pairs' attempts)."""
+    if not passed:
+        return []
+    rows = Attempt.objects.filter(query, outcome=Outcome.SUCCEEDED, layer=Layer.UNVERIFIABLE, phase=Phase.MIGRATION)
+    return [pk for pk in rows.values_list("id", flat=True) if pk in passed]
 
 
 def _layers_refresh(query: Q, failed_baselines: set[tuple[int, int]]) -> None:
