@@ -19,7 +19,8 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 
 from runs.fleet.models import Attempt
-from triage.clusters.models import ClusterMember
+from triage.clusters.counts import cluster_counts_many
+from triage.clusters.models import ClusterCounts, ClusterMember
 
 MILLION = Decimal(1_000_000)
 # Reads {cluster id: (fixed, ended)} for clusters given as {cluster id: their members' attempt ids}; one query.
@@ -92,10 +93,11 @@ def default_price() -> tuple[Decimal, Decimal] | None:
         return None
 
 
-def _spend_grouped(attempts, fields: tuple[str, ...]) -> dict[tuple, Spend]:
-    """Spend of `attempts` per value of `fields` (a tuple key); one query."""
+def spend_rows(attempts, fields: tuple[str, ...]):
+    """The unpriced sums of `attempts` per value of `fields`: known, known_n, tokens_in/out, open_in/out, open_n,
+    ms (a lazy query)."""
     unpriced = Q(cost_usd__isnull=True)
-    rows = (
+    return (
         attempts.values(*fields)
         .annotate(
             known=Sum("cost_usd"),
@@ -109,22 +111,48 @@ def _spend_grouped(attempts, fields: tuple[str, ...]) -> dict[tuple, Spend]:
         )
         .order_by()
     )
+
+
+def _priced(known, known_n, open_in, open_out, open_n, tokens, ms, price) -> Spend:
+    usd = known if known_n else None
+    priced = known_n
+    if price is not None and open_n:
+        extra = (Decimal(open_in or 0) * price[0] + Decimal(open_out or 0) * price[1]) / MILLION
+        usd = (usd or Decimal(0)) + extra
+        priced += open_n
+    return Spend(usd=usd, tokens=tokens, agent_ms=ms or 0, priced_attempts=priced)
+
+
+def _spend_grouped(attempts, fields: tuple[str, ...]) -> dict[tuple, Spend]:
+    """Spend of `attempts` per value of `fields` (a tuple key); one query."""
     price = default_price()
-    spends = {}
-    for row in rows:
-        usd = row["known"] if row["known_n"] else None
-        priced = row["known_n"]
-        if price is not None and row["open_n"]:
-            extra = (Decimal(row["open_in"] or 0) * price[0] + Decimal(row["open_out"] or 0) * price[1]) / MILLION
-            usd = (usd or Decimal(0)) + extra
-            priced += row["open_n"]
-        spends[tuple(row[field] for field in fields)] = Spend(
-            usd=usd,
-            tokens=(row["tokens_in"] or 0) + (row["tokens_out"] or 0),
-            agent_ms=row["ms"] or 0,
-            priced_attempts=priced,
+    return {
+        tuple(row[field] for field in fields): _priced(
+            row["known"],
+            row["known_n"],
+            row["open_in"],
+            row["open_out"],
+            row["open_n"],
+            (row["tokens_in"] or 0) + (row["tokens_out"] or 0),
+            row["ms"],
+            price,
         )
-    return spends
+        for row in spend_rows(attempts, fields)
+    }
+
+
+def kept_spend(kept: ClusterCounts, price=None) -> Spend:
+    """The Spend of a cluster's kept sums, priced by `price` (default_price() when not given)."""
+    return _priced(
+        kept.usd_known,
+        kept.priced_known,
+        kept.open_in,
+        kept.open_out,
+        kept.open_attempts,
+        kept.tokens_in + kept.tokens_out,
+        kept.agent_ms,
+        default_price() if price is None else price,
+    )
 
 
 def _pairs_attempts(pairs: set[tuple[int, int]]):
@@ -207,7 +235,7 @@ def _fix_rates(attempts_of: dict[int, set[int]]) -> dict[int, float | None]:
 
 def cluster_fix_rates(*, cluster_ids: list[int]) -> dict[int, float | None]:
     """cluster id -> share of its ended rerun items that were fixed, None before any; two queries."""
-    return _fix_rates(_members(list(cluster_ids)).attempts_of) if cluster_ids else {}
+    return _fix_rates(_attempts_of(list(cluster_ids))) if cluster_ids else {}
 
 
 # A tie between layers goes to the one listed first: a failure the agent may have caused outranks the others.
@@ -222,24 +250,41 @@ def main_layer(counts: dict[str, int]) -> str | None:
     return min(counts, key=lambda layer: (-counts[layer], rank.get(layer, len(rank)), layer))
 
 
-def cluster_costs(*, cluster_ids: list[int]) -> dict[int, dict]:
+def _attempts_of(ids: list[int]) -> dict[int, set[int]]:
+    """cluster id -> its members' attempt ids; one query."""
+    found: dict[int, set[int]] = {cluster_id: set() for cluster_id in ids}
+    for cluster_id, attempt_id in ClusterMember.objects.filter(cluster_id__in=ids).values_list(
+        "cluster_id", "attempt_id"
+    ):
+        found[cluster_id].add(attempt_id)
+    return found
+
+
+def cluster_spends(*, cluster_ids: list[int], kept: dict[int, ClusterCounts] | None = None) -> dict[int, dict]:
+    """cluster id -> {usd, tokens, agent_seconds} from the kept counts; one query (none when `kept` is given)."""
+    ids = list(cluster_ids)
+    kept = cluster_counts_many(cluster_ids=ids) if kept is None else kept
+    price = default_price()
+    return {cluster_id: kept_spend(kept[cluster_id], price).as_json() for cluster_id in ids}
+
+
+def cluster_costs(*, cluster_ids: list[int], kept: dict[int, ClusterCounts] | None = None) -> dict[int, dict]:
     """cluster id -> {"cost": {usd, tokens, agent_seconds}, "fix_rate": float | None, "layer", "layers"}; three
-    queries for any page (members with their layers, attempts, and the reruns' fix counts)."""
+    queries for any page (kept counts, members' attempts, and the reruns' fix counts)."""
     ids = list(cluster_ids)
     if not ids:
         return {}
-    members = _members(ids)
-    spends = _spend_by_repository({pair for pairs in members.repos_of.values() for pair in pairs})
-    rates = _fix_rates(members.attempts_of)
-    layers = members.layers_of
+    kept = cluster_counts_many(cluster_ids=ids) if kept is None else kept
+    rates = _fix_rates(_attempts_of(ids)) if _fix_rate_reader else dict.fromkeys(ids)
+    price = default_price()
     result = {}
     for cluster_id in ids:
-        spend = sum((spends.get(pair, Spend()) for pair in members.repos_of.get(cluster_id, ())), Spend())
+        counts = kept[cluster_id]
         result[cluster_id] = {
-            "cost": spend.as_json(),
+            "cost": kept_spend(counts, price).as_json(),
             "fix_rate": rates[cluster_id],
-            "layer": main_layer(layers[cluster_id]),
-            "layers": layers[cluster_id],
+            "layer": main_layer(counts.layers),
+            "layers": dict(counts.layers),
         }
     return result
 

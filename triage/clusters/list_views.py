@@ -18,7 +18,8 @@ from fleetui.common.sparklines import daily_sparklines
 from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Migration
 from triage.clusters import selectors as cluster_selectors
-from triage.clusters.costs import cluster_costs
+from triage.clusters.costs import cluster_spends
+from triage.clusters.counts import cluster_counts_many
 from triage.clusters.models import ClusterKind, FailureCluster
 from triage.clusters.services.actions import _UNSET, TriageError, user_can_triage
 from triage.clusters.services.bulk import clusters_bulk_merge, clusters_bulk_update, clusters_selected
@@ -79,12 +80,14 @@ def cluster_list(request, slug: str):
     rows = list(page.object_list)
     today = timezone.localdate()
     since = _start_of(today - timedelta(days=TREND_DAYS - 1))
-    counts = cluster_selectors.cluster_daily_counts(cluster_ids=[c.pk for c in rows], since=since)
-    recent = cluster_selectors.cluster_recent_repositories(cluster_ids=[c.pk for c in rows])
-    trends = daily_sparklines(counts, [c.pk for c in rows], end=today, days=TREND_DAYS)
-    costs = cluster_costs(cluster_ids=[c.pk for c in rows])
+    ids = [c.pk for c in rows]
+    kept = cluster_counts_many(cluster_ids=ids)
+    counts = cluster_selectors.cluster_daily_counts(cluster_ids=ids, since=since, kept=kept)
+    recent = cluster_selectors.cluster_recent_repositories(cluster_ids=ids, kept=kept)
+    trends = daily_sparklines(counts, ids, end=today, days=TREND_DAYS)
+    costs = cluster_spends(cluster_ids=ids, kept=kept)
     for cluster in rows:
-        cluster.cost = costs[cluster.pk]["cost"]
+        cluster.cost = costs[cluster.pk]
         cluster.trend = trends[cluster.pk]
         cluster.recent_repos = recent.get(cluster.pk, [])
         cluster.more_repos = max(cluster.repos - len(cluster.recent_repos), 0)

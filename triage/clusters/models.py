@@ -174,3 +174,34 @@ class MlflowLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} on {self.trace_id}"
+
+
+class ClusterCounts(models.Model):
+    """What the cluster pages read of a cluster's members and their attempts, counted once instead of per request.
+
+    Written by `triage.clusters.counts` whenever members move (clustering, merge, split) and after an import that
+    changed the migration's attempts; a cluster without a row is counted when a page first asks for it."""
+
+    cluster = models.OneToOneField(
+        FailureCluster, on_delete=models.CASCADE, primary_key=True, related_name="kept_counts"
+    )
+    members = models.PositiveIntegerField(default=0)
+    usd_known = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    priced_known = models.PositiveIntegerField(default=0, help_text="Attempts with a recorded cost.")
+    tokens_in = models.BigIntegerField(default=0)
+    tokens_out = models.BigIntegerField(default=0)
+    open_in = models.BigIntegerField(default=0, help_text="Input tokens of attempts without a recorded cost.")
+    open_out = models.BigIntegerField(default=0, help_text="Output tokens of attempts without a recorded cost.")
+    open_attempts = models.PositiveIntegerField(default=0, help_text="Attempts without a cost but with tokens.")
+    agent_ms = models.BigIntegerField(default=0)
+    layers = models.JSONField(default=dict, help_text="Layer -> members whose attempt is in it.")
+    days = models.JSONField(default=dict, help_text="ISO day -> members whose failing attempt ended that day.")
+    why = models.JSONField(default=dict, help_text="Why members were placed -> how many.")
+    recent = models.JSONField(default=list, help_text="owner/name of the repositories that joined last, newest first.")
+    counted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "cluster counts"
+
+    def __str__(self) -> str:
+        return f"counts of cluster {self.cluster_id}"

@@ -1,10 +1,14 @@
 """What clustering does when an earlier stage finishes; connected in TriageConfig.ready()."""
 
+from functools import partial
+
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from runs.fleet.models import AuditEvent
 from runs.imports.signals import import_finished
+from triage.clusters.counts import cluster_counts_refresh_changed
 from triage.clusters.models import ClusteringRun
 from triage.clusters.services import after_import
 from triage.clusters.signals import clustering_finished
@@ -15,6 +19,15 @@ from triage.clusters.writeback import writeback_enqueue
 def clusters_after_import(sender, *, run, **kwargs) -> None:
     """New failures arrived: place them in clusters once the import's writes are committed."""
     after_import(run)
+
+
+@receiver(import_finished, dispatch_uid="triage-clusters-counts-after-import")
+def cluster_counts_after_import(sender, *, run, **kwargs) -> None:
+    """An import wrote attempts: the clusters of their repositories are counted again (cost, layers) once it is
+    committed; placing the new failures counts the clusters they join (`clusters_refresh_counts`)."""
+    since = getattr(run, "started_at", None)
+    if since is not None:
+        transaction.on_commit(partial(cluster_counts_refresh_changed, since=since))
 
 
 # --- Labels back to MLflow (triage/clusters/writeback.py): after clustering, triage actions and decisions. ---

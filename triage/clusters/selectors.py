@@ -2,11 +2,12 @@
 
 from datetime import date, datetime
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from runs.fleet.models import Migration, PullRequest
-from triage.clusters.models import ClusterMember, FailureCluster
+from triage.clusters.counts import cluster_counts_many
+from triage.clusters.models import ClusterCounts, ClusterMember, FailureCluster
 
 # Statuses in their declared order (new first), so sorting by status groups them as the tabs do.
 STATUS_RANK = Case(
@@ -83,35 +84,28 @@ def cluster_list(
     return qs.order_by(*ORDERS.get(order, ORDERS[DEFAULT_ORDER]))
 
 
-def cluster_daily_counts(*, cluster_ids: list[int], since: datetime) -> dict[int, dict[date, int]]:
-    """cluster id -> {day: members whose failing attempt ended that day} since a time, for a page (one query)."""
-    rows = (
-        ClusterMember.objects.filter(cluster_id__in=list(cluster_ids), attempt__ended_at__gte=since)
-        .annotate(day=TruncDate("attempt__ended_at"))
-        .values("cluster_id", "day")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def cluster_daily_counts(
+    *, cluster_ids: list[int], since: datetime, kept: dict[int, ClusterCounts] | None = None
+) -> dict[int, dict[date, int]]:
+    """cluster id -> {day: members whose failing attempt ended that day} from the day of `since` (the start of a
+    day), for a page; from the kept counts (one query, none when `kept` is given)."""
+    kept = cluster_counts_many(cluster_ids=cluster_ids) if kept is None else kept
+    first = timezone.localtime(since).date()
     found: dict[int, dict[date, int]] = {}
-    for row in rows:
-        found.setdefault(row["cluster_id"], {})[row["day"]] = row["n"]
+    for cluster_id in cluster_ids:
+        for day, n in kept[cluster_id].days.items():
+            if (when := date.fromisoformat(day)) >= first:
+                found.setdefault(cluster_id, {})[when] = n
     return found
 
 
-def cluster_recent_repositories(*, cluster_ids: list[int], per_cluster: int = 2) -> dict[int, list[str]]:
-    """cluster id -> owner/name of the repositories that joined it last, newest first (one query)."""
-    newest = Window(RowNumber(), partition_by=[F("cluster_id")], order_by=[F("joined_at").desc(), F("id").desc()])
-    rows = (
-        ClusterMember.objects.filter(cluster_id__in=list(cluster_ids))
-        .annotate(rank=newest)
-        .filter(rank__lte=per_cluster)
-        .order_by("cluster_id", "rank")
-        .values_list("cluster_id", "repository__full_name")
-    )
-    found: dict[int, list[str]] = {}
-    for cluster_id, name in rows:
-        found.setdefault(cluster_id, []).append(name)
-    return found
+def cluster_recent_repositories(
+    *, cluster_ids: list[int], per_cluster: int = 2, kept: dict[int, ClusterCounts] | None = None
+) -> dict[int, list[str]]:
+    """cluster id -> owner/name of the repositories that joined it last, newest first (at most two; kept counts,
+    one query, none when `kept` is given)."""
+    kept = cluster_counts_many(cluster_ids=cluster_ids) if kept is None else kept
+    return {pk: list(kept[pk].recent[:per_cluster]) for pk in cluster_ids if kept[pk].recent}
 
 
 def attempt_cluster_map(*, attempt_ids: list[int]) -> dict[int, ClusterMember]:

@@ -1,13 +1,11 @@
 """Pages for failure clusters: a cluster with its members and triage actions (the list is in list_views)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +16,8 @@ from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Target
 from triage.clusters import selectors as cluster_selectors
 from triage.clusters.costs import cluster_costs, cluster_rerun_costs
-from triage.clusters.models import ClusterMember, FailureCluster
+from triage.clusters.counts import cluster_counts_many
+from triage.clusters.models import ClusterCounts, ClusterMember, FailureCluster
 from triage.clusters.services.actions import TriageError, cluster_merge, cluster_split, cluster_update, user_can_triage
 
 GROWN_WINDOW = timedelta(days=1)
@@ -54,6 +53,8 @@ def cluster_detail(request, cluster_id: int):
         member.attempts = attempts_by_repo.get(member.repository_id, 0)
         prs = list(member.attempt.pull_requests.all())
         member.pr = prs[0] if prs else None
+    # Cost, layers, members per day and why they were placed: counted when members move, not per request.
+    kept = cluster_counts_many(cluster_ids=[cluster.pk])[cluster.pk]
     context = {
         "nav": "migrations",
         "migration": migration,
@@ -63,28 +64,21 @@ def cluster_detail(request, cluster_id: int):
         "matching": page.paginator.count,
         "team": team,
         "teams": run_selectors.team_choices(migration=migration),
-        "timeline": _member_timeline(cluster),
+        "timeline": _member_timeline(kept),
         "statuses": FailureCluster.Status.choices,
         "can_triage": user_can_triage(request.user),
         "assignees": _assignee_choices(cluster) if user_can_triage(request.user) else [],
         "merge_targets": _merge_targets(cluster) if user_can_triage(request.user) else [],
-        "why_counts": _why_counts(cluster),
-        "spend": cluster_costs(cluster_ids=[cluster.pk])[cluster.pk],
+        "why_counts": _why_counts(kept),
+        "spend": cluster_costs(cluster_ids=[cluster.pk], kept={cluster.pk: kept})[cluster.pk],
         "rerun_costs": cluster_rerun_costs(cluster_id=cluster.pk),
     }
     return render(request, "triage/cluster_detail.html", context)
 
 
-def _member_timeline(cluster: FailureCluster) -> dict | None:
+def _member_timeline(kept: ClusterCounts) -> dict | None:
     """Members per day by when their failing attempt ended, over at least a week."""
-    rows = (
-        ClusterMember.objects.filter(cluster=cluster, attempt__ended_at__isnull=False)
-        .annotate(day=TruncDate("attempt__ended_at"))
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by("day")
-    )
-    per_day = {row["day"]: row["n"] for row in rows}
+    per_day = {date.fromisoformat(day): n for day, n in kept.days.items()}
     if not per_day:
         return None
     end = max(per_day)
@@ -93,10 +87,10 @@ def _member_timeline(cluster: FailureCluster) -> dict | None:
     return charts.daily_counts_figure(days, [per_day.get(d, 0) for d in days], name="failures that day")
 
 
-def _why_counts(cluster: FailureCluster) -> list[tuple[str, int]]:
+def _why_counts(kept: ClusterCounts) -> list[tuple[str, int]]:
     labels = dict(ClusterMember.Why.choices)
-    rows = cluster.members.values("why").annotate(n=Count("id")).order_by("-n")
-    return [(labels.get(row["why"], row["why"]), row["n"]) for row in rows]
+    rows = sorted(kept.why.items(), key=lambda row: (-row[1], row[0]))
+    return [(labels.get(why, why), n) for why, n in rows]
 
 
 def _assignee_choices(cluster: FailureCluster):

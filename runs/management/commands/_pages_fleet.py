@@ -92,10 +92,12 @@ def seed(*, scale: float, migrations: int = 40, seed: int = 1, progress=print) -
         if progress and (index + 1) % 5 == 0:
             progress(f"  seeded {index + 1}/{migrations} migrations: {out}")
     writer.finish()
-    # As an import leaves them when it finishes: each migration's counts kept.
+    # As an import and clustering leave them when they finish: each migration's and each cluster's counts kept.
     from runs.dashboards.counts import migration_counts_refresh
+    from triage.clusters.counts import cluster_counts_refresh_migrations
 
     migration_counts_refresh()
+    cluster_counts_refresh_migrations(migration_ids=None)
     return out
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from fleetui.common.roles import MIGRATION_OWNER, VIEWER
 from runs.fleet.models import AuditEvent, Outcome
 from tests.factories import make_attempt, make_migration, make_repo, make_user, make_verifier_result
+from triage.clusters.counts import cluster_counts_refresh
 from triage.clusters.models import ClusterKind, ClusterMember, FailureCluster
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,8 @@ def cluster(migration, title: str, repos: list[str], *, days_ago: list[int] | No
     found.first_seen_at = now - timedelta(days=max(days_ago or [0]))
     found.last_seen_at = now - timedelta(days=min(days_ago or [0]))
     found.save()
+    # As clustering leaves it: the cluster's counts kept.
+    cluster_counts_refresh(cluster_ids=[found.pk])
     return found
 
 

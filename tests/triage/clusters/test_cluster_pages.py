@@ -22,6 +22,7 @@ from tests.factories import (
     make_user,
     make_verifier_result,
 )
+from triage.clusters.counts import cluster_counts_refresh
 from triage.clusters.models import ClusterMember, FailureCluster
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,8 @@ def cluster_with_members(migration, title: str, repos: list, *, status="new", te
     cluster.size = cluster.repos = cluster.agent_failures = len(repos)
     cluster.first_seen_at = cluster.last_seen_at = timezone.now()
     cluster.save()
+    # As clustering leaves it: the cluster's counts kept.
+    cluster_counts_refresh(cluster_ids=[cluster.pk])
     return cluster
 
 

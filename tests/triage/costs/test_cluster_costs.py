@@ -11,6 +11,7 @@ from runs.fleet.models import Attempt, Outcome, Phase
 from runs.reruns.models import RerunBatch, RerunItem, RerunOutcome, RerunState
 from tests.factories import make_api_token, make_attempt, make_migration, make_repo, make_user
 from triage.clusters.costs import cluster_costs, expected_rerun_cost
+from triage.clusters.counts import cluster_counts_refresh
 from triage.clusters.models import ClusterMember, FailureCluster
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,14 @@ def cluster_of(migration, title, attempts):
             repository=attempt.repository,
             joined_at=timezone.now(),
         )
+    # As clustering leaves it: the cluster's counts kept.
+    cluster_counts_refresh(cluster_ids=[found.pk])
     return found
+
+
+def imported(*clusters):
+    """What an import that wrote these clusters' attempts leaves: their counts kept again (receivers.py)."""
+    cluster_counts_refresh(cluster_ids=[found.pk for found in clusters])
 
 
 @pytest.fixture
@@ -77,6 +85,7 @@ def test_each_cluster_sums_every_attempt_of_its_repositories_in_its_migration(fl
 def test_attempts_with_tokens_but_no_cost_are_priced_by_the_default_price(fleet, settings):
     migration, _, crates, repos = fleet
     failed(migration, repos["c"], input_tokens=2_000_000, output_tokens=1_000_000)
+    imported(crates)
 
     settings.FLEETUI_DEFAULT_PRICE = None
     unpriced = cluster_costs(cluster_ids=[crates.pk])[crates.pk]["cost"]
@@ -213,6 +222,7 @@ def test_a_cluster_is_in_the_layer_most_of_its_members_are_in_and_counts_each_la
 def test_the_clusters_api_items_carry_their_layer(client, fleet):
     migration, symbols, _, _ = fleet
     Attempt.objects.filter(cluster_memberships__cluster=symbols).update(layer="agent")
+    imported(symbols)
     key = make_api_token(make_user(role=VIEWER))
 
     items = client.get(f"/api/migrations/{migration.slug}/clusters", headers={"Authorization": f"Bearer {key}"}).json()[
@@ -259,6 +269,7 @@ def test_the_cluster_api_answers_its_cost_layer_and_each_reruns_cost(client, fle
     item = batch.items.get()
     item.result_attempt = failed(migration, repos["a"], cost_usd=Decimal("0.30"), input_tokens=10, output_tokens=5)
     item.save(update_fields=["result_attempt"])
+    imported(symbols)
     key = make_api_token(make_user(role=VIEWER))
 
     body = client.get(f"/api/clusters/{symbols.pk}", headers={"Authorization": f"Bearer {key}"}).json()

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Max, Min, Q
 
+from triage.clusters.counts import cluster_counts_refresh
 from triage.clusters.models import ClusterMember, FailureCluster
 from triage.clusters.services.failures import Failure
 from triage.engine.causes import cause_of
@@ -62,6 +63,8 @@ def clusters_refresh_counts(*, cluster_ids: Iterable[int]) -> None:
                 changed.append(cluster)
         # Only rows whose counts moved are written: after a rebuild of a stable fleet that is few.
         FailureCluster.objects.bulk_update(changed, COUNT_FIELDS, batch_size=BULK_BATCH)
+    # The pages' kept counts of the same clusters (cost, layers, days, why, recent members).
+    cluster_counts_refresh(cluster_ids=ids)
 
 
 def titles_refresh(*, cluster_ids: Iterable[int]) -> None:
