@@ -33,8 +33,11 @@ def review_queue(*, migration: Migration | None = None, filters: QueueFilters | 
     if migration is not None:
         prs = prs.filter(migration=migration)
     verifiers = VerifierResult.objects.only("id", "attempt_id", "position", "kind", "passed", "snippet")
-    prs = prs.select_related("migration", "repository__team", "attempt__judge", "attempt__repository").prefetch_related(
-        Prefetch("attempt__verifier_results", queryset=verifiers.order_by("position"))
+    prs = (
+        prs.select_related("migration", "repository__team", "attempt__judge", "attempt__repository")
+        # The trace outline and problems are the attempt page's, and the largest columns of a row.
+        .defer("attempt__span_tree", "attempt__problems")
+        .prefetch_related(Prefetch("attempt__verifier_results", queryset=verifiers.order_by("position")))
     )
     return (filters or QueueFilters()).apply(prs)
 
@@ -51,7 +54,9 @@ def pull_requests_for_review(*, ids: list[int]) -> list[PullRequest]:
 
 def review_decision_list(*, migration: Migration | None = None) -> QuerySet[ReviewDecision]:
     """Decisions, newest first, with their pull request, attempt and patterns."""
-    decisions = ReviewDecision.objects.select_related("pull_request", "attempt__repository", "migration")
+    decisions = ReviewDecision.objects.select_related("pull_request", "attempt__repository", "migration").defer(
+        "attempt__span_tree", "attempt__problems"
+    )
     if migration is not None:
         decisions = decisions.filter(migration=migration)
     return decisions.prefetch_related("patterns").order_by("-created_at", "-id")

@@ -1,6 +1,8 @@
 """The reviewer gate: queue, approve and request changes (pages and API), GitHub updates, patterns, calibration."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fleetui.celery import app as celery_app
@@ -102,6 +104,20 @@ def test_the_queue_page_and_api_use_a_bounded_number_of_queries(client, django_a
     item = answer["results"][0]
     assert item["pr"]["draft"] is True and item["diff_url"].endswith("/files")
     assert item["judge"]["verdict"] == "approve" and item["verifiers"][0]["passed"] is True
+
+
+def test_the_queue_reads_no_attempts_trace_outline_or_problems(client):
+    login(client, REVIEWER)
+    migration = make_migration("java-21")
+    for i in range(3):
+        agent_pr(f"org/svc-{i}", i + 1, migration=migration)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("migration-reviews", args=["java-21"])).status_code == 200
+
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "runs_pullrequest" in sql
+    assert '"span_tree"' not in sql and '"problems"' not in sql, "the largest columns are the attempt page's"
 
 
 # --- permissions ------------------------------------------------------------------------------------------------
