@@ -2,8 +2,9 @@
 
 The demo serves its own fake GitHub and Slack on loopback (the same fakes the tests use,
 answering with the vendors' example payloads in runs/demo/payloads), so pull-request states, review
-queues, channel matching and nudges work without any outside service. A second run reuses
-the database, the MLflow store and the users it finds.
+queues, channel matching and nudges work without any outside service. On a first run it also
+starts two canary reruns for the worker (`_demo_canaries.py`). A second run reuses the database,
+the MLflow store and the users it finds.
 """
 
 import contextlib
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         steps.fleet()
         steps.traces_import()
         steps.clusters()
+        self._canaries(steps)
 
         env = {**os.environ, "FLEETUI_DEMO": "1"}
 
@@ -54,6 +56,19 @@ class Command(BaseCommand):
         finally:
             for fake in fakes:
                 fake.stop()
+
+    @staticmethod
+    def _canaries(steps) -> None:
+        """Two canary reruns for the worker to run: one whose prompt names the fix, one unchanged."""
+        from runs.management.commands._demo_canaries import demo_canary_batches_start
+
+        started = demo_canary_batches_start()
+        if not started:
+            steps.skipped("Canary reruns", "started before, or no two clusters of the agent's failures to rerun")
+            return
+        for canary in started:
+            how = "with its fix in the prompt" if canary.with_fix else "with the prompt unchanged"
+            steps.write(f"  canary rerun #{canary.batch.pk} of '{canary.cluster.title[:60]}' {how}")
 
     @staticmethod
     def _wait_listening(process: subprocess.Popen, host: str, port: int, timeout: float = 60.0) -> None:
