@@ -101,7 +101,11 @@ class ClusterMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["migration", "attempt", "kind"], name="unique_cluster_membership")
         ]
-        indexes = [models.Index(fields=["cluster", "joined_at"], name="member_cluster_joined")]
+        indexes = [
+            models.Index(fields=["cluster", "joined_at"], name="member_cluster_joined"),
+            # The member table's order: a page of a large cluster reads its first rows, not all of them sorted.
+            models.Index(fields=["cluster", "pre_existing", "-score"], name="member_cluster_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.attempt_id} in {self.cluster_id}"

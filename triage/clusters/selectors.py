@@ -164,7 +164,9 @@ def cluster_members(*, cluster: FailureCluster, team: str | None = None) -> Quer
     """The cluster's members with repository, team, attempt and its pull requests; agent failures first."""
     qs = (
         ClusterMember.objects.filter(cluster=cluster)
-        .select_related("repository__team", "attempt__prompt_revision")
+        .select_related("repository__team", "attempt")
+        # What the member table and API never show: the masked text, the trace outline and its problems.
+        .defer("normalized", "attempt__span_tree", "attempt__problems")
         .prefetch_related(
             Prefetch("attempt__pull_requests", queryset=PullRequest.objects.order_by("-updated_at", "-id"))
         )
