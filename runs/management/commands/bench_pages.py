@@ -83,11 +83,14 @@ class Command(BaseCommand):
         return {row["name"]: row for row in rows}
 
     def _measure(self, urls, repeats):
+        from fleetui.common.startup import server_heap_freeze
         from runs.accounts.services import user_with_role_create
 
         # A page that fails answers 500 and is reported as missed, not as a crash of the benchmark.
         client = Client(raise_request_exception=False)
         client.force_login(user_with_role_create(username="bench", role="admin", password="bench-unused"))
+        # As the server's entry point does before its first request (fleetui/wsgi.py): the loaded heap is frozen.
+        server_heap_freeze()
         rows = []
         for name, url in urls:
             statuses = set()
