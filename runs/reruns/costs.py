@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from runs.reruns import outcomes
 from runs.reruns.models import RerunItem, RerunKind
@@ -15,11 +15,12 @@ from runs.reruns.selectors import NOT_ENDED_OUTCOMES
 RERUNS_SHOWN = 10
 
 
-def cluster_rerun_costs(cluster_id: int, attempt_ids: set[int]) -> list[dict]:
-    """The newest reruns started from the cluster or from one of its members' attempts (`attempt_ids`), each with
-    its items from the cluster, how many were fixed and ended, and what their new attempts cost; one query."""
+def cluster_rerun_costs(cluster_id: int, attempt_ids: QuerySet | set[int]) -> list[dict]:
+    """The newest reruns started from the cluster or from one of its members' attempts (`attempt_ids`: a query of
+    them, or their ids), each with its items from the cluster, how many were fixed and ended, and what their new
+    attempts cost; one query."""
     rows = (
-        RerunItem.objects.filter(Q(source_cluster_id=cluster_id) | Q(source_attempt_id__in=list(attempt_ids)))
+        RerunItem.objects.filter(Q(source_cluster_id=cluster_id) | Q(source_attempt_id__in=attempt_ids))
         .values_list(
             "batch_id",
             "batch__created_at",

@@ -172,23 +172,29 @@ def rerun_before_after(*, batch: RerunBatch) -> list[ClusterBeforeAfter]:
 NOT_ENDED_OUTCOMES = (outcomes.PENDING, outcomes.WAITING, outcomes.CANCELLED, outcomes.HELD)
 
 
-def cluster_fix_counts(attempts_of: dict[int, set[int]]) -> dict[int, tuple[int, int]]:
-    """Cluster id -> (fixed, ended) rerun items started from it, or from one of its members' attempts; one query.
+def cluster_fix_counts(cluster_ids: list[int], members: QuerySet | None = None) -> dict[int, tuple[int, int]]:
+    """Cluster id -> (fixed, ended) rerun items started from it, or from one of its members' attempts.
 
-    `attempts_of` maps each cluster id to its members' attempt ids. Each item counts once per cluster; items of
-    infrastructure retries, held or not yet ended do not count."""
-    ids = list(attempts_of)
-    cluster_of_attempt: dict[int, set[int]] = {}
-    for cluster_id, attempt_ids in attempts_of.items():
-        for attempt_id in attempt_ids:
-            cluster_of_attempt.setdefault(attempt_id, set()).add(cluster_id)
-    items = (
-        RerunItem.objects.filter(Q(source_cluster_id__in=ids) | Q(source_attempt_id__in=list(cluster_of_attempt)))
+    `members` is a query of the clusters' members (rows with cluster_id and attempt_id; None: count only the
+    reruns started from the clusters themselves). One query, and a second one, of the members those items started
+    from, when any did. Each item counts once per cluster; items of infrastructure retries, held or not yet ended
+    do not count."""
+    ids = list(cluster_ids)
+    started = Q(source_cluster_id__in=ids)
+    if members is not None:
+        started |= Q(source_attempt_id__in=members.values("attempt_id"))
+    items = list(
+        RerunItem.objects.filter(started)
         .exclude(outcome__in=NOT_ENDED_OUTCOMES)
         # An infrastructure retry reruns the same prompt after an outage: it tells nothing of how well it fixes.
         .exclude(batch__kind=RerunKind.INFRASTRUCTURE_RETRY)
         .values_list("source_cluster_id", "source_attempt_id", "outcome")
     )
+    sources = {attempt_id for _, attempt_id, _ in items if attempt_id is not None}
+    cluster_of_attempt: dict[int, set[int]] = {}
+    if sources and members is not None:
+        for cluster_id, attempt_id in members.filter(attempt_id__in=sources).values_list("cluster_id", "attempt_id"):
+            cluster_of_attempt.setdefault(attempt_id, set()).add(cluster_id)
     counts = {cluster_id: [0, 0] for cluster_id in ids}
     for source_cluster, source_attempt, outcome in items:
         clusters = cluster_of_attempt.get(source_attempt, set()) | ({source_cluster} & counts.keys())

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from runs.fleet.models import Attempt
 from triage.clusters.counts import cluster_counts_many
 from triage.clusters.models import ClusterCounts, ClusterMember
 
 MILLION = Decimal(1_000_000)
-# Reads {cluster id: (fixed, ended)} for clusters given as {cluster id: their members' attempt ids}; one query.
-FixRateReader = Callable[[dict[int, set[int]]], dict[int, tuple[int, int]]]
+# Reads {cluster id: (fixed, ended)} for clusters given by their ids and their members (a ClusterMember query the
+# reader narrows, so no list of attempt ids travels); one query, two when reruns started from members' attempts.
+FixRateReader = Callable[[list[int], QuerySet], dict[int, tuple[int, int]]]
 _fix_rate_reader: list[FixRateReader] = []
 
 
@@ -33,9 +34,9 @@ def fix_rates_from(reader: FixRateReader) -> None:
     _fix_rate_reader[:] = [reader]
 
 
-# Reads the newest reruns of one cluster, given its id and its members' attempt ids, each as a dict with
+# Reads the newest reruns of one cluster, given its id and its members' attempt ids (a query), each as a dict with
 # batch_id, created_at, items, fixed, ended, usd (Decimal | None), tokens and infrastructure_retry; one query.
-RerunCostReader = Callable[[int, set[int]], list[dict]]
+RerunCostReader = Callable[[int, QuerySet], list[dict]]
 _rerun_cost_reader: list[RerunCostReader] = []
 
 
@@ -45,10 +46,10 @@ def rerun_costs_from(reader: RerunCostReader) -> None:
 
 
 def cluster_rerun_costs(*, cluster_id: int) -> list[dict]:
-    """What each of the cluster's newest reruns cost and fixed; [] before the reruns register; two queries."""
+    """What each of the cluster's newest reruns cost and fixed; [] before the reruns register; one query."""
     if not _rerun_cost_reader:
         return []
-    attempt_ids = set(ClusterMember.objects.filter(cluster_id=cluster_id).values_list("attempt_id", flat=True))
+    attempt_ids = ClusterMember.objects.filter(cluster_id=cluster_id).values("attempt_id")
     return _rerun_cost_reader[0](cluster_id, attempt_ids)
 
 
@@ -228,14 +229,15 @@ def _members(ids: list[int]) -> _Members:
     return found
 
 
-def _fix_rates(attempts_of: dict[int, set[int]]) -> dict[int, float | None]:
-    counts = _fix_rate_reader[0](attempts_of) if _fix_rate_reader else {}
-    return {cluster_id: fix_rate(*counts.get(cluster_id, (0, 0))) for cluster_id in attempts_of}
+def _fix_rates(ids: list[int]) -> dict[int, float | None]:
+    members = ClusterMember.objects.filter(cluster_id__in=ids)
+    counts = _fix_rate_reader[0](ids, members) if _fix_rate_reader else {}
+    return {cluster_id: fix_rate(*counts.get(cluster_id, (0, 0))) for cluster_id in ids}
 
 
 def cluster_fix_rates(*, cluster_ids: list[int]) -> dict[int, float | None]:
-    """cluster id -> share of its ended rerun items that were fixed, None before any; two queries."""
-    return _fix_rates(_attempts_of(list(cluster_ids))) if cluster_ids else {}
+    """cluster id -> share of its ended rerun items that were fixed, None before any; one or two queries."""
+    return _fix_rates(list(dict.fromkeys(cluster_ids))) if cluster_ids else {}
 
 
 # A tie between layers goes to the one listed first: a failure the agent may have caused outranks the others.
@@ -250,16 +252,6 @@ def main_layer(counts: dict[str, int]) -> str | None:
     return min(counts, key=lambda layer: (-counts[layer], rank.get(layer, len(rank)), layer))
 
 
-def _attempts_of(ids: list[int]) -> dict[int, set[int]]:
-    """cluster id -> its members' attempt ids; one query."""
-    found: dict[int, set[int]] = {cluster_id: set() for cluster_id in ids}
-    for cluster_id, attempt_id in ClusterMember.objects.filter(cluster_id__in=ids).values_list(
-        "cluster_id", "attempt_id"
-    ):
-        found[cluster_id].add(attempt_id)
-    return found
-
-
 def cluster_spends(*, cluster_ids: list[int], kept: dict[int, ClusterCounts] | None = None) -> dict[int, dict]:
     """cluster id -> {usd, tokens, agent_seconds} from the kept counts; one query (none when `kept` is given)."""
     ids = list(cluster_ids)
@@ -269,13 +261,14 @@ def cluster_spends(*, cluster_ids: list[int], kept: dict[int, ClusterCounts] | N
 
 
 def cluster_costs(*, cluster_ids: list[int], kept: dict[int, ClusterCounts] | None = None) -> dict[int, dict]:
-    """cluster id -> {"cost": {usd, tokens, agent_seconds}, "fix_rate": float | None, "layer", "layers"}; three
-    queries for any page (kept counts, members' attempts, and the reruns' fix counts)."""
+    """cluster id -> {"cost": {usd, tokens, agent_seconds}, "fix_rate": float | None, "layer", "layers"}; two or
+    three queries for any page (kept counts, the reruns' fix counts and, when reruns started from members' attempts,
+    which clusters those attempts are in)."""
     ids = list(cluster_ids)
     if not ids:
         return {}
     kept = cluster_counts_many(cluster_ids=ids) if kept is None else kept
-    rates = _fix_rates(_attempts_of(ids)) if _fix_rate_reader else dict.fromkeys(ids)
+    rates = _fix_rates(ids) if _fix_rate_reader else dict.fromkeys(ids)
     price = default_price()
     result = {}
     for cluster_id in ids:

@@ -136,10 +136,10 @@ def test_an_infrastructure_retry_never_counts_in_a_clusters_fix_rate(
     RerunItem.objects.filter(batch=batch).update(
         state=RerunState.SUCCEEDED, outcome=RerunOutcome.FIXED, source_cluster_id=77
     )
-    assert cluster_fix_counts({77: set()}) == {77: (0, 0)}
+    assert cluster_fix_counts([77]) == {77: (0, 0)}
     # The same item in a person's rerun would count.
     RerunBatch.objects.filter(pk=batch.pk).update(kind=RerunKind.RERUN)
-    assert cluster_fix_counts({77: set()}) == {77: (1, 1)}
+    assert cluster_fix_counts([77]) == {77: (1, 1)}
 
 
 def test_the_watchdog_does_not_send_a_retry_before_its_backoff_is_over(
