@@ -5,6 +5,10 @@ objects, and each full (oldest-generation) garbage collection walks all of them:
 80 to 140 ms added to whichever request happens to trigger it, which is what a page's p95 shows. Loading the
 URLconf (and so every view module) up front and then freezing the heap (`gc.freeze()`) takes those objects out
 of every later collection; what requests create is collected as before.
+
+The broker's transport is loaded then too: kombu imports it on the first message a process sends, and the
+embedded broker's (kombu's SQLAlchemy transport, and SQLAlchemy with it) took 2 to 6 s, which the first rerun
+request of every server process waited for. Nothing connects to the broker here.
 """
 
 from __future__ import annotations
@@ -25,6 +29,20 @@ def server_heap_freeze() -> int:
         logger.debug("loaded %d URL patterns before the first request", len(patterns))
     except Exception:  # a broken URLconf is reported by the first request, with Django's own error
         logger.exception("the URLconf could not be loaded before the first request")
+    broker_transport_load()
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def broker_transport_load() -> str | None:
+    """Import the configured broker's transport class without connecting; its name, or None if it cannot load
+    (the first task sent then reports why, as it always did)."""
+    try:
+        from fleetui.celery import app
+
+        transport = app.connection_for_write().get_transport_cls()
+    except Exception:
+        logger.exception("the broker's transport could not be loaded before the first request")
+        return None
+    return f"{transport.__module__}.{transport.__qualname__}"

@@ -71,9 +71,11 @@ def rerun_selection_resolve(
 
     by_name = {
         t.repository.full_name: t
-        for t in Target.objects.filter(migration=migration, repository__full_name__in=wanted).select_related(
-            "repository", "latest_attempt"
-        )
+        for t in Target.objects.filter(migration=migration, repository__full_name__in=wanted)
+        .select_related("repository", "latest_attempt")
+        # The preview shows each latest attempt's number and link; its trace outline and problems are the
+        # largest columns of the row and are not read.
+        .defer("latest_attempt__span_tree", "latest_attempt__problems")
     }
     busy = dict(
         RerunItem.objects.filter(

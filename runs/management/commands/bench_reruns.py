@@ -2,7 +2,8 @@
 
 Uses a throw-away test database on the configured server. Throughput is measured with the
 `command` runner running `true` on worker processes started here, against Redis when
-REDIS_URL is set (a database of its own) or else an embedded SQLite broker.
+REDIS_URL is set (a database of its own) or else an embedded SQLite broker. The batch is created in a
+process started as a web server starts (`server_heap_freeze`: views and the broker's transport loaded).
 
 `--kill-worker` measures recovery instead: a worker running two long reruns is killed with
 SIGKILL, a replacement worker and `celery beat` carry on, and the time from the kill until
@@ -25,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fleetui.common.broker import transport_options
+from fleetui.common.startup import server_heap_freeze
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -54,6 +56,9 @@ class Command(BaseCommand):
         try:
             with tempfile.TemporaryDirectory(prefix="fleetui-bench-reruns-") as tmp:
                 broker = _broker(Path(tmp))
+                # Measured as a web server process answers the request: started, its views and the broker's
+                # transport loaded (fleetui.common.startup), not the first import of either.
+                server_heap_freeze()
                 migration, names = _fleet(count)
                 procs = [_worker(broker, database_url(), index) for index in range(workers)]
                 try:
