@@ -39,9 +39,9 @@ def broker_transport_load() -> str | None:
     """Import the configured broker's transport class without connecting; its name, or None if it cannot load
     (the first task sent then reports why, as it always did)."""
     try:
-        from fleetui.celery import app
+        from celery import current_app  # the project's app, which makes itself current when it is created
 
-        transport = app.connection_for_write().get_transport_cls()
+        transport = current_app.connection_for_write().get_transport_cls()
     except Exception:
         logger.exception("the broker's transport could not be loaded before the first request")
         return None
