@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from triage.engine.needles import AnyOf
+
 PRE_EXISTING = "pre-existing"
 INFRASTRUCTURE = "infrastructure"
 AGENT = "agent"
@@ -44,6 +46,8 @@ _INFRASTRUCTURE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 KILLED_EXIT_CODES = frozenset({137})
+# Each alternative searched only where its literal text is: the import reads whole verifier outputs.
+_INFRASTRUCTURE_ANY = AnyOf(_INFRASTRUCTURE)
 
 # A passing call that ran no test; a count of tests above zero anywhere in the attempt outweighs it.
 _NO_TESTS = re.compile(
@@ -56,6 +60,7 @@ _SOME_TESTS = re.compile(
     r"|\brunning [1-9]\d* tests?\b|^ok\s+\S+\s+[\d.]+s\b|\bTests:\s+[1-9]\d* passed\b",
     re.IGNORECASE | re.MULTILINE,
 )
+_NO_TESTS_ANY, _SOME_TESTS_ANY = AnyOf(_NO_TESTS), AnyOf(_SOME_TESTS)
 # Verifiers that only format or lint: a pass of theirs alone checks no behaviour.
 _FORMATTERS = frozenset(
     {
@@ -104,7 +109,7 @@ def is_infrastructure_failure(call: Any) -> bool:
     if getattr(call, "exit_code", None) in KILLED_EXIT_CODES:
         return True
     text = "\n".join(filter(None, (getattr(call, "output", ""), getattr(call, "snippet", ""))))
-    return bool(_INFRASTRUCTURE.search(text))
+    return _INFRASTRUCTURE_ANY.search(text)
 
 
 def verified_nothing(calls: list[Any]) -> bool:
@@ -113,7 +118,7 @@ def verified_nothing(calls: list[Any]) -> bool:
     if not checks:
         return True
     outputs = "\n".join(getattr(call, "output", "") or "" for call in checks)
-    return bool(_NO_TESTS.search(outputs)) and not _SOME_TESTS.search(outputs)
+    return _NO_TESTS_ANY.search(outputs) and not _SOME_TESTS_ANY.search(outputs)
 
 
 def is_formatter(call: Any) -> bool:
