@@ -277,6 +277,15 @@ class PullRequest(models.Model):
             models.Index(fields=["migration", "state"]),
             # A repository's pull requests in one migration, newest first (dashboard funnel, repository rows).
             models.Index(fields=["migration", "repository", "-updated_at"], name="pr_repository_updated"),
+            # The review queue's pull requests (open or not read yet, still drafts) by attempt: its count reads
+            # this index alone instead of every pull request.
+            models.Index(
+                fields=["attempt"],
+                include=["id"],
+                condition=models.Q(state__in=["open", "unknown"])
+                & (models.Q(draft=True) | models.Q(draft__isnull=True)),
+                name="pr_awaiting_review",
+            ),
         ]
 
     def __str__(self) -> str:

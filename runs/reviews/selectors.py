@@ -34,10 +34,17 @@ def review_queue(*, migration: Migration | None = None, filters: QueueFilters | 
         prs = prs.filter(migration=migration)
     verifiers = VerifierResult.objects.only("id", "attempt_id", "position", "kind", "passed", "snippet")
     prs = (
-        prs.select_related("migration", "repository__team", "attempt__judge", "attempt__repository")
+        # Joined: only what every row needs and the filters and sorts read. The migration and the team come in
+        # small queries of their own: PostgreSQL spent 17 ms planning the seven-table join on every page, 2 ms
+        # this one.
+        prs.select_related("repository", "attempt__judge")
         # The trace outline and problems are the attempt page's, and the largest columns of a row.
         .defer("attempt__span_tree", "attempt__problems")
-        .prefetch_related(Prefetch("attempt__verifier_results", queryset=verifiers.order_by("position")))
+        .prefetch_related(
+            "migration",
+            "repository__team",
+            Prefetch("attempt__verifier_results", queryset=verifiers.order_by("position")),
+        )
     )
     return (filters or QueueFilters()).apply(prs)
 
