@@ -8,7 +8,8 @@ of every later collection; what requests create is collected as before.
 
 The broker's transport is loaded then too: kombu imports it on the first message a process sends, and the
 embedded broker's (kombu's SQLAlchemy transport, and SQLAlchemy with it) took 2 to 6 s, which the first rerun
-request of every server process waited for. Nothing connects to the broker here.
+request of every server process waited for; so is Celery's task registry, which the first task sent builds.
+Nothing connects to the broker here.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def broker_transport_load() -> str | None:
         from celery import current_app  # the project's app, which makes itself current when it is created
 
         transport = current_app.connection_for_write().get_transport_cls()
+        current_app.finalize(auto=True)  # the task registry, which the first task sent would build
     except Exception:
         logger.exception("the broker's transport could not be loaded before the first request")
         return None
