@@ -280,8 +280,7 @@ class PullRequest(models.Model):
             # The review queue's pull requests (open or not read yet, still drafts) by attempt: its count reads
             # this index alone instead of every pull request.
             models.Index(
-                fields=["attempt"],
-                include=["id"],
+                fields=["attempt", "id"],
                 condition=models.Q(state__in=["open", "unknown"])
                 & (models.Q(draft=True) | models.Q(draft__isnull=True)),
                 name="pr_awaiting_review",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from runs.fleet.models import Attempt
-from triage.clusters.models import ClusterCounts, ClusterMember, FailureCluster
+from triage.clusters.models import ClusterCounts, ClusterJoins, ClusterMember, FailureCluster
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -35,6 +36,8 @@ SUM_FIELDS = (
     "agent_ms",
 )
 KEPT_FIELDS = [*SUM_FIELDS, "members", "layers", "days", "why", "recent"]
+# How far back members' joins are kept by the hour (ClusterJoins): the overview asks for the last day.
+JOINS_KEPT = timedelta(days=2)
 
 
 def raw_spend_by_pair(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], dict]:
@@ -62,7 +65,8 @@ def raw_spend_by_pair(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], dict
 
 
 def _counted(ids: list[int]) -> dict[int, ClusterCounts]:
-    """Count clusters from their members and attempts; two queries (unsaved rows)."""
+    """Count clusters from their members and attempts; two queries (unsaved rows, each with `joins`: the hours of
+    the last JOINS_KEPT and how many members joined in each)."""
     rows = ClusterMember.objects.filter(cluster_id__in=ids).values_list(
         "id",
         "cluster_id",
@@ -80,6 +84,8 @@ def _counted(ids: list[int]) -> dict[int, ClusterCounts]:
     days: dict[int, Counter] = defaultdict(Counter)
     why: dict[int, Counter] = defaultdict(Counter)
     joined: dict[int, list] = defaultdict(list)
+    hours: dict[int, Counter] = defaultdict(Counter)
+    kept_since = timezone.now() - JOINS_KEPT
     for pk, cluster_id, migration_id, repository_id, layer, ended_at, reason, joined_at, name in rows:
         found[cluster_id].members += 1
         pairs_of[cluster_id].add((migration_id, repository_id))
@@ -89,10 +95,13 @@ def _counted(ids: list[int]) -> dict[int, ClusterCounts]:
             days[cluster_id][timezone.localtime(ended_at).date().isoformat()] += 1
         why[cluster_id][reason] += 1
         joined[cluster_id].append((joined_at, pk, name))
+        if joined_at is not None and joined_at >= kept_since:
+            hours[cluster_id][(migration_id, joined_at.replace(minute=0, second=0, microsecond=0))] += 1
     spends = raw_spend_by_pair({pair for pairs in pairs_of.values() for pair in pairs})
     for cluster_id, kept in found.items():
         kept.layers, kept.days, kept.why = dict(layers[cluster_id]), dict(days[cluster_id]), dict(why[cluster_id])
         kept.recent = [name for _, _, name in sorted(joined[cluster_id], reverse=True)[:RECENT]]
+        kept.joins = hours[cluster_id]
         for pair in pairs_of[cluster_id]:
             _add(kept, spends.get(pair))
     return found
@@ -119,11 +128,23 @@ def _keep(rows: list[ClusterCounts]) -> None:
             ClusterCounts.objects.bulk_create(
                 rows, update_conflicts=True, unique_fields=["cluster"], update_fields=[*KEPT_FIELDS, "counted_at"]
             )
+            ClusterJoins.objects.filter(cluster_id__in=[row.cluster_id for row in rows]).delete()
+            ClusterJoins.objects.bulk_create(
+                ClusterJoins(cluster_id=row.cluster_id, migration_id=migration_id, hour=hour, members=n)
+                for row in rows
+                for (migration_id, hour), n in getattr(row, "joins", {}).items()
+            )
     except IntegrityError:
         existing = set(FailureCluster.objects.filter(pk__in=[r.cluster_id for r in rows]).values_list("pk", flat=True))
         kept = [r for r in rows if r.cluster_id in existing]
         if len(kept) < len(rows):
             _keep(kept)
+
+
+def _drop(ids: list[int]) -> None:
+    """Forget these clusters' kept counts and joins: the pages count them again when next asked for."""
+    ClusterCounts.objects.filter(cluster_id__in=ids).delete()
+    ClusterJoins.objects.filter(cluster_id__in=ids).delete()
 
 
 def cluster_counts_refresh(*, cluster_ids: Iterable[int]) -> None:
@@ -143,11 +164,11 @@ def cluster_counts_refresh_migrations(*, migration_ids: Iterable[int] | None) ->
         clusters = clusters.filter(migration_id__in=list(migration_ids))
     ids = list(clusters.values_list("pk", flat=True))
     try:
-        ClusterCounts.objects.filter(cluster_id__in=ids).delete()
+        _drop(ids)
         cluster_counts_refresh(cluster_ids=ids)
     except Exception:
         logger.exception("counting the clusters of migrations %s again failed", migration_ids)
-        ClusterCounts.objects.filter(cluster_id__in=ids).delete()
+        _drop(ids)
 
 
 def cluster_counts_refresh_changed(*, since) -> int:
@@ -163,7 +184,7 @@ def cluster_counts_refresh_changed(*, since) -> int:
         cluster_counts_refresh(cluster_ids=ids)
     except Exception:
         logger.exception("counting the clusters changed since %s again failed", since)
-        ClusterCounts.objects.filter(cluster_id__in=ids).delete()
+        _drop(ids)
     return len(ids)
 
 

@@ -209,3 +209,27 @@ class ClusterCounts(models.Model):
 
     def __str__(self) -> str:
         return f"counts of cluster {self.cluster_id}"
+
+
+class ClusterJoins(models.Model):
+    """How many of a cluster's members joined it in one hour of the last two days (JOINS_KEPT).
+
+    Kept beside `ClusterCounts` and counted again with it, so "clusters that grew in the last day" sums a few rows
+    per cluster instead of counting every member that joined in the window (all of them right after a rebuild).
+    """
+
+    cluster = models.ForeignKey(FailureCluster, on_delete=models.CASCADE, related_name="kept_joins")
+    migration = models.ForeignKey("runs.Migration", on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField(help_text="The hour the members joined in (its start).")
+    members = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "cluster joins"
+        constraints = [models.UniqueConstraint(fields=["cluster", "hour"], name="cluster_joins_hour")]
+        indexes = [
+            models.Index(fields=["hour", "cluster"], name="cluster_joins_since"),
+            models.Index(fields=["migration", "hour"], name="cluster_joins_migration"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.members} joined cluster {self.cluster_id} at {self.hour:%Y-%m-%d %H:00}"

@@ -312,6 +312,34 @@ def test_clusters_grown_since_ranks_by_members_joined_since():
     assert selectors.clusters_grown_since(since=timezone.now() + timezone.timedelta(minutes=1)) == []
 
 
+def test_clusters_grown_since_follows_members_split_out_merged_and_other_migrations():
+    from triage.clusters import selectors
+    from triage.clusters.models import ClusterJoins
+    from triage.clusters.services.actions import cluster_merge, cluster_split
+
+    migration, other = make_migration(), make_migration("other")
+    symbols = [make_failed_verify(migration, "symbol") for _ in range(4)]
+    crates = [make_failed_verify(migration, "crate") for _ in range(2)]
+    elsewhere = make_failed_verify(other, "symbol")
+    rebuild(migration)
+    rebuild(other)
+    since = timezone.now() - timezone.timedelta(days=1)
+
+    def grown(**kwargs):
+        return {c.pk: c.grown for c in selectors.clusters_grown_since(since=since, **kwargs)}
+
+    symbol, crate = cluster_of(symbols[0]), cluster_of(crates[0])
+    assert grown(migration=migration) == {symbol.pk: 4, crate.pk: 2}
+    assert grown(migration=other) == {cluster_of(elsewhere).pk: 1}
+
+    split = cluster_split(cluster=symbol, trace_ids=[symbols[0].trace_id], actor=None)
+    assert grown(migration=migration) == {symbol.pk: 3, crate.pk: 2, split.pk: 1}
+
+    cluster_merge(source=crate, into=symbol, actor=None)
+    assert grown(migration=migration) == {symbol.pk: 5, split.pk: 1}
+    assert not ClusterJoins.objects.filter(cluster_id=crate.pk).exists(), "a merged cluster's joins go with it"
+
+
 def test_cluster_members_come_with_repository_team_attempt_and_pull_requests_in_few_queries(
     django_assert_max_num_queries,
 ):
