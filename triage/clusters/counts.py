@@ -96,7 +96,7 @@ def _counted(ids: list[int]) -> dict[int, ClusterCounts]:
         why[cluster_id][reason] += 1
         joined[cluster_id].append((joined_at, pk, name))
         if joined_at is not None and joined_at >= kept_since:
-            hours[cluster_id][(migration_id, joined_at.replace(minute=0, second=0, microsecond=0))] += 1
+            hours[cluster_id][joined_at.replace(minute=0, second=0, microsecond=0)] += 1
     spends = raw_spend_by_pair({pair for pairs in pairs_of.values() for pair in pairs})
     for cluster_id, kept in found.items():
         kept.layers, kept.days, kept.why = dict(layers[cluster_id]), dict(days[cluster_id]), dict(why[cluster_id])
@@ -130,9 +130,14 @@ def _keep(rows: list[ClusterCounts]) -> None:
             )
             ClusterJoins.objects.filter(cluster_id__in=[row.cluster_id for row in rows]).delete()
             ClusterJoins.objects.bulk_create(
-                ClusterJoins(cluster_id=row.cluster_id, migration_id=migration_id, hour=hour, members=n)
-                for row in rows
-                for (migration_id, hour), n in getattr(row, "joins", {}).items()
+                [
+                    ClusterJoins(cluster_id=row.cluster_id, hour=hour, members=n)
+                    for row in rows
+                    for hour, n in getattr(row, "joins", {}).items()
+                ],
+                update_conflicts=True,
+                unique_fields=["cluster", "hour"],
+                update_fields=["members"],
             )
     except IntegrityError:
         existing = set(FailureCluster.objects.filter(pk__in=[r.cluster_id for r in rows]).values_list("pk", flat=True))

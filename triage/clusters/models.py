@@ -219,17 +219,13 @@ class ClusterJoins(models.Model):
     """
 
     cluster = models.ForeignKey(FailureCluster, on_delete=models.CASCADE, related_name="kept_joins")
-    migration = models.ForeignKey("runs.Migration", on_delete=models.CASCADE, related_name="+")
     hour = models.DateTimeField(help_text="The hour the members joined in (its start).")
     members = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "cluster joins"
         constraints = [models.UniqueConstraint(fields=["cluster", "hour"], name="cluster_joins_hour")]
-        indexes = [
-            models.Index(fields=["hour", "cluster"], name="cluster_joins_since"),
-            models.Index(fields=["migration", "hour"], name="cluster_joins_migration"),
-        ]
+        indexes = [models.Index(fields=["hour", "cluster"], name="cluster_joins_since")]
 
     def __str__(self) -> str:
         return f"{self.members} joined cluster {self.cluster_id} at {self.hour:%Y-%m-%d %H:00}"

@@ -227,7 +227,7 @@ def clusters_grown_since(
     """
     joined = ClusterJoins.objects.filter(hour__gte=since)
     if migration is not None:
-        joined = joined.filter(migration=migration)
+        joined = joined.filter(cluster__migration=migration)
     grown = dict(joined.values("cluster_id").annotate(n=Sum("members")).order_by().values_list("cluster_id", "n"))
     if not grown:
         return []

@@ -112,9 +112,8 @@ class AnyOf:
     """
 
     def __init__(self, pattern: re.Pattern[str]):
-        self.pattern = pattern
-        ignore_case = bool(pattern.flags & re.IGNORECASE)
-        flags = pattern.flags & ~re.UNICODE
+        self._ignore_case = ignore_case = bool(pattern.flags & re.IGNORECASE)
+        flags = pattern.flags
         self._branches: list[tuple[frozenset[str] | None, re.Pattern[str]]] = []
         for source in _top_level_branches(pattern.pattern):
             branch = re.compile(source, flags)
@@ -123,7 +122,6 @@ class AnyOf:
             except Exception:  # noqa: BLE001 - an alternative that cannot be read is always searched
                 needles = None
             self._branches.append((needles, branch))
-        self._ignore_case = ignore_case
 
     def search(self, text: str) -> bool:
         folded = text.casefold() if self._ignore_case else text

@@ -17,24 +17,20 @@ def fill(apps, schema_editor):
     recent = member.objects.filter(joined_at__gte=timezone.now() - timedelta(days=2))
     rows = (
         recent.annotate(hour=TruncHour("joined_at", tzinfo=UTC))
-        .values("cluster_id", "migration_id", "hour")
+        .values("cluster_id", "hour")
         .annotate(n=Count("id"))
         .order_by()
     )
     joins.objects.bulk_create(
         (
-            joins(cluster_id=r["cluster_id"], migration_id=r["migration_id"], hour=r["hour"], members=r["n"])
-            for r in rows
+            joins(cluster_id=r["cluster_id"], hour=r["hour"], members=r["n"]) for r in rows
         ),
         batch_size=1000,
     )
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("runs", "0021_review_queue_count"),
-        ("triage", "0006_cluster_counts_kept"),
-    ]
+    dependencies = [("triage", "0006_cluster_counts_kept")]
 
     operations = [
         migrations.CreateModel(
@@ -51,19 +47,10 @@ class Migration(migrations.Migration):
                         to="triage.failurecluster",
                     ),
                 ),
-                (
-                    "migration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="runs.migration"
-                    ),
-                ),
             ],
             options={
                 "verbose_name_plural": "cluster joins",
-                "indexes": [
-                    models.Index(fields=["hour", "cluster"], name="cluster_joins_since"),
-                    models.Index(fields=["migration", "hour"], name="cluster_joins_migration"),
-                ],
+                "indexes": [models.Index(fields=["hour", "cluster"], name="cluster_joins_since")],
                 "constraints": [models.UniqueConstraint(fields=("cluster", "hour"), name="cluster_joins_hour")],
             },
         ),

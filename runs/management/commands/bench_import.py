@@ -91,14 +91,12 @@ class Command(BaseCommand):
         import triage.clusters.services  # noqa: F401
         from fleetui.celery import app
 
-        with app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1)
-            broker.default_channel  # noqa: B018 - opening the channel creates the broker's tables
-        # The task sent after the import goes through the app's pool of producers and its task registry, both of
+        # The task sent after the import goes through the app's task registry and its pool of producers, both of
         # which a worker has ready before its first task.
         app.finalize(auto=True)
         with app.producer_or_acquire() as producer:
-            producer.connection.default_channel  # noqa: B018
+            producer.connection.ensure_connection(max_retries=1)
+            producer.connection.default_channel  # noqa: B018 - opening the channel creates the broker's tables
         from runs.imports.services import import_run_execute
 
         creation = connection.creation
