@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from fleetui.common.text import cap_text, clean_text
-from runs.imports.outputs import tool_output
+from runs.imports.outputs import ERROR_KEYS, tool_output
 from runs.imports.parsed import ParsedAttempt, ParsedJudge, ParsedVerifier
 from runs.imports.pricing import ModelPrices, priced_cost
 
@@ -72,7 +72,7 @@ def read_spans(parsed: ParsedAttempt, spans: list[Any], *, output_cap: int) -> N
             "duration_ms": ((span.end_time_ns or span.start_time_ns or 0) - (span.start_time_ns or 0)) // 1_000_000,
         }
         verifier = _read_verifier(
-            span, name, position=len(parsed.verifiers), output_cap=output_cap, problems=parsed.problems
+            span, name, span_type, position=len(parsed.verifiers), output_cap=output_cap, problems=parsed.problems
         )
         if verifier is not None:
             node["verifier"] = verifier.position
@@ -88,12 +88,12 @@ def read_spans(parsed: ParsedAttempt, spans: list[Any], *, output_cap: int) -> N
         parsed.judge = judge_span
 
 
-def _read_verifier(span: Any, name: str, *, position: int, output_cap: int, problems: list[str]):
-    # Decoding a span's attributes is the costly part of reading it: only tool spans can
-    # name their tool in an attribute.
+def _read_verifier(span: Any, name: str, span_type: str, *, position: int, output_cap: int, problems: list[str]):
+    # Decoding a span's attributes is the costly part of reading it: only tool spans can name their tool in an
+    # attribute, and only that attribute is decoded (`span.attributes` would decode every one, outputs included).
     tool_name = ""
-    if str(span.span_type or "") in TOOLISH_TYPES:
-        tool_name = str((span.attributes or {}).get("tool_name") or "")
+    if span_type in TOOLISH_TYPES:
+        tool_name = str(span.get_attribute("tool_name") or "")
     if name in VERIFY_NAMES or MCP_VERIFY.match(name) or tool_name in VERIFY_NAMES or MCP_VERIFY.match(tool_name):
         return _verify_call(span, name, position=position, output_cap=output_cap, problems=problems)
     if name == "tool_Bash" or tool_name == "Bash":
@@ -103,7 +103,7 @@ def _read_verifier(span: Any, name: str, *, position: int, output_cap: int, prob
 
 def _verify_call(span: Any, name: str, *, position: int, output_cap: int, problems: list[str]) -> ParsedVerifier:
     outputs = span.outputs
-    found = tool_output(outputs, span.attributes)
+    found = tool_output(outputs, _error_attributes(span))
     data: Any = outputs
     if not (isinstance(outputs, dict) and ("passed" in outputs or "output" in outputs)):
         data = found.text
@@ -136,11 +136,16 @@ def _bash_call(span: Any, name: str, *, position: int, output_cap: int) -> Parse
     kind = next((kind for pattern, kind in BUILD_COMMANDS if pattern.search(command)), None)
     if kind is None:
         return None
-    found = tool_output(span.outputs, span.attributes)
+    found = tool_output(span.outputs, _error_attributes(span))
     passed = _passed(found.text, exit_code=found.exit_code, is_error=found.is_error)
     return _verifier(
         span, name, position, kind, passed, found.text, output_cap, exit_code=found.exit_code, command=command
     )
+
+
+def _error_attributes(span: Any) -> dict[str, Any]:
+    """The span's own error flags (the only attributes `tool_output` reads), each decoded alone."""
+    return {key: value for key in ERROR_KEYS if (value := span.get_attribute(key)) is not None}
 
 
 def _passed(text: str, *, exit_code: int | None, is_error: bool | None) -> bool:
@@ -213,13 +218,12 @@ def read_usage(parsed: ParsedAttempt, info: Any, spans: list[Any], prices: Model
         for span in spans:
             if str(span.span_type or "") not in LLM_TYPES:
                 continue
-            attributes = span.attributes or {}
-            span_usage = attributes.get("mlflow.chat.tokenUsage")
+            span_usage = span.get_attribute("mlflow.chat.tokenUsage")
             if isinstance(span_usage, dict):
                 seen_tokens = True
                 tokens_in += as_int(span_usage.get("input_tokens")) or 0
                 tokens_out += as_int(span_usage.get("output_tokens")) or 0
-            llm_cost = attributes.get("mlflow.llm.cost")
+            llm_cost = span.get_attribute("mlflow.llm.cost")
             if isinstance(llm_cost, dict) and llm_cost.get("total_cost") is not None:
                 seen_cost = True
                 span_cost += float(llm_cost["total_cost"])
