@@ -7,7 +7,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from fleetui.common.listing import Column, CountedPaginator, sort_headers
+from fleetui.common.listing import Column, page_by_ids, sort_headers
 from fleetui.common.sparklines import daily_sparklines
 from runs.dashboards.counts import migration_counts_many, migrations_with_counts
 from runs.fleet import selectors as fleet_selectors
@@ -68,8 +68,7 @@ def migration_repos(request, slug: str):
     others = fleet_selectors.target_list(migration=migration, **{**filters, "state": ""})
     tab_counts = {state: n for (_, state), n in fleet_selectors.state_counts(others).items()}
     matching = tab_counts.get(filters["state"], 0) if filters["state"] else sum(tab_counts.values())
-    page = CountedPaginator(targets, settings.PAGE_SIZE, count=matching).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    page, rows = page_by_ids(targets, settings.PAGE_SIZE, count=matching, number=request.GET.get("page"))
     snippets = fleet_selectors.target_snippets(targets=rows)
     prs = fleet_selectors.pull_requests_by_repository(
         migration=migration, repository_ids=[t.repository_id for t in rows]

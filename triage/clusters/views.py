@@ -5,13 +5,13 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fleetui.common import charts
+from fleetui.common.listing import page_by_ids
 from runs.fleet import selectors as run_selectors
 from runs.fleet.models import Target
 from triage.clusters import selectors as cluster_selectors
@@ -42,8 +42,8 @@ def cluster_detail(request, cluster_id: int):
     migration = cluster.migration
     team = (request.GET.get("team") or "").strip()[:200]
     members = cluster_selectors.cluster_members(cluster=cluster, team=team or None)
-    page = Paginator(members, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    # The page's members by id first: sorting every member joined to its attempt took most of the page's queries.
+    page, rows = page_by_ids(members, settings.PAGE_SIZE, count=members.count(), number=request.GET.get("page"))
     attempts_by_repo = dict(
         Target.objects.filter(migration=migration, repository_id__in=[m.repository_id for m in rows]).values_list(
             "repository_id", "attempts_count"

@@ -194,6 +194,27 @@ def test_a_repository_row_is_one_line_with_its_pull_request_checks_and_review(cl
     assert 'class="table-wrap"' not in html  # no sideways-scrolling box around the list
 
 
+def test_every_page_of_the_repository_table_holds_its_rows_in_the_table_order(client, settings):
+    settings.PAGE_SIZE = 3
+    migration = make_migration("m")
+    for i in (5, 2, 7, 0, 3, 6, 1, 4):
+        failing(migration, f"org/r{i}", "boom", attempts=1 + i % 3)
+    logged_in(client)
+    for order in ("repo", "-repo", "-attempts", "attempts"):
+        pages = [names(client, order=order, page=page) for page in (1, 2, 3)]
+        everything = [name for page in pages for name in page]
+        assert [len(page) for page in pages] == [3, 3, 2]
+        assert sorted(everything) == [f"org/r{i}" for i in range(8)]
+        if order.endswith("repo"):
+            assert everything == sorted(everything, reverse=order.startswith("-"))
+        else:
+            counts = [1 + int(name[-1]) % 3 for name in everything]
+            assert counts == sorted(counts, reverse=order.startswith("-"))
+    response = client.get(reverse("migration-repos", args=["m"]), {"page": 3})
+    assert response.context["page"].number == 3
+    assert "7–8 of 8" in response.content.decode()
+
+
 @pytest.mark.parametrize("repos", [4, 45])
 def test_the_repository_table_takes_the_same_number_of_queries_for_any_number_of_rows(
     client, settings, repos, django_assert_max_num_queries
@@ -212,8 +233,9 @@ def test_the_repository_table_takes_the_same_number_of_queries_for_any_number_of
             joined_at=timezone.now(),
         )
     logged_in(client, MIGRATION_OWNER)
-    # Session, user, migration, state tabs, rows, snippets, pull requests, clusters, teams, picker, roles, ownership.
-    with django_assert_max_num_queries(12):
+    # Session, user, migration, state tabs, the page's ids, its rows, snippets, pull requests, clusters, teams,
+    # picker, roles, ownership.
+    with django_assert_max_num_queries(13):
         response = client.get(
             reverse("migration-repos", args=["m"]), {"q": "boom", "repo": "org", "order": "-attempts"}
         )
