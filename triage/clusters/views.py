@@ -42,7 +42,7 @@ def cluster_detail(request, cluster_id: int):
     migration = cluster.migration
     team = (request.GET.get("team") or "").strip()[:200]
     members = cluster_selectors.cluster_members(cluster=cluster, team=team or None)
-    # The page's members by id first: sorting every member joined to its attempt took most of the page's queries.
+    # The page's members by id first: sorting every member joined to its attempt took most of the page's SQL time.
     page, rows = page_by_ids(members, settings.PAGE_SIZE, count=members.count(), number=request.GET.get("page"))
     attempts_by_repo = dict(
         Target.objects.filter(migration=migration, repository_id__in=[m.repository_id for m in rows]).values_list(
