@@ -178,6 +178,25 @@ def test_the_cluster_page_shows_members_with_their_pull_requests_and_a_timeline(
     assert "same signature" not in html
 
 
+def test_the_cluster_pages_members_in_its_order_agent_failures_first_then_by_score_and_name(client, settings):
+    settings.PAGE_SIZE = 2
+    migration = make_migration("m")
+    cluster = cluster_with_members(migration, "missing symbol", ["org/e", "org/b", "org/d", "org/a", "org/c"])
+    scores = {"org/a": 0.5, "org/b": 0.9, "org/c": 0.9, "org/d": 0.1, "org/e": 0.7}
+    for member in cluster.members.select_related("repository"):
+        name = member.repository.full_name
+        ClusterMember.objects.filter(pk=member.pk).update(score=scores[name], pre_existing=name == "org/b")
+    logged_in(client)
+    pages = [
+        [
+            m.repository.full_name
+            for m in client.get(reverse("cluster-detail", args=[cluster.pk]), {"page": n}).context["members"]
+        ]
+        for n in (1, 2, 3)
+    ]
+    assert pages == [["org/c", "org/e"], ["org/a", "org/d"], ["org/b"]]
+
+
 def test_bulk_actions_without_their_pages_are_visible_but_disabled(client):
     migration = make_migration("m")
     cluster = cluster_with_members(migration, "missing symbol", ["org/a"])
