@@ -129,6 +129,7 @@ def make_pull_request(attempt: Attempt, **fields) -> PullRequest:
         repository=attempt.repository,
         migration=attempt.migration,
         attempt=attempt,
+        attempt_ready=fields.pop("attempt_ready", PullRequest.ready(attempt)),
         number=number,
         state=fields.pop("state", PullRequest.State.OPEN),
         updated_at=fields.pop("updated_at", timezone.now()),

@@ -77,6 +77,10 @@ def attempt_upsert(*, parsed: ParsedAttempt, fingerprint: str, lookups: Lookups 
     _links_check([(parsed, fingerprint)], migrations, repositories)
     fields = _attempt_fields(parsed, fingerprint, migrations[parsed.migration], repositories[parsed.repo], revisions)
     attempt, _ = Attempt.objects.update_or_create(trace_id=parsed.trace_id, defaults=fields)
+    # An updated trace may change the outcome its pull requests show the review queue.
+    PullRequest.objects.filter(attempt=attempt).exclude(attempt_ready=PullRequest.ready(attempt)).update(
+        attempt_ready=PullRequest.ready(attempt)
+    )
     _verifiers_replace(attempt, parsed)
     if parsed.judge is None:
         JudgeVerdict.objects.filter(attempt=attempt).delete()
@@ -266,13 +270,14 @@ def _pull_requests_link(pulls: dict[str, Attempt]) -> None:
                     repository_id=attempt.repository_id,
                     migration_id=attempt.migration_id,
                     attempt=attempt,
+                    attempt_ready=PullRequest.ready(attempt),
                     number=_pr_number(url),
                 )
             )
         elif pull.attempt is None or attempt.number >= pull.attempt.number:
             PullRequest.objects.filter(
                 pk=pull.pk, repository_id=attempt.repository_id, migration_id=attempt.migration_id
-            ).update(attempt=attempt)
+            ).update(attempt=attempt, attempt_ready=PullRequest.ready(attempt))
     PullRequest.objects.bulk_create(new, ignore_conflicts=True)
 
 

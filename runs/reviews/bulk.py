@@ -35,7 +35,7 @@ def _selected(request) -> tuple[list, int]:
         if filters.migration and migration is None:
             return [], 0
         queue = selectors.review_queue(migration=migration, filters=filters)
-        return list(queue[:MAX_BULK]), queue.order_by().count()
+        return list(queue[:MAX_BULK]), selectors.review_queue_count(migration=migration, filters=filters)
     ids = [int(value) for value in request.POST.getlist("pr") if value.isdigit()][:MAX_BULK]
     prs = selectors.pull_requests_for_review(ids=ids)
     return prs, len(prs)

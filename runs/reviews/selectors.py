@@ -17,27 +17,34 @@ JUDGE_REJECTED_VERDICTS = (Verdict.REJECT, Verdict.VETO)
 # -- review queue ------------------------------------------------------------------------------------------------
 
 
-def review_queue(*, migration: Migration | None = None, filters: QueueFilters | None = None) -> QuerySet[PullRequest]:
-    """Agent pull requests awaiting a reviewer, oldest attempt first unless `filters` sort otherwise.
-
-    Still drafts (or not read from GitHub yet) and open, from an attempt whose verifiers and judge passed,
-    with no decision on that attempt yet; `filters` narrow them by team, CI, GitHub review and name.
-    """
+def _awaiting(*, migration: Migration | None, filters: QueueFilters | None) -> QuerySet[PullRequest]:
+    """The queue's pull requests by what each keeps: open or not read yet, still a draft (or not read yet), of
+    an attempt that succeeded as a migration (`attempt_ready`, kept by the import), with no decision on that
+    attempt yet; `filters` narrow them and set their order."""
     decided = ReviewDecision.objects.filter(pull_request=OuterRef("pk"), attempt=OuterRef("attempt_id"))
     prs = PullRequest.objects.filter(
         Q(draft=True) | Q(draft__isnull=True),
         state__in=(PullRequest.State.OPEN, PullRequest.State.UNKNOWN),
-        attempt__outcome=Outcome.SUCCEEDED,
-        attempt__phase=Phase.MIGRATION,
+        attempt_ready=True,
+        attempt__isnull=False,
     ).filter(~Exists(decided))
     if migration is not None:
         prs = prs.filter(migration=migration)
+    return (filters or QueueFilters()).apply(prs)
+
+
+def review_queue(*, migration: Migration | None = None, filters: QueueFilters | None = None) -> QuerySet[PullRequest]:
+    """Agent pull requests awaiting a reviewer, oldest attempt first unless `filters` sort otherwise."""
     verifiers = VerifierResult.objects.only("id", "attempt_id", "position", "kind", "passed", "snippet")
-    prs = (
+    return (
+        _awaiting(migration=migration, filters=filters)
+        # What `attempt_ready` keeps, said again for the planner: the default order (oldest attempt first) then
+        # walks the attempts' (outcome, phase, ended_at) index to the first page instead of sorting them all.
+        .filter(attempt__outcome=Outcome.SUCCEEDED, attempt__phase=Phase.MIGRATION)
         # Joined: only what every row needs and the filters and sorts read. The migration and the team come in
         # small queries of their own: PostgreSQL spent 17 ms planning the seven-table join on every page, 2 ms
         # this one.
-        prs.select_related("repository", "attempt__judge")
+        .select_related("repository", "attempt__judge")
         # The trace outline and problems are the attempt page's, and the largest columns of a row.
         .defer("attempt__span_tree", "attempt__problems")
         .prefetch_related(
@@ -46,12 +53,17 @@ def review_queue(*, migration: Migration | None = None, filters: QueueFilters | 
             Prefetch("attempt__verifier_results", queryset=verifiers.order_by("position")),
         )
     )
-    return (filters or QueueFilters()).apply(prs)
+
+
+def review_queue_count(*, migration: Migration | None = None, filters: QueueFilters | None = None) -> int:
+    """How many pull requests `review_queue` holds, from the pull requests alone: no attempt is joined unless a
+    filter reads one (at full scale 2 ms, where joining the 125,000 passing attempts took 35-60 ms)."""
+    return _awaiting(migration=migration, filters=filters).order_by().count()
 
 
 def review_queue_total() -> int:
     """How many pull requests await a reviewer in every migration, whatever the filters."""
-    return review_queue().order_by().count()
+    return review_queue_count()
 
 
 def pull_requests_for_review(*, ids: list[int]) -> list[PullRequest]:

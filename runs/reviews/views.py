@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
+from fleetui.common.listing import CountedPaginator
 from fleetui.common.redirects import next_url_or
 from fleetui.common.roles import REVIEWER, role_required, user_has_role
 from runs.fleet.models import Migration, PullRequest, Team
@@ -110,7 +111,8 @@ def _queue_filters(request, slug: str | None) -> tuple[QueueFilters, Migration |
 def review_queue_page(request, slug: str | None = None):
     filters, migration = _queue_filters(request, slug)
     queue = selectors.review_queue(migration=migration, filters=filters)
-    page = Paginator(queue, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    count = selectors.review_queue_count(migration=migration, filters=filters)
+    page = CountedPaginator(queue, settings.PAGE_SIZE, count=count).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     _decorate(rows)
     decisions = list(selectors.review_decision_list(migration=migration)[:RECENT_DECISIONS])
@@ -175,7 +177,7 @@ def _decided_row(request, pr: PullRequest, decision: ReviewDecision, created: bo
     filters = QueueFilters.from_query(QueryDict(parts.query))
     scope = parts.path.removeprefix("/migrations/").partition("/")[0] if parts.path.startswith("/migrations/") else ""
     migration = Migration.objects.filter(slug=scope or filters.migration).first()
-    remaining = selectors.review_queue(migration=migration, filters=filters).order_by().count()
+    remaining = selectors.review_queue_count(migration=migration, filters=filters)
     try:
         cols = max(2, min(int(request.POST.get("cols", "8")), 20))
     except ValueError:

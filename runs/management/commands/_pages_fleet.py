@@ -196,6 +196,7 @@ def _results_and_targets(rng, writer, out, migration, attempts, latest: list[_La
                 repository_id=attempt.repository_id,
                 migration=migration,
                 attempt_id=attempt.pk,
+                attempt_ready=True,
                 number=attempt.pk,
                 state=rng.choice(["open", "open", "merged", "closed"]),
                 draft=rng.random() < 0.3,
