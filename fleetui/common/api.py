@@ -59,10 +59,12 @@ def page_params(request) -> tuple[int, int]:
     return limit, offset
 
 
-def paginate(request, items, serialize: Callable[[list], Iterable[dict]]) -> dict:
-    """One page of a queryset or list as `{count, limit, offset, results}`."""
+def paginate(request, items, serialize: Callable[[list], Iterable[dict]], *, count: int | None = None) -> dict:
+    """One page of a queryset or list as `{count, limit, offset, results}`; `count` when the caller knows it
+    more cheaply than counting `items`."""
     limit, offset = page_params(request)
-    count = items.count() if hasattr(items, "count") and not isinstance(items, list) else len(items)
+    if count is None:
+        count = items.count() if hasattr(items, "count") and not isinstance(items, list) else len(items)
     rows = list(items[offset : offset + limit])
     return {"count": count, "limit": limit, "offset": offset, "results": list(serialize(rows))}
 

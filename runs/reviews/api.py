@@ -69,6 +69,7 @@ def review_queue(request):
             request,
             selectors.review_queue(migration=migration, filters=filters),
             lambda r: map(review_item_json, r),
+            count=selectors.review_queue_count(migration=migration, filters=filters),
         )
     )
 

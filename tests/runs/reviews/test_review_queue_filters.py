@@ -61,6 +61,15 @@ def test_the_total_counts_every_matching_pull_request_and_the_whole_queue(client
     assert queue_repos(second) == ["acme/pay-logs"]
 
 
+def test_the_api_counts_what_its_filters_match_as_the_page_does(client, fleet):
+    login(client, VIEWER)
+    for query, expected in (({}, 5), ({"team": "payments"}, 3), ({"ci": "failure"}, 1), ({"q": "nothing"}, 0)):
+        answer = client.get("/api/reviews", {**query, "limit": 1}).json()
+        page = client.get(reverse("reviews"), query).context
+        assert answer["count"] == page["total"] == expected
+        assert len(answer["results"]) == min(1, expected)
+
+
 def test_page_links_and_sort_links_keep_the_filters(client, fleet, settings):
     settings.PAGE_SIZE = 1
     login(client, REVIEWER)
