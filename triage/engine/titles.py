@@ -22,6 +22,9 @@ _GAPS = re.compile(r"…(?:[.\-_]?…)+")
 _SENTINEL = "\x00"
 _GAPPY_WORD = re.compile(r"(?<!\S)([(\[{'\"]*)[^\s…]*…[^\s…]*…[^\s]*?([)\]}'\",.:;]*)(?!\S)")
 _LEADING_GAP = re.compile(r"^…[\s:,.;-]*")
+# Gaps one after another, only spaces or a possessive between them ("in …'s … …"), are one gap: each member says
+# something of its own there, and a row of ellipses reads as nothing.
+_GAP_RUN = re.compile(r"…(?:'s)?(?:\s+…(?:'s)?)+")
 # For a failure with no deciding line: the line of its snippet whose words weigh most in its cluster.
 _WORD = re.compile(r"(?u)(?<![<\w])[A-Za-z_][\w.$-]*\w|\b[A-Z]+\d+\b")
 _GENERIC_LINE = re.compile(
@@ -91,7 +94,8 @@ def _render(tokens: list[str]) -> str:
         out.append(_SENTINEL)
     text = _GAPS.sub(GAP, "".join(GAP if t == _SENTINEL else t for t in out))
     # A name the members spell differently in several places ("org.…:…-api:jar:…") is one gap.
-    return _GAPPY_WORD.sub(lambda m: f"{m.group(1)}{GAP}{m.group(2)}", text).strip()
+    text = _GAPPY_WORD.sub(lambda m: f"{m.group(1)}{GAP}{m.group(2)}", text)
+    return _GAP_RUN.sub(GAP, text).strip()
 
 
 def shared_line(lines: Iterable[str]) -> str:

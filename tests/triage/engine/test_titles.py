@@ -125,3 +125,10 @@ def test_a_judge_cluster_is_titled_by_the_rationale_as_written_with_each_reposit
         cluster.title
         == "The new client is created per call instead of once in …'s request handler; create it at start-up."
     )
+
+
+def test_gaps_with_only_spaces_or_a_possessive_between_them_are_one_gap():
+    said = "The client is created per call in {}; create it at start-up."
+    places = ("acme-api's OrderHandler handler", "billing's InvoiceService service", "web's Cart view")
+    assert shared_line(said.format(place) for place in places) == said.format("…")
+    assert shared_line(["expected 3 got 4 in a", "expected 5 got 6 in a"]) == "expected … got … in a"
