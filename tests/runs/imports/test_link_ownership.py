@@ -5,32 +5,14 @@ Traces are written through MLflow's tracing API into one real store for the modu
 
 import pytest
 
-from runs.demo.tracing import experiment, fleet_tags, tracking, write_trace
+from runs.demo.tracing import fleet_tags, write_trace
 from runs.fleet.models import Attempt, Outcome, PullRequest
 from runs.imports.services import import_run_execute
 from tests.mlflow_support import verify_span
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("github_com")]
 
 OWN_PR = "https://github.com/acme/api/pull/7"
-
-
-@pytest.fixture(scope="module")
-def store_uri(tmp_path_factory):
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    with tracking(uri):
-        yield uri
-
-
-@pytest.fixture
-def exp(store_uri, request):
-    return experiment(f"links/{request.node.name}")
-
-
-@pytest.fixture(autouse=True)
-def github_com(settings):
-    settings.GITHUB_API_URL = "https://api.github.com"
-    settings.GITHUB_WEB_URL = ""
 
 
 def run_import(store_uri, exp):

@@ -6,34 +6,16 @@ import importlib
 import pytest
 from django.apps import apps
 
-from runs.demo.tracing import experiment, fleet_tags, judge_span, tracking, write_trace
+from runs.demo.tracing import fleet_tags, judge_span, write_trace
 from runs.fleet.models import Attempt, Outcome, PullRequest
 from runs.imports.services import import_run_execute
 from runs.reviews.selectors import review_queue
 from tests.factories import make_attempt, make_migration, make_pull_request, make_repo
 from tests.mlflow_support import verify_span
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("github_com")]
 
 PR = "https://github.com/acme/api/pull/7"
-
-
-@pytest.fixture
-def store_uri(tmp_path_factory):
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    with tracking(uri):
-        yield uri
-
-
-@pytest.fixture
-def exp(store_uri, request):
-    return experiment(f"readiness/{request.node.name}")
-
-
-@pytest.fixture(autouse=True)
-def github_com(settings):
-    settings.GITHUB_API_URL = "https://api.github.com"
-    settings.GITHUB_WEB_URL = ""
 
 
 def run_import(store_uri, exp):

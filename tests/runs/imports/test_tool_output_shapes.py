@@ -10,7 +10,7 @@ import mlflow
 import pytest
 from mlflow.claude_code.tracing import process_transcript
 
-from runs.demo.tracing import experiment, fleet_tags, tracking, write_trace
+from runs.demo.tracing import fleet_tags, write_trace
 from runs.fleet.models import Attempt, Outcome, Target, VerifierResult
 from runs.imports.services import import_run_execute
 from tests.mlflow_support import verify_span
@@ -30,18 +30,6 @@ MAVEN_FAILURE = "\n".join(
 MAVEN_SUCCESS = "[INFO] Scanning for projects...\n[INFO] Tests run: 12, Failures: 0\n[INFO] BUILD SUCCESS"
 # Output with none of the failure lines the reader knows: only the exit code or error flag tells.
 QUIET_FAILURE = "Downloading from central: https://repo.maven.apache.org/maven2/org/junit/junit-bom.pom"
-
-
-@pytest.fixture(scope="module")
-def store_uri(tmp_path_factory):
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    with tracking(uri):
-        yield uri
-
-
-@pytest.fixture
-def exp(store_uri, request):
-    return experiment(f"shapes/{request.node.name}")
 
 
 def run_import(store_uri, exp):
