@@ -78,9 +78,8 @@ def attempt_upsert(*, parsed: ParsedAttempt, fingerprint: str, lookups: Lookups 
     fields = _attempt_fields(parsed, fingerprint, migrations[parsed.migration], repositories[parsed.repo], revisions)
     attempt, _ = Attempt.objects.update_or_create(trace_id=parsed.trace_id, defaults=fields)
     # An updated trace may change the outcome its pull requests show the review queue.
-    PullRequest.objects.filter(attempt=attempt).exclude(attempt_ready=PullRequest.ready(attempt)).update(
-        attempt_ready=PullRequest.ready(attempt)
-    )
+    ready = PullRequest.ready(attempt)
+    PullRequest.objects.filter(attempt=attempt).exclude(attempt_ready=ready).update(attempt_ready=ready)
     _verifiers_replace(attempt, parsed)
     if parsed.judge is None:
         JudgeVerdict.objects.filter(attempt=attempt).delete()

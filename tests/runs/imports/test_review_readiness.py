@@ -9,7 +9,7 @@ from django.apps import apps
 from runs.demo.tracing import fleet_tags, judge_span, write_trace
 from runs.fleet.models import Attempt, Outcome, PullRequest
 from runs.imports.services import import_run_execute
-from runs.reviews.selectors import review_queue
+from runs.reviews.selectors import review_queue, review_queue_count
 from tests.factories import make_attempt, make_migration, make_pull_request, make_repo
 from tests.mlflow_support import verify_span
 
@@ -23,7 +23,10 @@ def run_import(store_uri, exp):
 
 
 def queued_urls() -> list[str]:
-    return list(review_queue().values_list("url", flat=True))
+    """The queue's pull requests; its count, read from the kept flag alone, must agree with them."""
+    urls = list(review_queue().values_list("url", flat=True))
+    assert review_queue_count() == len(urls)
+    return urls
 
 
 def test_a_later_failed_attempt_takes_its_pull_request_out_of_the_queue_and_a_later_pass_puts_it_back(store_uri, exp):
